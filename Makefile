@@ -1,0 +1,48 @@
+# Portcullis — build, run and test.
+#   make run    install what is missing, build (release) and run the examples
+#   make test   run every test (starts its own redis-server on a free loopback port)
+
+SWIFT        ?= swift
+APT_PACKAGES := libjavascriptcoregtk-4.1-dev redis-server pkg-config
+BIN          := .build/release/portcullis
+SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: all deps build run test clean help
+
+all: build
+
+help:
+	@echo "make run    install missing packages, build release, run the example plugins"
+	@echo "make test   run all tests (unit, JavaScriptCore, real redis-server)"
+	@echo "make build  release build only"
+
+# Installs the system packages only when something is missing.
+deps:
+	@missing=""; \
+	pkg-config --exists javascriptcoregtk-4.1 2>/dev/null || missing="yes"; \
+	command -v redis-server >/dev/null 2>&1 || missing="yes"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="yes"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product portcullis
+
+run: build
+	@echo "== header-injection.js (pre hook) on examples/requests/get.json"
+	$(BIN) plugin run plugins/header-injection.js --request examples/requests/get.json --config examples/plugin-config.json
+	@echo "== forum-renewal.js renewing an expired session (clock fixed at 1700000000)"
+	$(BIN) plugin run plugins/forum-renewal.js --request examples/requests/renew.json \
+	  --session examples/sessions/expired.json --config examples/plugin-config.json --now 1700000000
+	@echo "== virtual-endpoint.js"
+	$(BIN) plugin run plugins/virtual-endpoint.js --hook virtual --handler helloEndpoint \
+	  --request examples/requests/hello.json --config examples/plugin-config.json
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Portcullis",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "portcullis", targets: ["portcullis"]),
+        .library(name: "PortcullisJS", targets: ["PortcullisJS"]),
+        .library(name: "PortcullisSessions", targets: ["PortcullisSessions"]),
+        .library(name: "PortcullisGateway", targets: ["PortcullisGateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // JavaScriptCore (GTK build) C API, found through pkg-config.
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        // Small value types shared by every layer: clock, JSON values, key masking.
+        .target(name: "PortcullisCore"),
+        // The JS engine: worker pool, Tyk prelude, bindings, limits, error mapping.
+        .target(
+            name: "PortcullisJS",
+            dependencies: [
+                "CJavaScriptCore",
+                "PortcullisCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Sessions, stores (memory, Redis) and the consistency contract.
+        .target(
+            name: "PortcullisSessions",
+            dependencies: [
+                "PortcullisCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The gateway: wires JS bindings to real stores and the network.
+        .target(
+            name: "PortcullisGateway",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisJS",
+                "PortcullisSessions",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "portcullis",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisJS",
+                "PortcullisGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PortcullisCoreTests", dependencies: ["PortcullisCore"]),
+        .testTarget(
+            name: "PortcullisJSTests",
+            dependencies: [
+                "PortcullisJS",
+                "PortcullisCore",
+                "PortcullisGateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PortcullisSessionsTests",
+            dependencies: [
+                "PortcullisSessions",
+                "PortcullisCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

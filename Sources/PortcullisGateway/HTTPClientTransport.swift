@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import PortcullisJS
+
+/// Sends plugin HTTP requests (`TykMakeHttpRequest`, `TykBatchRequest`) with
+/// async-http-client, honouring the gateway's TLS settings — unlike Tyk,
+/// where `proxy_ssl_insecure_skip_verify` does not reach these calls.
+public final class HTTPClientTransport: PluginHTTPTransport {
+    /// TLS choices for plugin requests.
+    public struct TLSOptions: Sendable {
+        /// Accept any upstream certificate (`proxy_ssl_insecure_skip_verify`).
+        public var insecureSkipVerify: Bool
+
+        /// Creates TLS options; verification is on by default.
+        public init(insecureSkipVerify: Bool = false) {
+            self.insecureSkipVerify = insecureSkipVerify
+        }
+    }
+
+    /// Why a plugin request failed.
+    public enum TransportError: Error, CustomStringConvertible {
+        /// The URL could not be turned into a request.
+        case invalidRequest(url: String, reason: String)
+        /// No answer within the timeout.
+        case timedOut(url: String, seconds: Double)
+        /// Connection refused, reset, TLS failure and the like.
+        case failed(url: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .invalidRequest(let url, let reason): return "cannot send to \(url): \(reason)"
+            case .timedOut(let url, let seconds): return "no answer from \(url) within \(seconds) s"
+            case .failed(let url, let reason): return "request to \(url) failed: \(reason)"
+            }
+        }
+    }
+
+    private let client: HTTPClient
+    /// Largest response body kept, in bytes.
+    public let maxResponseBytes: Int
+
+    /// Creates a transport with its own connection pool; call ``shutdown()`` when done.
+    public init(tls: TLSOptions = TLSOptions(), maxResponseBytes: Int = 16 << 20) {
+        var configuration = HTTPClient.Configuration()
+        if tls.insecureSkipVerify {
+            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+            tlsConfiguration.certificateVerification = .none
+            configuration.tlsConfiguration = tlsConfiguration
+        }
+        configuration.redirectConfiguration = .disallow
+        // A refused connection is an answer: report it at once instead of
+        // retrying until the plugin's timeout runs out.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(2)
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// Closes the connection pool.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    public func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
+        outgoing.headers.replaceOrAdd(name: "Connection", value: "close")
+        if !request.body.isEmpty { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
+        let timeout = TimeAmount.milliseconds(Int64(request.timeoutSeconds * 1000))
+        do {
+            let response = try await client.execute(outgoing, timeout: timeout)
+            let body = try await response.body.collect(upTo: maxResponseBytes)
+            var headers: [String: [String]] = [:]
+            for header in response.headers { headers[Self.canonical(header.name), default: []].append(header.value) }
+            return PluginHTTPResponse(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw TransportError.timedOut(url: request.url, seconds: request.timeoutSeconds)
+        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
+            throw TransportError.invalidRequest(url: request.url, reason: "\(error)")
+        } catch {
+            throw TransportError.failed(url: request.url, reason: "\(error)")
+        }
+    }
+
+    /// `content-type` → `Content-Type`, as Go's http.Header shows names.
+    static func canonical(_ name: String) -> String {
+        name.split(separator: "-", omittingEmptySubsequences: false)
+            .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
+            .joined(separator: "-")
+    }
+}

@@ -1,0 +1,47 @@
+import Logging
+
+/// The request a worker is running JS for right now: which host the bindings
+/// talk to, and where log lines go. Owned by one worker thread and shared by
+/// its realms, so bindings installed once per context serve every request.
+final class CallScope {
+    /// One call in progress.
+    struct Invocation {
+        var handler: String
+        var host: (any PluginHost)?
+        var httpTimeoutSeconds: Double
+        var logs: [PluginLogLine] = []
+    }
+
+    var current: Invocation?
+    let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The name used in log lines for the running code.
+    var handlerName: String { current?.handler ?? "plugin-load" }
+
+    /// Records a line the plugin logged and forwards it to the gateway log.
+    func record(_ line: PluginLogLine) {
+        var metadata: Logger.Metadata = ["prefix": "jsvm", "plugin": .string(handlerName)]
+        switch line.kind {
+        case .log:
+            metadata["type"] = "log-msg"
+            logger.info("\(line.message)", metadata: metadata)
+        case .raw:
+            logger.info("\(line.message)", metadata: metadata.merging(["type": "rawlog"]) { $1 })
+        case .warning:
+            logger.warning("\(line.message)", metadata: metadata)
+        }
+        current?.logs.append(line)
+    }
+
+    /// The host for a binding that needs one; load-time code has none.
+    func requireHost(_ binding: String) throws -> any PluginHost {
+        guard let host = current?.host else {
+            throw NativeFunctionError("\(binding) is not available while plugin files load; call it from a handler")
+        }
+        return host
+    }
+}

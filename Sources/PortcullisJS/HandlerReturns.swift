@@ -1,0 +1,138 @@
+import Foundation
+import PortcullisCore
+
+/// What `DoProcessRequest` hands back: `ReturnData` / `ReturnAuthData` output.
+struct MiddlewareReturn: Decodable {
+    var request: MiniRequest?
+    var sessionMeta: [String: String]?
+    var session: JSONValue?
+    var authValue: String?
+
+    enum CodingKeys: String, CodingKey {
+        case request = "Request", sessionMeta = "SessionMeta", session = "Session", authValue = "AuthValue"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        request = try c.decodeIfPresent(MiniRequest.self, forKey: .request)
+        sessionMeta = try c.decodeIfPresent([String: String].self, forKey: .sessionMeta)
+        session = try c.decodeIfPresent(JSONValue.self, forKey: .session)
+        if let session, session != .null, session.objectValue == nil {
+            throw DecodingError.typeMismatch(
+                [String: JSONValue].self,
+                .init(codingPath: [CodingKeys.session], debugDescription: "expected a session object, found \(session.typeDescription)"))
+        }
+        authValue = try c.decodeIfPresent(String.self, forKey: .authValue)
+    }
+}
+
+/// What `DoProcessResponse` hands back: `ReturnResponseData` output.
+struct ResponseReturn: Decodable {
+    var response: MiniResponse
+
+    enum CodingKeys: String, CodingKey { case response = "Response" }
+}
+
+/// What a virtual endpoint hands back through `TykJsResponse`.
+struct VirtualEndpointReturn: Decodable {
+    struct Response: Decodable {
+        var body: String
+        var headers: [String: String]
+        var code: Int
+
+        enum CodingKeys: String, CodingKey { case body = "Body", headers = "Headers", code = "Code" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
+            headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
+            code = try c.decodeIfPresent(Int.self, forKey: .code) ?? 200
+        }
+    }
+
+    var response: Response
+    var sessionMeta: JSONValue?
+
+    enum CodingKeys: String, CodingKey { case response = "Response", sessionMeta = "SessionMeta" }
+}
+
+/// The request object a virtual endpoint function receives: smaller than a
+/// middleware's, with a plain-text body and form values in `Params`.
+public struct VirtualEndpointRequest: Sendable, Equatable, Codable {
+    /// Incoming headers, every value a list.
+    public var headers: [String: [String]]
+    /// The body as text.
+    public var body: String
+    /// Path and query.
+    public var url: String
+    /// Query and url-encoded form parameters.
+    public var params: [String: [String]]
+    /// `http` or `https`.
+    public var scheme: String
+
+    enum CodingKeys: String, CodingKey {
+        case headers = "Headers", body = "Body", url = "URL", params = "Params", scheme = "Scheme"
+    }
+
+    /// Creates a virtual endpoint request.
+    public init(headers: [String: [String]] = [:], body: String = "", url: String = "/",
+                params: [String: [String]] = [:], scheme: String = "http") {
+        self.headers = headers
+        self.body = body
+        self.url = url
+        self.params = params
+        self.scheme = scheme
+    }
+}
+
+/// Turns a handler's JSON result into Swift values, with errors that name
+/// the offending field the way a plugin author wrote it.
+enum ReturnDecoding {
+    static func decode<T: Decodable>(_ type: T.Type, from text: String, handler: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw PluginError.invalidReturn(handler: handler, reason: describe(error))
+        } catch {
+            throw PluginError.invalidReturn(handler: handler, reason: "\(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let names = context.codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
+            let joined = names.reduce("") { result, name in
+                name.hasPrefix("[") || result.isEmpty ? result + name : result + "." + name
+            }
+            return joined.isEmpty ? "the result" : joined
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            if context.debugDescription.hasPrefix("expected") { return "\(path(context)): \(context.debugDescription)" }
+            return "\(path(context)) must be \(typeName(type)) (Tyk decodes it into that type)"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)) must be \(typeName(type)), found null"
+        case .keyNotFound(let key, let context):
+            return "\(path(context)) is missing the field \(key.stringValue)"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "a boolean"
+        case is [String].Type: return "an array of strings"
+        case is [String: String].Type: return "an object whose values are all strings"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Dictionary") { return "an object" }
+            if name.hasPrefix("Array") { return "an array" }
+            return name
+        }
+    }
+}

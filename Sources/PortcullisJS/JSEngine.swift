@@ -1,0 +1,206 @@
+import Foundation
+import PortcullisCore
+
+/// The JavaScript engine: a fixed pool of worker threads, each with its own
+/// JavaScriptCore context group, running Tyk JSVM middleware.
+///
+/// Plugins are grouped into *realms* (normally one per API): a realm's
+/// files are loaded once into a context on every worker. Callers `await`
+/// results; no JavaScript ever runs on the caller's thread.
+public final class JSEngine: Sendable {
+    /// The configuration the engine was started with.
+    public let configuration: JSEngineConfiguration
+    private let workers: [JSWorker]
+    private let nextWorker = RoundRobin()
+
+    /// Starts the worker threads.
+    public init(configuration: JSEngineConfiguration = JSEngineConfiguration()) {
+        self.configuration = configuration
+        workers = (0..<configuration.workerCount).map {
+            JSWorker(index: $0, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
+                     logger: configuration.logger)
+        }
+    }
+
+    deinit {
+        for worker in workers { worker.stop() }
+    }
+
+    /// Stops the workers once their queued calls finish. Later calls fail
+    /// with ``PluginError/engineStopped``.
+    public func shutdown() {
+        for worker in workers { worker.stop() }
+    }
+
+    // MARK: Realms
+
+    /// Loads `scripts`, in order, into a fresh realm called `realm` on every
+    /// worker, replacing any realm of that name only if every file loads.
+    /// On failure the old realm (if any) keeps serving and the error names
+    /// the file and line.
+    public func loadRealm(_ realm: String, scripts: [PluginScript]) async throws {
+        let results = await onEveryWorker { state -> Result<Void, PluginError> in
+            do {
+                let fresh = try JSRealm(name: realm, group: state.group, scope: state.scope, clock: state.clock,
+                                        timeout: state.timeout)
+                for script in scripts { try fresh.load(script) }
+                state.staged[realm] = fresh
+                return .success(())
+            } catch let error as PluginError {
+                return .failure(error)
+            } catch {
+                return .failure(.loadFailed(SourceLocation(file: realm, line: nil), message: "\(error)"))
+            }
+        }
+        let failure = results.lazy.compactMap { result -> PluginError? in
+            if case .failure(let error) = result { return error }
+            return nil
+        }.first
+        _ = await onEveryWorker { state in
+            if let staged = state.staged.removeValue(forKey: realm), failure == nil {
+                state.realms[realm] = staged
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Removes a realm from every worker.
+    public func dropRealm(_ realm: String) async {
+        _ = await onEveryWorker { state in state.realms[realm] = nil }
+    }
+
+    // MARK: Calls
+
+    /// Runs a request middleware (`pre`, `post`, `post_key_auth`, or the
+    /// `auth_check` hook): `handler.DoProcessRequest(request, session, spec)`.
+    ///
+    /// - Parameters:
+    ///   - handler: the global name of the middleware object (`myAuth`).
+    ///   - sessionJSON: the session the handler sees (`{}` for pre hooks).
+    ///   - host: what the bindings read and write during this call.
+    public func runMiddleware(realm: String, handler: String, request: MiniRequest, sessionJSON: String = "{}",
+                              spec: PluginSpec, host: (any PluginHost)?) async throws -> MiddlewareOutcome {
+        let arguments = [try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON, try Self.json(spec)]
+        let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessRequest",
+                                          arguments: arguments, host: host)
+        let returned = try ReturnDecoding.decode(MiddlewareReturn.self, from: text, handler: handler)
+        guard let request = returned.request else {
+            throw PluginError.invalidReturn(handler: handler, reason: "the result has no Request object")
+        }
+        return MiddlewareOutcome(request: request, sessionMeta: returned.sessionMeta, session: returned.session,
+                                 authValue: returned.authValue, logs: logs)
+    }
+
+    /// Runs a response middleware: `handler.DoProcessResponse(response, request, session, spec)`.
+    public func runResponseMiddleware(realm: String, handler: String, response: MiniResponse, request: MiniRequest,
+                                      sessionJSON: String = "{}", spec: PluginSpec,
+                                      host: (any PluginHost)?) async throws -> ResponseOutcome {
+        let arguments = [try Self.json(response), try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON,
+                         try Self.json(spec)]
+        let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessResponse",
+                                          arguments: arguments, host: host)
+        let returned = try ReturnDecoding.decode(ResponseReturn.self, from: text, handler: handler)
+        return ResponseOutcome(response: returned.response, logs: logs)
+    }
+
+    /// Runs a virtual endpoint function `handler(request, session, spec)`,
+    /// which answers with `TykJsResponse(...)`.
+    public func runVirtualEndpoint(realm: String, handler: String, request: VirtualEndpointRequest,
+                                   sessionJSON: String = "{}", spec: PluginSpec,
+                                   host: (any PluginHost)?) async throws -> VirtualEndpointOutcome {
+        let arguments = [try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON, try Self.json(spec)]
+        let (text, logs) = try await call(realm: realm, handler: handler, method: nil, arguments: arguments, host: host)
+        let returned = try ReturnDecoding.decode(VirtualEndpointReturn.self, from: text, handler: handler)
+        return VirtualEndpointOutcome(code: returned.response.code, headers: returned.response.headers,
+                                      body: returned.response.body, sessionMeta: returned.sessionMeta, logs: logs)
+    }
+
+    /// Evaluates an expression in a realm and returns its JSON, or
+    /// `"undefined"`. For tools and tests; runs under the same time limit.
+    public func evaluate(_ source: String, realm: String, host: (any PluginHost)? = nil) async throws -> String {
+        let timeout = configuration.httpTimeoutSeconds
+        return try await perform { state in
+            let target = try state.realm(realm)
+            state.scope.current = CallScope.Invocation(handler: "evaluate", host: host, httpTimeoutSeconds: timeout)
+            defer { state.scope.current = nil }
+            return try target.evaluateJSON(source)
+        }
+    }
+
+    private func call(realm: String, handler: String, method: String?, arguments: [String],
+                      host: (any PluginHost)?) async throws -> (String, [PluginLogLine]) {
+        let limit = configuration.timeoutSeconds
+        let httpTimeout = configuration.httpTimeoutSeconds
+        return try await perform { state in
+            let target = try state.realm(realm)
+            state.scope.current = CallScope.Invocation(handler: handler, host: host, httpTimeoutSeconds: httpTimeout)
+            defer { state.scope.current = nil }
+            let text = try target.call(handlerName: handler, method: method, jsonArguments: arguments, limitSeconds: limit)
+            return (text, state.scope.current?.logs ?? [])
+        }
+    }
+
+    // MARK: Dispatch
+
+    private func perform<T: Sendable>(_ body: @escaping @Sendable (WorkerState) throws -> T) async throws -> T {
+        let worker = pickWorker()
+        return try await withCheckedThrowingContinuation { continuation in
+            let accepted = worker.submit { state in
+                continuation.resume(with: Result { try body(state) })
+            }
+            if !accepted { continuation.resume(throwing: PluginError.engineStopped) }
+        }
+    }
+
+    private func onEveryWorker<T: Sendable>(_ body: @escaping @Sendable (WorkerState) -> T) async -> [T] {
+        await withTaskGroup(of: T?.self) { group in
+            for worker in workers {
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        let accepted = worker.submit { state in continuation.resume(returning: body(state)) }
+                        if !accepted { continuation.resume(returning: nil) }
+                    }
+                }
+            }
+            var results: [T] = []
+            for await result in group { if let result { results.append(result) } }
+            return results
+        }
+    }
+
+    private func pickWorker() -> JSWorker {
+        let start = nextWorker.next() % workers.count
+        var best = workers[start]
+        var bestLoad = best.load
+        if bestLoad == 0 { return best }
+        for offset in 1..<workers.count {
+            let candidate = workers[(start + offset) % workers.count]
+            let load = candidate.load
+            if load < bestLoad {
+                best = candidate
+                bestLoad = load
+                if load == 0 { break }
+            }
+        }
+        return best
+    }
+
+    private static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// A lock-protected counter for spreading calls over workers.
+final class RoundRobin: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.withLock {
+            value &+= 1
+            return value & Int.max
+        }
+    }
+}

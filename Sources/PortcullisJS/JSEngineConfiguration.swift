@@ -1,0 +1,35 @@
+import Logging
+import PortcullisCore
+
+/// How the JavaScript engine runs: how many worker threads, how long a
+/// plugin may run, and which clock `Date` follows.
+public struct JSEngineConfiguration: Sendable {
+    /// Worker threads, each with its own context group (default: 2 × cores).
+    public var workerCount: Int
+    /// `jsvm_timeout`: the longest one call into a plugin may run, in seconds.
+    public var timeoutSeconds: Double
+    /// Default timeout of `TykMakeHttpRequest`, in seconds, when the call sets none.
+    public var httpTimeoutSeconds: Double
+    /// The clock behind JavaScript's `Date` and `Date.now()`.
+    public var clock: any GatewayClock
+    /// Where plugin log lines and engine warnings go.
+    public var logger: Logger
+
+    /// Creates a configuration. A `timeoutSeconds` of zero or less means Tyk's
+    /// default of 5 seconds.
+    public init(
+        workerCount: Int = 2 * ProcessInfo.processInfo.activeProcessorCount,
+        timeoutSeconds: Double = 5,
+        httpTimeoutSeconds: Double? = nil,
+        clock: any GatewayClock = SystemClock(),
+        logger: Logger = Logger(label: "portcullis.jsvm")
+    ) {
+        self.workerCount = max(1, workerCount)
+        self.timeoutSeconds = timeoutSeconds > 0 ? timeoutSeconds : 5
+        self.httpTimeoutSeconds = httpTimeoutSeconds ?? self.timeoutSeconds
+        self.clock = clock
+        self.logger = logger
+    }
+}
+
+import Foundation

@@ -1,0 +1,186 @@
+import CJavaScriptCore
+import Foundation
+import PortcullisCore
+
+/// One API's plugins loaded into one context on one worker thread: the
+/// prelude, then the API's files, evaluated once, so top-level code runs at
+/// load as it does under Tyk's otto driver. Contexts of different APIs are
+/// separate, so two APIs may both define `var handler` without clashing.
+final class JSRealm {
+    let name: String
+    let context: JSGlobalContextRef
+    private let timeout: TimeoutFlag
+    private var handlers: [String: JSObjectRef] = [:]
+
+    init(name: String, group: JSContextGroupRef, scope: CallScope, clock: any GatewayClock, timeout: TimeoutFlag) throws {
+        guard let context = JSGlobalContextCreateInGroup(group, nil) else {
+            throw PluginError.loadFailed(SourceLocation(file: TykPrelude.path, line: nil), message: "could not create a JavaScript context")
+        }
+        self.name = name
+        self.context = context
+        self.timeout = timeout
+        TykBindings.install(context, scope: scope, clock: clock)
+        try load(PluginScript(path: TykPrelude.path, source: TykPrelude.source))
+    }
+
+    deinit {
+        for handler in handlers.values { JSValueUnprotect(context, handler) }
+        JSGlobalContextRelease(context)
+    }
+
+    /// Checks the syntax of a file, then runs its top level.
+    func load(_ script: PluginScript) throws {
+        let source = JSBridge.makeJSString(script.source)
+        let url = JSBridge.makeJSString(script.path)
+        defer {
+            JSStringRelease(source)
+            JSStringRelease(url)
+        }
+        var exception: JSValueRef?
+        if !JSCheckScriptSyntax(context, source, url, 1, &exception) {
+            let details = describe(exception)
+            throw PluginError.syntaxError(SourceLocation(file: script.path, line: details.line), message: details.message)
+        }
+        timeout.reset()
+        exception = nil
+        _ = JSEvaluateScript(context, source, nil, url, 1, &exception)
+        if exception != nil {
+            let details = describe(exception)
+            let message = timeout.fired ? "top-level code ran past the execution time limit" : details.message
+            throw PluginError.loadFailed(SourceLocation(file: details.file ?? script.path, line: details.line), message: message)
+        }
+    }
+
+    /// Calls `method` on the global object `handlerName` (or, with a nil
+    /// method, calls the global function itself) with JSON arguments, and
+    /// returns the string it produced.
+    func call(handlerName: String, method: String?, jsonArguments: [String], limitSeconds: Double) throws -> String {
+        let target = try resolve(handlerName)
+        var function = target
+        var this: JSObjectRef? = nil
+        if let method {
+            guard let value = JSBridge.property(context, target, method), JSValueIsObject(context, value),
+                  let object = JSValueToObject(context, value, nil), JSObjectIsFunction(context, object) else {
+                throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no \(method) method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
+            }
+            function = object
+            this = target
+        } else if !JSObjectIsFunction(context, target) {
+            throw PluginError.handlerNotFound(handler: handlerName, realm: name)
+        }
+        var arguments: [JSValueRef?] = []
+        for (index, json) in jsonArguments.enumerated() {
+            guard let value = JSBridge.parseJSON(context, json) else {
+                throw PluginError.invalidReturn(handler: handlerName, reason: "internal error: argument \(index + 1) is not JSON")
+            }
+            arguments.append(value)
+        }
+        timeout.reset()
+        var exception: JSValueRef?
+        let result = arguments.withUnsafeMutableBufferPointer { buffer in
+            JSObjectCallAsFunction(context, function, this, buffer.count, buffer.baseAddress, &exception)
+        }
+        if exception != nil {
+            if timeout.fired { throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds) }
+            let details = describe(exception)
+            if details.name == "PluginReturnError" {
+                throw PluginError.invalidReturn(handler: handlerName, reason: details.message)
+            }
+            let location = details.file.map { SourceLocation(file: $0, line: details.line) }
+            throw PluginError.exception(handler: handlerName, location: location, message: details.message)
+        }
+        guard let result, JSValueIsString(context, result), let text = JSBridge.toString(context, result) else {
+            let shown = JSBridge.toString(context, result) ?? "undefined"
+            throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got \(shown.prefix(80))")
+        }
+        return text
+    }
+
+    /// Evaluates an expression and returns it as JSON (for tools and tests).
+    func evaluateJSON(_ source: String) throws -> String {
+        let script = JSBridge.makeJSString(source)
+        let url = JSBridge.makeJSString("portcullis:evaluate")
+        defer {
+            JSStringRelease(script)
+            JSStringRelease(url)
+        }
+        timeout.reset()
+        var exception: JSValueRef?
+        let value = JSEvaluateScript(context, script, nil, url, 1, &exception)
+        if exception != nil {
+            let details = describe(exception)
+            throw PluginError.exception(handler: "evaluate", location: details.file.map { SourceLocation(file: $0, line: details.line) },
+                                        message: timeout.fired ? "execution time limit exceeded" : details.message)
+        }
+        guard let value, !JSValueIsUndefined(context, value),
+              let json = JSValueCreateJSONString(context, value, 0, nil) else { return "undefined" }
+        defer { JSStringRelease(json) }
+        return JSBridge.swiftString(json)
+    }
+
+    private func resolve(_ handlerName: String) throws -> JSObjectRef {
+        if let cached = handlers[handlerName] { return cached }
+        guard HandlerName.isValid(handlerName) else {
+            throw PluginError.handlerNotFound(handler: handlerName, realm: name)
+        }
+        let script = JSBridge.makeJSString("typeof \(handlerName) === 'undefined' ? undefined : \(handlerName)")
+        defer { JSStringRelease(script) }
+        var exception: JSValueRef?
+        let value = JSEvaluateScript(context, script, nil, nil, 1, &exception)
+        guard exception == nil, let value, JSValueIsObject(context, value),
+              let object = JSValueToObject(context, value, nil) else {
+            throw PluginError.handlerNotFound(handler: handlerName, realm: name)
+        }
+        JSValueProtect(context, object)
+        handlers[handlerName] = object
+        return object
+    }
+
+    private struct ExceptionDetails {
+        var name: String?
+        var message: String
+        var file: String?
+        var line: Int?
+    }
+
+    private func describe(_ exception: JSValueRef?) -> ExceptionDetails {
+        guard let exception else { return ExceptionDetails(message: "unknown error") }
+        let name = JSBridge.property(context, exception, "name").flatMap { JSBridge.toString(context, $0) }
+        var message = JSBridge.toString(context, exception) ?? "unknown error"
+        if name == "PluginReturnError", let plain = JSBridge.property(context, exception, "message").flatMap({ JSBridge.toString(context, $0) }) {
+            message = plain
+        }
+        var line: Int?
+        if let value = JSBridge.property(context, exception, "line"), JSValueIsNumber(context, value) {
+            line = Int(JSValueToNumber(context, value, nil))
+        }
+        var file = JSBridge.property(context, exception, "sourceURL").flatMap { value -> String? in
+            JSBridge.isNullish(context, value) ? nil : JSBridge.toString(context, value)
+        }
+        if file == TykPrelude.path { file = nil }
+        return ExceptionDetails(name: name, message: message, file: file, line: file == nil ? nil : line)
+    }
+}
+
+/// Middleware names come from API definitions and are evaluated as JS, so
+/// only plain dotted identifiers are accepted.
+enum HandlerName {
+    static func isValid(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 200 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+            guard let first = part.first, first.isLetter || first == "_" || first == "$" else { return false }
+            return part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }
+        }
+    }
+}
+
+/// Set by the watchdog callback when it stops a script, so a termination can
+/// be told apart from an ordinary exception.
+final class TimeoutFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var fired: Bool { lock.withLock { value } }
+    func fire() { lock.withLock { value = true } }
+    func reset() { lock.withLock { value = false } }
+}

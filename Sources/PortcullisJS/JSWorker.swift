@@ -1,0 +1,102 @@
+import CJavaScriptCore
+import Foundation
+import Logging
+import PortcullisCore
+
+/// Everything a worker thread owns: its context group, its realms and the
+/// scope its bindings read. Never touched from another thread.
+final class WorkerState {
+    let group: JSContextGroupRef
+    let scope: CallScope
+    let clock: any GatewayClock
+    let timeout = TimeoutFlag()
+    let limitSeconds: Double
+    var realms: [String: JSRealm] = [:]
+    var staged: [String: JSRealm] = [:]
+
+    init(limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
+        group = JSContextGroupCreate()
+        scope = CallScope(logger: logger)
+        self.clock = clock
+        self.limitSeconds = limitSeconds
+        let flag = Unmanaged.passUnretained(timeout).toOpaque()
+        JSContextGroupSetExecutionTimeLimit(group, limitSeconds, { _, context in
+            guard let context else { return true }
+            Unmanaged<TimeoutFlag>.fromOpaque(context).takeUnretainedValue().fire()
+            return true
+        }, flag)
+    }
+
+    deinit {
+        realms.removeAll()
+        staged.removeAll()
+        JSContextGroupRelease(group)
+    }
+
+    func realm(_ name: String) throws -> JSRealm {
+        guard let realm = realms[name] else { throw PluginError.realmNotLoaded(name) }
+        return realm
+    }
+}
+
+/// A dedicated thread that runs JavaScript jobs one at a time, in order.
+/// JSC contexts are bound to the thread that made them, so every job for
+/// this worker's realms runs here.
+final class JSWorker: @unchecked Sendable {
+    typealias Job = @Sendable (WorkerState) -> Void
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var queued = 0
+    private var stopping = false
+    private var thread: Thread?
+
+    init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
+        let thread = Thread { [self] in
+            self.run(WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger))
+        }
+        thread.name = "portcullis-js-\(index)"
+        thread.stackSize = 16 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Jobs waiting or running, for picking the least busy worker.
+    var load: Int { condition.withLock { queued } }
+
+    /// Queues a job; returns false if the worker is stopping.
+    func submit(_ job: @escaping Job) -> Bool {
+        condition.withLock {
+            guard !stopping else { return false }
+            jobs.append(job)
+            queued += 1
+            condition.signal()
+            return true
+        }
+    }
+
+    /// Finishes queued jobs, then ends the thread.
+    func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+        }
+    }
+
+    private func run(_ state: WorkerState) {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty && stopping {
+                condition.unlock()
+                break
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job(state)
+            condition.withLock { queued -= 1 }
+        }
+        state.realms.removeAll()
+        state.staged.removeAll()
+    }
+}

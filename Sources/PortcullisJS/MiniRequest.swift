@@ -1,0 +1,135 @@
+/// The request object a Tyk JS middleware receives and returns
+/// (`MiniRequestObject`): field names and shapes exactly as Tyk passes them.
+///
+/// `body` is plain text here; the engine converts bytes to text and back so a
+/// handler appending to `request.Body` keeps non-UTF-8 bytes intact.
+public struct MiniRequest: Sendable, Equatable {
+    /// Incoming headers, canonical names, every value a list (`Headers` in JS).
+    public var headers: [String: [String]]
+    /// Headers to set on the upstream request, replacing existing values.
+    public var setHeaders: [String: String]
+    /// Header names to remove before `setHeaders` is applied.
+    public var deleteHeaders: [String]
+    /// The request body as text.
+    public var body: String
+    /// Path and raw query, including the listen path.
+    public var url: String
+    /// The query string's parameters (read-only for the handler).
+    public var params: [String: [String]]
+    /// Query parameters to set, replacing existing values.
+    public var addParams: [String: String]
+    /// Query parameter values to append.
+    public var extendedParams: [String: [String]]
+    /// Query parameter names to delete.
+    public var deleteParams: [String]
+    /// A response the handler wants sent instead of proxying.
+    public var returnOverrides: ReturnOverrides
+    /// When true, the original body is kept whatever the handler returned.
+    public var ignoreBody: Bool
+    /// The HTTP method (read-only).
+    public var method: String
+    /// The raw request URI as received (read-only).
+    public var requestURI: String
+    /// `http` or `https` (read-only).
+    public var scheme: String
+
+    /// Creates a request object; unspecified fields take Tyk's zero values.
+    public init(
+        headers: [String: [String]] = [:], setHeaders: [String: String] = [:], deleteHeaders: [String] = [],
+        body: String = "", url: String = "/", params: [String: [String]] = [:], addParams: [String: String] = [:],
+        extendedParams: [String: [String]] = [:], deleteParams: [String] = [],
+        returnOverrides: ReturnOverrides = ReturnOverrides(), ignoreBody: Bool = false,
+        method: String = "GET", requestURI: String? = nil, scheme: String = "http"
+    ) {
+        self.headers = headers
+        self.setHeaders = setHeaders
+        self.deleteHeaders = deleteHeaders
+        self.body = body
+        self.url = url
+        self.params = params
+        self.addParams = addParams
+        self.extendedParams = extendedParams
+        self.deleteParams = deleteParams
+        self.returnOverrides = returnOverrides
+        self.ignoreBody = ignoreBody
+        self.method = method
+        self.requestURI = requestURI ?? url
+        self.scheme = scheme
+    }
+}
+
+extension MiniRequest: Codable {
+    enum CodingKeys: String, CodingKey {
+        case headers = "Headers", setHeaders = "SetHeaders", deleteHeaders = "DeleteHeaders", body = "Body"
+        case url = "URL", params = "Params", addParams = "AddParams", extendedParams = "ExtendedParams"
+        case deleteParams = "DeleteParams", returnOverrides = "ReturnOverrides", ignoreBody = "IgnoreBody"
+        case method = "Method", requestURI = "RequestURI", scheme = "Scheme"
+    }
+
+    /// Decodes what a handler returned. Missing or null fields take zero
+    /// values, as Go's decoder does; wrong types are errors naming the field.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        headers = try c.decodeIfPresent([String: [String]].self, forKey: .headers) ?? [:]
+        setHeaders = try c.decodeIfPresent([String: String].self, forKey: .setHeaders) ?? [:]
+        deleteHeaders = try c.decodeIfPresent([String].self, forKey: .deleteHeaders) ?? []
+        body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
+        url = try c.decodeIfPresent(String.self, forKey: .url) ?? ""
+        params = try c.decodeIfPresent([String: [String]].self, forKey: .params) ?? [:]
+        addParams = try c.decodeIfPresent([String: String].self, forKey: .addParams) ?? [:]
+        extendedParams = try c.decodeIfPresent([String: [String]].self, forKey: .extendedParams) ?? [:]
+        deleteParams = try c.decodeIfPresent([String].self, forKey: .deleteParams) ?? []
+        returnOverrides = try c.decodeIfPresent(ReturnOverrides.self, forKey: .returnOverrides) ?? ReturnOverrides()
+        ignoreBody = try c.decodeIfPresent(Bool.self, forKey: .ignoreBody) ?? false
+        method = try c.decodeIfPresent(String.self, forKey: .method) ?? ""
+        requestURI = try c.decodeIfPresent(String.self, forKey: .requestURI) ?? ""
+        scheme = try c.decodeIfPresent(String.self, forKey: .scheme) ?? ""
+    }
+}
+
+/// A response the handler asks the gateway to send instead of continuing.
+///
+/// A `responseCode` of 400 or more (without `overrideError`) goes out as
+/// Tyk's error body `{"error": "<responseError or responseBody>"}`; any other
+/// non-zero code sends `responseBody` and `responseHeaders` verbatim.
+public struct ReturnOverrides: Sendable, Equatable {
+    /// Status code; 0 means "no override".
+    public var responseCode: Int
+    /// Error message; when non-empty it replaces `responseBody`.
+    public var responseError: String
+    /// Response body.
+    public var responseBody: String
+    /// Response headers.
+    public var responseHeaders: [String: String]
+    /// Send the body verbatim even for codes of 400 or more.
+    public var overrideError: Bool
+
+    /// Creates overrides; the defaults mean "no override".
+    public init(responseCode: Int = 0, responseError: String = "", responseBody: String = "",
+                responseHeaders: [String: String] = [:], overrideError: Bool = false) {
+        self.responseCode = responseCode
+        self.responseError = responseError
+        self.responseBody = responseBody
+        self.responseHeaders = responseHeaders
+        self.overrideError = overrideError
+    }
+
+    /// True when the handler asked for a response to be sent.
+    public var isSet: Bool { responseCode != 0 }
+}
+
+extension ReturnOverrides: Codable {
+    enum CodingKeys: String, CodingKey {
+        case responseCode = "ResponseCode", responseError = "ResponseError", responseBody = "ResponseBody"
+        case responseHeaders = "ResponseHeaders", overrideError = "OverrideError"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        responseCode = try c.decodeIfPresent(Int.self, forKey: .responseCode) ?? 0
+        responseError = try c.decodeIfPresent(String.self, forKey: .responseError) ?? ""
+        responseBody = try c.decodeIfPresent(String.self, forKey: .responseBody) ?? ""
+        responseHeaders = try c.decodeIfPresent([String: String].self, forKey: .responseHeaders) ?? [:]
+        overrideError = try c.decodeIfPresent(Bool.self, forKey: .overrideError) ?? false
+    }
+}

@@ -1,0 +1,99 @@
+/// What a plugin's bindings reach outside JavaScript: sessions, HTTP and the
+/// plugin key-value store. The gateway implements it on its real session
+/// layer (so a write is acknowledged and visible to the rest of the request
+/// before `TykSetKeyData` returns); ``LocalPluginHost`` implements it in
+/// memory for running plugins on their own.
+///
+/// Methods are `async`: a binding blocks only its own JS worker thread while
+/// it waits, never an event loop.
+public protocol PluginHost: Sendable {
+    /// `TykGetKeyData(key, apiID)`: the stored session as JSON text, or
+    /// `{"status":"error","message":"Key not found"}` when there is none.
+    /// Expired sessions are returned as they are.
+    func getKeyData(key: String, apiID: String) async throws -> String
+
+    /// `TykSetKeyData(key, json, suppressReset)`: stores the session and
+    /// returns only once the write is acknowledged. Throws (becoming a JS
+    /// exception) when the JSON is not a valid session or the store refuses.
+    func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws
+
+    /// `TykMakeHttpRequest` / `TykBatchRequest`: sends one HTTP request.
+    func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse
+
+    /// `TykStorage*`: the plugin key-value store, namespaced per gateway.
+    var storage: (any PluginStorage)? { get }
+}
+
+extension PluginHost {
+    /// Hosts without a plugin store leave the `TykStorage*` bindings throwing.
+    public var storage: (any PluginStorage)? { nil }
+}
+
+/// The key-value store behind `TykStorageGet/Set/SetNX/Del/TTL/Incr`.
+/// Keys arrive already checked (1–256 bytes) and values capped (64 KiB).
+public protocol PluginStorage: Sendable {
+    /// The value, or nil when missing or expired.
+    func get(_ key: String) async throws -> String?
+    /// Stores a value; `ttlSeconds` 0 means no expiry.
+    func set(_ key: String, value: String, ttlSeconds: Int64) async throws
+    /// Stores only when absent; true when this call stored it.
+    func setIfAbsent(_ key: String, value: String, ttlSeconds: Int64) async throws -> Bool
+    /// Deletes; the number of keys removed (0 or 1).
+    func delete(_ key: String) async throws -> Int
+    /// Remaining seconds: -1 no expiry, -2 missing (Redis semantics).
+    func ttl(_ key: String) async throws -> Int64
+    /// Atomically adds one; `ttlSeconds` applies only when the key is created.
+    func increment(_ key: String, ttlSeconds: Int64) async throws -> Int64
+}
+
+/// One outgoing request made by a plugin.
+public struct PluginHTTPRequest: Sendable, Equatable {
+    /// HTTP method (`GET` when the plugin left it empty).
+    public var method: String
+    /// Absolute URL (`Domain` + `Resource`).
+    public var url: String
+    /// Headers in the order given.
+    public var headers: [(String, String)]
+    /// Body bytes, if any.
+    public var body: [UInt8]
+    /// Per-request timeout in seconds.
+    public var timeoutSeconds: Double
+
+    /// Creates a request.
+    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], timeoutSeconds: Double) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
+            && lhs.timeoutSeconds == rhs.timeoutSeconds
+            && lhs.headers.map { [$0.0, $0.1] } == rhs.headers.map { [$0.0, $0.1] }
+    }
+}
+
+/// The upstream's answer to a ``PluginHTTPRequest``.
+public struct PluginHTTPResponse: Sendable, Equatable {
+    /// Status code.
+    public var status: Int
+    /// Headers, every value a list, as Tyk returns them.
+    public var headers: [String: [String]]
+    /// Body bytes.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: Int, headers: [String: [String]] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Sends plugin HTTP requests; the gateway provides one on async-http-client.
+public protocol PluginHTTPTransport: Sendable {
+    /// Sends the request, honouring its timeout.
+    func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse
+}

@@ -1,0 +1,24 @@
+/// A line a plugin wrote with `log`, `rawlog` or `console.log`, kept with the
+/// call's outcome so tools can show what the plugin said.
+public struct PluginLogLine: Sendable, Equatable, Codable {
+    /// How the line was written.
+    public enum Kind: String, Sendable, Codable {
+        /// `log(msg)`: an info line tagged `type=log-msg`.
+        case log
+        /// `rawlog(msg)`: the text exactly, no level or time.
+        case raw
+        /// A warning the engine added about the plugin's use of a binding.
+        case warning
+    }
+
+    /// How it was written.
+    public var kind: Kind
+    /// The text.
+    public var message: String
+
+    /// Creates a log line.
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PortcullisCore
+import PortcullisGateway
+import Testing
+@testable import PortcullisJS
+
+/// TykMakeHttpRequest / TykBatchRequest against a real server on loopback.
+@Suite("HTTP bindings", .serialized)
+struct HTTPBindingTests {
+    private func run(_ body: String, upstream: TestUpstream, httpTimeout: Double? = nil) async throws -> MiddlewareOutcome {
+        let transport = HTTPClientTransport()
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, timeoutSeconds: 10, httpTimeoutSeconds: httpTimeout))
+        try await engine.loadRealm("r", scripts: [PluginScript(path: "http.js", source: Fixtures.middleware(body))])
+        let spec = PluginSpec(apiID: "api-1", configData: .object(["base_url": .string(upstream.base)]))
+        let result: Result<MiddlewareOutcome, any Error>
+        do {
+            result = .success(try await engine.runMiddleware(realm: "r", handler: "mw", request: MiniRequest(), spec: spec,
+                                                             host: LocalPluginHost(transport: transport)))
+        } catch {
+            result = .failure(error)
+        }
+        engine.shutdown()
+        try await transport.shutdown()
+        return try result.get()
+    }
+
+    @Test("TykMakeHttpRequest returns Tyk's reply shape with the upstream's status, headers and body")
+    func makeRequest() async throws {
+        let upstream = try await TestUpstream.start()
+        let outcome = try await run("""
+            var reply = TykMakeHttpRequest(JSON.stringify({
+              Method: "POST", Domain: config.config_data.base_url, Resource: "/echo?x=1",
+              Headers: {"Content-Type": "text/plain", "X-Plugin": "yes"}, Body: "payload"}));
+            var r = JSON.parse(reply);
+            var echo = JSON.parse(r.Body);
+            request.SetHeaders["code"] = r.Code + "/" + r.code;
+            request.SetHeaders["method"] = echo.method + " " + echo.uri;
+            request.SetHeaders["sent"] = echo.headers["x-plugin"] + "," + echo.body + "," + echo.headers["connection"];
+            request.SetHeaders["upstreamHeader"] = r.Headers["X-Upstream"][0] + "," + r.headers["X-Upstream"][0];
+            var missing = JSON.parse(TykMakeHttpRequest(JSON.stringify({Method: "GET", Domain: config.config_data.base_url, Resource: "/status/404"})));
+            request.SetHeaders["notFound"] = String(missing.Code);
+            var form = JSON.parse(JSON.parse(TykMakeHttpRequest(JSON.stringify({Method: "POST", Domain: config.config_data.base_url,
+              Resource: "/echo", FormData: {"b": "2 3", "a": "1"}}))).Body);
+            request.SetHeaders["form"] = form.body;
+            return mw.ReturnData(request, {});
+            """, upstream: upstream)
+        await upstream.stop()
+        let h = outcome.request.setHeaders
+        #expect(h["code"] == "200/200")
+        #expect(h["method"] == "POST /echo?x=1")
+        #expect(h["sent"] == "yes,payload,close")
+        #expect(h["upstreamHeader"] == "test,test")
+        #expect(h["notFound"] == "404")
+        #expect(h["form"] == "a=1&b=2+3")
+    }
+
+    @Test("Bad JSON, 'undefined', a relative URL and a dead port give undefined and a warning, as in Tyk")
+    func failuresGiveUndefined() async throws {
+        let upstream = try await TestUpstream.start()
+        let deadPort = upstream.port
+        await upstream.stop()
+        let outcome = try await run("""
+            var h = request.SetHeaders;
+            h["badJSON"] = String(TykMakeHttpRequest("{nope"));
+            h["undef"] = String(TykMakeHttpRequest(undefined));
+            h["relative"] = String(TykMakeHttpRequest(JSON.stringify({Domain: "", Resource: "/x"})));
+            h["dead"] = String(TykMakeHttpRequest(JSON.stringify({Domain: "http://127.0.0.1:\(deadPort)", Resource: "/"})));
+            return mw.ReturnData(request, {});
+            """, upstream: upstream)
+        #expect(outcome.request.setHeaders == ["badJSON": "undefined", "undef": "undefined", "relative": "undefined", "dead": "undefined"])
+        let warnings = outcome.logs.filter { $0.kind == .warning }.map(\.message)
+        #expect(warnings.count == 3)
+        #expect(warnings.contains { $0.contains("127.0.0.1:\(deadPort)") })
+    }
+
+    @Test("A slow upstream is cut off by the per-call Timeout field (an extension) with a named warning")
+    func timeoutField() async throws {
+        let upstream = try await TestUpstream.start()
+        let started = ContinuousClock.now
+        let outcome = try await run("""
+            request.SetHeaders["slow"] = String(TykMakeHttpRequest(JSON.stringify(
+              {Domain: config.config_data.base_url, Resource: "/slow", Timeout: 0.3})));
+            return mw.ReturnData(request, {});
+            """, upstream: upstream)
+        let elapsed = ContinuousClock.now - started
+        await upstream.stop()
+        #expect(outcome.request.setHeaders["slow"] == "undefined")
+        #expect(elapsed < .seconds(2.5))
+        #expect(outcome.logs.contains { $0.message.contains("within 0.3 s") })
+    }
+
+    @Test("TykBatchRequest runs every request and returns Tyk's batch reply units")
+    func batch() async throws {
+        let upstream = try await TestUpstream.start()
+        let outcome = try await run("""
+            var base = config.config_data.base_url;
+            var replies = JSON.parse(TykBatchRequest(JSON.stringify({requests: [
+              {method: "GET", relative_url: base + "/echo/a", headers: {}, body: ""},
+              {method: "GET", relative_url: base + "/status/418", headers: {}, body: ""},
+              {method: "GET", relative_url: "http://127.0.0.1:1/", headers: {}, body: ""}
+            ], suppress_parallel_execution: true})));
+            request.SetHeaders["codes"] = replies.map(function (r) { return r.code; }).join(",");
+            request.SetHeaders["urls"] = replies.map(function (r) { return r.relative_url.replace(base, ""); }).join(",");
+            request.SetHeaders["bad"] = String(TykBatchRequest("{oops"));
+            return mw.ReturnData(request, {});
+            """, upstream: upstream)
+        await upstream.stop()
+        #expect(outcome.request.setHeaders["codes"] == "200,418,0")
+        #expect(outcome.request.setHeaders["urls"] == "/echo/a,/status/418,")
+        #expect(outcome.request.setHeaders["bad"] == "undefined")
+    }
+}

@@ -1,0 +1,117 @@
+import PortcullisCore
+import Testing
+@testable import PortcullisJS
+
+@Suite("Request object changes")
+struct RequestObjectTests {
+    @Test("SetHeaders, DeleteHeaders, params, URL and body changes come back")
+    func changes() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            request.SetHeaders["X-New"] = "v";
+            request.DeleteHeaders.push("X-Old");
+            request.AddParams["a"] = "1";
+            request.ExtendedParams["b"] = ["2", "3"];
+            request.DeleteParams.push("c");
+            request.URL = request.URL + "/more";
+            request.Body = request.Body + " appended";
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        let input = MiniRequest(headers: ["X-Old": ["x"]], body: "hello world", url: "/api/x?c=9", params: ["c": ["9"]])
+        let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: input, spec: Fixtures.spec, host: nil)
+        #expect(outcome.request.setHeaders == ["X-New": "v"])
+        #expect(outcome.request.deleteHeaders == ["X-Old"])
+        #expect(outcome.request.addParams == ["a": "1"])
+        #expect(outcome.request.extendedParams == ["b": ["2", "3"]])
+        #expect(outcome.request.deleteParams == ["c"])
+        #expect(outcome.request.url == "/api/x?c=9/more")
+        #expect(outcome.request.body == "hello world appended")
+    }
+
+    @Test("Headers arrive as arrays, so Tyk-style loose comparison with a string works")
+    func headerArrays() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            request.SetHeaders["X-Match"] = String(request.Headers["Authorization"] == "foobar");
+            request.SetHeaders["X-Count"] = String(request.Headers["Authorization"].length);
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw",
+                                                     request: MiniRequest(headers: ["Authorization": ["foobar"]]),
+                                                     spec: Fixtures.spec, host: nil)
+        #expect(outcome.request.setHeaders == ["X-Match": "true", "X-Count": "1"])
+    }
+
+    @Test("ReturnOverrides come back with code, error, body and headers")
+    func returnOverrides() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            request.ReturnOverrides.ResponseCode = 401;
+            request.ReturnOverrides.ResponseError = "Authentication required";
+            request.ReturnOverrides.ResponseHeaders = {"WWW-Authenticate": "Bearer"};
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        #expect(outcome.request.returnOverrides == ReturnOverrides(responseCode: 401, responseError: "Authentication required",
+                                                                  responseHeaders: ["WWW-Authenticate": "Bearer"]))
+        #expect(outcome.request.returnOverrides.isSet)
+    }
+
+    @Test("A wrongly typed field is refused with its path named")
+    func wrongTypes() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            request.SetHeaders["X-Num"] = 5;
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        await #expect {
+            _ = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        } throws: { error in
+            guard case PluginError.invalidReturn(_, let reason) = error else { return false }
+            return reason.contains("Request.SetHeaders.X-Num") && reason.contains("string")
+        }
+    }
+
+    @Test("Method, RequestURI and Scheme are passed in")
+    func readOnlyFields() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            request.SetHeaders["X-Info"] = [request.Method, request.RequestURI, request.Scheme].join(" ");
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        let outcome = try await engine.runMiddleware(
+            realm: "test-api", handler: "mw", request: MiniRequest(url: "/a?b=1", method: "POST", scheme: "https"),
+            spec: Fixtures.spec, host: nil)
+        #expect(outcome.request.setHeaders["X-Info"] == "POST /a?b=1 https")
+    }
+
+    @Test("Body bytes that are not UTF-8 survive a handler appending to them")
+    func binaryBody() {
+        let bytes: [UInt8] = [0x68, 0xFF, 0x00, 0xFE, 0x41]
+        let (text, encoding) = ByteText.decode(bytes)
+        #expect(encoding == .latin1)
+        #expect(encoding.encode(text + " appended") == bytes + Array(" appended".utf8))
+        let utf8 = Array("h\u{FFFF}\u{0}é".utf8)
+        let decoded = ByteText.decode(utf8)
+        #expect(decoded.encoding == .utf8)
+        #expect(decoded.encoding.encode(decoded.text) == utf8)
+    }
+}
+
+@Suite("Body bytes through the engine")
+struct BodyThroughEngineTests {
+    @Test("Non-UTF-8 bytes, NUL and U+FFFF survive b64-free transport and an append")
+    func appendKeepsBytes() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            request.Body = request.Body + " appended";
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        for original in [[0xFF, 0x00, 0x41] as [UInt8], Array("\u{0}\u{FFFF}ok".utf8)] {
+            let (text, encoding) = ByteText.decode(original)
+            let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(body: text),
+                                                         spec: Fixtures.spec, host: nil)
+            #expect(encoding.encode(outcome.request.body) == original + Array(" appended".utf8))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP server on 127.0.0.1 for plugin HTTP calls to reach.
+///
+/// Paths: `/echo…` answers 200 with a JSON echo of method, path, headers and
+/// body; `/status/N` answers N; `/slow` answers after 3 s; anything else 200 "ok".
+final class TestUpstream: Sendable {
+    let port: Int
+    private let channel: any Channel
+
+    private init(port: Int, channel: any Channel) {
+        self.port = port
+        self.channel = channel
+    }
+
+    static func start() async throws -> TestUpstream {
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(UpstreamHandler())
+                }
+            }
+        let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        guard let port = channel.localAddress?.port else { throw CancellationError() }
+        return TestUpstream(port: port, channel: channel)
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    func stop() async {
+        try? await channel.close()
+    }
+}
+
+private final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(var buffer):
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head else { return }
+            respond(context: context, head: head)
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        var status = HTTPResponseStatus.ok
+        var payload = Array("ok".utf8)
+        var delay: TimeAmount = .zero
+        if head.uri.hasPrefix("/echo") {
+            var headers: [String: String] = [:]
+            for header in head.headers { headers[header.name.lowercased()] = header.value }
+            let echo: [String: Any] = ["method": head.method.rawValue, "uri": head.uri, "headers": headers,
+                                       "body": String(decoding: body, as: UTF8.self)]
+            payload = (try? JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys])).map(Array.init) ?? []
+        } else if head.uri.hasPrefix("/status/"), let code = Int(head.uri.dropFirst("/status/".count)) {
+            status = HTTPResponseStatus(statusCode: code)
+            payload = Array("status \(code)".utf8)
+        } else if head.uri.hasPrefix("/slow") {
+            delay = .seconds(3)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: String(payload.count))
+        headers.add(name: "X-Upstream", value: "test")
+        let responseHead = HTTPResponseHead(version: head.version, status: status, headers: headers)
+        let loop = context.eventLoop
+        let write = { [self] in
+            context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        if delay == .zero {
+            write()
+        } else {
+            let bound = NIOLoopBound(write, eventLoop: loop)
+            loop.scheduleTask(in: delay) { bound.value() }
+        }
+    }
+}
