@@ -72,6 +72,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PortcullisCoreTests", dependencies: ["PortcullisCore"]),
+        // Runs the built `portcullis` binary and, later, whole gateways over real sockets.
+        .testTarget(name: "EndToEndTests", dependencies: ["portcullis"]),
         .testTarget(
             name: "PortcullisJSTests",
             dependencies: [
@@ -88,6 +90,7 @@ let package = Package(
             dependencies: [
                 "PortcullisSessions",
                 "PortcullisCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -163,9 +163,10 @@ final class JSRealm {
 }
 
 /// Middleware names come from API definitions and are evaluated as JS, so
-/// only plain dotted identifiers are accepted.
-enum HandlerName {
-    static func isValid(_ name: String) -> Bool {
+/// only plain identifiers, optionally dotted (`plugins.auth`), are accepted.
+public enum HandlerName {
+    /// True when `name` is a plain (dotted) JavaScript identifier.
+    public static func isValid(_ name: String) -> Bool {
         guard !name.isEmpty, name.count <= 200 else { return false }
         return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
             guard let first = part.first, first.isLetter || first == "_" || first == "$" else { return false }

@@ -1,0 +1,83 @@
+import PortcullisCore
+
+/// The gateway's own settings, read from a `tyk.conf`-style JSON file.
+/// Field names are Tyk's, so an existing `tyk.conf` loads as it is; fields
+/// Portcullis does not use are ignored (and logged at debug level).
+public struct GatewayConfig: Sendable, Equatable {
+    /// Address to listen on (`listen_address`); empty means all interfaces.
+    public var listenAddress: String = "127.0.0.1"
+    /// Port to listen on (`listen_port`).
+    public var listenPort: Int = 8080
+    /// Admin API secret, sent as `x-tyk-authorization` (`secret`).
+    public var secret: String = ""
+    /// Folder of API definition files (`app_path`).
+    public var appPath: String = "examples/apps"
+    /// Folder convention for plugin files (`middleware_path`).
+    public var middlewarePath: String = "./middleware"
+    /// A JS file loaded into every API's context after the prelude (`tyk_js_path`).
+    public var tykJSPath: String = ""
+    /// Where sessions live (`storage`).
+    public var storage: StorageConfig = StorageConfig()
+    /// The node-local session cache (`local_session_cache`).
+    public var localSessionCache: LocalSessionCacheConfig = LocalSessionCacheConfig()
+    /// Store keys hashed (`hash_keys`).
+    public var hashKeys: Bool = false
+    /// Hash used for keys (`hash_key_function`): murmur32, murmur64, murmur128, sha256.
+    public var hashKeyFunction: String = ""
+    /// Show whole keys in logs (`enable_key_logging`); off masks them.
+    public var enableKeyLogging: Bool = false
+    /// Fallback store lifetime of sessions in seconds (`global_session_lifetime`).
+    public var globalSessionLifetime: Int64 = 0
+    /// Use the global lifetime even when the API sets one (`force_global_session_lifetime`).
+    public var forceGlobalSessionLifetime: Bool = false
+    /// Never delete a session before its `expires` (`session_lifetime_respects_key_expiration`).
+    public var sessionLifetimeRespectsKeyExpiration: Bool = false
+    /// Run JS middleware (`enable_jsvm`).
+    public var enableJSVM: Bool = true
+    /// Longest a plugin call may run, seconds (`jsvm_timeout`); 0 or less means 5.
+    public var jsvmTimeout: Double = 5
+    /// Defer the gateway's own session bookkeeping writes (`optimisations_use_async_session_write`).
+    /// Plugin writes are always acknowledged before the plugin call returns.
+    public var asyncSessionWrite: Bool = false
+    /// Allow sessions with empty `access_rights` (`allow_master_keys`).
+    public var allowMasterKeys: Bool = false
+    /// Accept any upstream certificate (`proxy_ssl_insecure_skip_verify`), also for plugin HTTP calls.
+    public var proxySSLInsecureSkipVerify: Bool = false
+    /// Shortest key accepted by token auth (`min_token_length`).
+    public var minTokenLength: Int = 3
+    /// Largest request body accepted, in bytes (`max_request_body_size`); 0 means the default 10 MiB.
+    public var maxRequestBodySize: Int = 0
+
+    /// Creates a configuration with Portcullis' defaults.
+    public init() {}
+}
+
+/// `storage`: the session store.
+public struct StorageConfig: Sendable, Equatable {
+    /// `memory` (embedded, one node) or `redis`.
+    public var type: String = "memory"
+    /// Redis host.
+    public var host: String = "127.0.0.1"
+    /// Redis port.
+    public var port: Int = 6379
+    /// Redis password.
+    public var password: String = ""
+    /// Redis database number.
+    public var database: Int = 0
+    /// Per-command timeout in seconds.
+    public var timeout: Double = 2
+
+    /// Creates the default storage settings (in memory).
+    public init() {}
+}
+
+/// `local_session_cache`.
+public struct LocalSessionCacheConfig: Sendable, Equatable {
+    /// Turn the node-local cache off.
+    public var disableCachedSessionState: Bool = false
+    /// How long a cached session may be used, seconds (Tyk ignores this field and uses 10).
+    public var cachedSessionTimeout: Double = 10
+
+    /// Creates the default cache settings.
+    public init() {}
+}

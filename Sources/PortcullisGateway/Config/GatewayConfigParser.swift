@@ -1,0 +1,53 @@
+import Foundation
+
+extension GatewayConfig {
+    /// Reads a `tyk.conf`-style file. Returns the fields it ignored so the
+    /// caller can log them; refuses wrong types with the field named.
+    public static func parse(_ text: String, file: String) throws -> (GatewayConfig, ignored: [String]) {
+        let root = try ConfigReader.parse(text, file: file)
+        var config = GatewayConfig()
+        config.listenAddress = try root.string("listen_address").flatMap { $0.isEmpty ? nil : $0 } ?? config.listenAddress
+        if let port = try root.int("listen_port") {
+            guard (0...65535).contains(port) else {
+                throw ConfigError.invalidField(file: file, field: "listen_port", reason: "must be 0 to 65535, got \(port)")
+            }
+            config.listenPort = Int(port)
+        }
+        config.secret = try root.string("secret") ?? config.secret
+        config.appPath = try root.string("app_path") ?? config.appPath
+        config.middlewarePath = try root.string("middleware_path") ?? config.middlewarePath
+        config.tykJSPath = try root.string("tyk_js_path") ?? config.tykJSPath
+        if let storage = try root.object("storage") {
+            config.storage.type = try storage.string("type") ?? config.storage.type
+            guard ["memory", "redis"].contains(config.storage.type) else {
+                throw ConfigError.invalidField(file: file, field: "storage.type", reason: "must be memory or redis, got '\(config.storage.type)'")
+            }
+            config.storage.host = try storage.string("host") ?? config.storage.host
+            config.storage.port = Int(try storage.int("port") ?? Int64(config.storage.port))
+            config.storage.password = try storage.string("password") ?? config.storage.password
+            config.storage.database = Int(try storage.int("database") ?? 0)
+            config.storage.timeout = try storage.double("timeout") ?? config.storage.timeout
+            storage.acknowledge("username", "optimisation_max_idle", "optimisation_max_active", "enable_cluster", "addrs", "hosts")
+        }
+        if let cache = try root.object("local_session_cache") {
+            config.localSessionCache.disableCachedSessionState = try cache.bool("disable_cached_session_state") ?? false
+            config.localSessionCache.cachedSessionTimeout = try cache.double("cached_session_timeout") ?? 10
+            cache.acknowledge("cached_session_eviction")
+        }
+        config.hashKeys = try root.bool("hash_keys") ?? config.hashKeys
+        config.hashKeyFunction = try root.string("hash_key_function") ?? config.hashKeyFunction
+        config.enableKeyLogging = try root.bool("enable_key_logging") ?? false
+        config.globalSessionLifetime = try root.int("global_session_lifetime") ?? 0
+        config.forceGlobalSessionLifetime = try root.bool("force_global_session_lifetime") ?? false
+        config.sessionLifetimeRespectsKeyExpiration = try root.bool("session_lifetime_respects_key_expiration") ?? false
+        config.enableJSVM = try root.bool("enable_jsvm") ?? config.enableJSVM
+        config.jsvmTimeout = try root.double("jsvm_timeout") ?? config.jsvmTimeout
+        if config.jsvmTimeout <= 0 { config.jsvmTimeout = 5 }
+        config.asyncSessionWrite = try root.bool("optimisations_use_async_session_write") ?? false
+        config.allowMasterKeys = try root.bool("allow_master_keys") ?? false
+        config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false
+        config.minTokenLength = Int(try root.int("min_token_length") ?? 3)
+        config.maxRequestBodySize = Int(try root.int("max_request_body_size") ?? 0)
+        return (config, root.ignoredFields)
+    }
+}

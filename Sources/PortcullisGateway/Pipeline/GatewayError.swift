@@ -1,0 +1,80 @@
+/// Every way the gateway refuses a request, with the status code and the
+/// message Tyk sends for it, so clients written against Tyk see the same
+/// `{"error": "..."}` bodies.
+public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No key in the auth header: 401 "Authorization field missing".
+    case authorizationMissing
+    /// Unknown key, too short, or not granted this API: 403.
+    case accessDisallowed
+    /// `is_inactive`: 403 "Key is inactive, please renew".
+    case keyInactive
+    /// `expires` in the past: 401 "Key has expired, please renew".
+    case keyExpired
+    /// Rate limit hit: 429 "Rate Limit Exceeded".
+    case rateLimited
+    /// Quota used up: 403 "Quota exceeded".
+    case quotaExceeded
+    /// A plugin asked for an error response (`ReturnOverrides`, code ≥ 400).
+    case pluginOverride(status: Int, message: String)
+    /// A plugin failed (exception, timeout, invalid return): 500.
+    case pluginFailed(String)
+    /// The session store cannot be reached: 503; the gateway fails closed.
+    case storeUnavailable(String)
+    /// The upstream could not be reached: 502.
+    case upstreamUnreachable(String)
+    /// The upstream did not answer in time: 504.
+    case upstreamTimeout(String)
+    /// No API listens on this path: 404.
+    case noAPI(path: String)
+    /// The request body is larger than allowed: 413.
+    case bodyTooLarge(limit: Int)
+    /// The request itself is malformed: 400.
+    case badRequest(String)
+
+    /// The HTTP status sent.
+    public var status: Int {
+        switch self {
+        case .authorizationMissing, .keyExpired: return 401
+        case .accessDisallowed, .keyInactive, .quotaExceeded: return 403
+        case .rateLimited: return 429
+        case .pluginOverride(let status, _): return status
+        case .pluginFailed: return 500
+        case .storeUnavailable: return 503
+        case .upstreamUnreachable: return 502
+        case .upstreamTimeout: return 504
+        case .noAPI: return 404
+        case .bodyTooLarge: return 413
+        case .badRequest: return 400
+        }
+    }
+
+    /// The message in the `{"error": ...}` body.
+    public var message: String {
+        switch self {
+        case .authorizationMissing: return "Authorization field missing"
+        case .accessDisallowed: return "Access to this API has been disallowed"
+        case .keyInactive: return "Key is inactive, please renew"
+        case .keyExpired: return "Key has expired, please renew"
+        case .rateLimited: return "Rate Limit Exceeded"
+        case .quotaExceeded: return "Quota exceeded"
+        case .pluginOverride(_, let message): return message
+        case .pluginFailed: return "Internal Server Error"
+        case .storeUnavailable: return "Session store unavailable, please retry"
+        case .upstreamUnreachable: return "There was a problem proxying the request"
+        case .upstreamTimeout: return "Upstream service reached hard timeout."
+        case .noAPI: return "No API is listening on this path"
+        case .bodyTooLarge(let limit): return "Request body too large (limit \(limit) bytes)"
+        case .badRequest(let reason): return reason
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .pluginFailed(let detail), .storeUnavailable(let detail), .upstreamUnreachable(let detail),
+             .upstreamTimeout(let detail):
+            return "\(status) \(message): \(detail)"
+        default:
+            return "\(status) \(message)"
+        }
+    }
+}
