@@ -7,7 +7,7 @@ APT_PACKAGES := libjavascriptcoregtk-4.1-dev redis-server pkg-config
 BIN          := .build/release/portcullis
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all deps build run test clean help
+.PHONY: all deps build run test bench clean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make run    install missing packages, build release, run the example plugins"
 	@echo "make test   run all tests (unit, JavaScriptCore, real redis-server)"
 	@echo "make build  release build only"
+	@echo "make bench  release benchmarks of the JS engine"
 
 # Installs the system packages only when something is missing.
 deps:
@@ -43,6 +44,10 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product EngineBench
+	.build/release/EngineBench | tee Benchmarks/engine-results.txt
 
 clean:
 	rm -rf .build

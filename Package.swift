@@ -71,6 +71,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make bench`: measures the JS engine on its own.
+        .executableTarget(
+            name: "EngineBench",
+            dependencies: ["PortcullisJS", "PortcullisCore"],
+            path: "Benchmarks/EngineBench"
+        ),
         .testTarget(name: "PortcullisCoreTests", dependencies: ["PortcullisCore"]),
         // Runs the built `portcullis` binary and, later, whole gateways over real sockets.
         .testTarget(name: "EndToEndTests", dependencies: ["portcullis"]),

@@ -65,7 +65,10 @@ enum JSBridge {
 
     /// A new `Error` object with the given message, for throwing into JS.
     static func makeError(_ context: JSContextRef, _ message: String, name: String = "Error") -> JSValueRef? {
-        var args: [JSValueRef?] = [makeString(context, message)]
+        let text = makeString(context, message)
+        JSValueProtect(context, text)
+        defer { JSValueUnprotect(context, text) }
+        var args: [JSValueRef?] = [text]
         let error = args.withUnsafeMutableBufferPointer { buffer in
             JSObjectMakeError(context, 1, buffer.baseAddress, nil)
         }

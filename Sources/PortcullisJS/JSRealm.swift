@@ -68,11 +68,15 @@ final class JSRealm {
         } else if !JSObjectIsFunction(context, target) {
             throw PluginError.handlerNotFound(handler: handlerName, realm: name)
         }
+        // The arguments live in a Swift array, which the collector does not
+        // scan: protect each one until the call is over.
         var arguments: [JSValueRef?] = []
+        defer { for value in arguments { JSValueUnprotect(context, value) } }
         for (index, json) in jsonArguments.enumerated() {
             guard let value = JSBridge.parseJSON(context, json) else {
                 throw PluginError.invalidReturn(handler: handlerName, reason: "internal error: argument \(index + 1) is not JSON")
             }
+            JSValueProtect(context, value)
             arguments.append(value)
         }
         timeout.reset()
