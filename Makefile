@@ -7,12 +7,13 @@ APT_PACKAGES := libjavascriptcoregtk-4.1-dev redis-server pkg-config
 BIN          := .build/release/portcullis
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all deps build run test bench clean help
+.PHONY: all deps build run plugins-demo test bench clean help
 
 all: build
 
 help:
-	@echo "make run    install missing packages, build release, run the example plugins"
+	@echo "make run    install missing packages, build release, serve examples/ on :8080"
+	@echo "make plugins-demo  run each example plugin once with portcullis plugin run"
 	@echo "make test   run all tests (unit, JavaScriptCore, real redis-server)"
 	@echo "make build  release build only"
 	@echo "make bench  release benchmarks of the JS engine"
@@ -31,7 +32,15 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product portcullis
 
+# Serves examples/ (examples/tyk.conf) on the in-memory store at http://127.0.0.1:8080.
 run: build
+	@echo "Serving examples/ on http://127.0.0.1:8080 (Ctrl-C stops). Try:"
+	@echo "  curl 'http://127.0.0.1:8080/hello/greet?name=Ada'"
+	@echo "  curl -H 'x-session-key: my-key' http://127.0.0.1:8080/forum/greet"
+	$(BIN) serve
+
+# Runs each example plugin once on its own and prints what it did.
+plugins-demo: build
 	@echo "== header-injection.js (pre hook) on examples/requests/get.json"
 	$(BIN) plugin run plugins/header-injection.js --request examples/requests/get.json --config examples/plugin-config.json
 	@echo "== forum-renewal.js renewing an expired session (clock fixed at 1700000000)"

@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // JavaScriptCore (GTK build) C API, found through pkg-config.
@@ -59,6 +60,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(
@@ -79,17 +82,26 @@ let package = Package(
         ),
         .testTarget(name: "PortcullisCoreTests", dependencies: ["PortcullisCore"]),
         // Runs the built `portcullis` binary and, later, whole gateways over real sockets.
-        .testTarget(name: "EndToEndTests", dependencies: ["portcullis"]),
         .testTarget(
-            name: "PortcullisJSTests",
+            name: "EndToEndTests",
             dependencies: [
-                "PortcullisJS",
-                "PortcullisCore",
-                "PortcullisGateway",
+                "portcullis", "PortcullisGateway", "PortcullisSessions", "PortcullisCore", "PortcullisTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // Real servers for tests: an HTTP upstream on loopback, redis-server on a free port.
+        .target(
+            name: "PortcullisTestSupport",
+            dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            path: "Tests/PortcullisTestSupport"
+        ),
+        .testTarget(
+            name: "PortcullisJSTests",
+            dependencies: ["PortcullisJS", "PortcullisCore", "PortcullisGateway", "PortcullisTestSupport"]
         ),
         .testTarget(
             name: "PortcullisSessionsTests",

@@ -15,6 +15,7 @@ public final class JSEngine: Sendable {
 
     /// Starts the worker threads.
     public init(configuration: JSEngineConfiguration = JSEngineConfiguration()) {
+        JSCOptions.configureOnce()
         self.configuration = configuration
         workers = (0..<configuration.workerCount).map {
             JSWorker(index: $0, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
@@ -202,5 +203,22 @@ final class RoundRobin: @unchecked Sendable {
             value &+= 1
             return value & Int.max
         }
+    }
+}
+
+/// Process-wide JavaScriptCore options, set before the first VM exists.
+enum JSCOptions {
+    /// Execution time limits use polling traps: JIT code checks a flag at
+    /// loop back-edges instead of being interrupted by a signal. Signal-based
+    /// traps depend on JSC owning the process's fault handlers, which an
+    /// embedding gateway (crash reporters, other runtimes) cannot promise;
+    /// when they were lost, a runaway `while(true){}` was never stopped.
+    private static let configured: Bool = {
+        setenv("JSC_usePollingTraps", "1", 0)
+        return true
+    }()
+
+    static func configureOnce() {
+        _ = configured
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCore
 import PortcullisGateway
+import PortcullisTestSupport
 import Testing
 @testable import PortcullisJS
 

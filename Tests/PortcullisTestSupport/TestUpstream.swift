@@ -7,32 +7,44 @@ import NIOPosix
 ///
 /// Paths: `/echo…` answers 200 with a JSON echo of method, path, headers and
 /// body; `/status/N` answers N; `/slow` answers after 3 s; anything else 200 "ok".
-final class TestUpstream: Sendable {
-    let port: Int
+/// Every request is counted (``requestCount``).
+public final class TestUpstream: Sendable {
+    /// The bound port.
+    public let port: Int
     private let channel: any Channel
 
-    private init(port: Int, channel: any Channel) {
+    private let counter: RequestCounter
+
+    /// Requests received so far.
+    public var requestCount: Int { counter.value }
+
+    private init(port: Int, channel: any Channel, counter: RequestCounter) {
+        self.counter = counter
         self.port = port
         self.channel = channel
     }
 
-    static func start() async throws -> TestUpstream {
+    /// Starts a server on a free port.
+    public static func start() async throws -> TestUpstream {
+        let counter = RequestCounter()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(UpstreamHandler())
+                    channel.pipeline.addHandler(UpstreamHandler(counter: counter))
                 }
             }
         let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
         guard let port = channel.localAddress?.port else { throw CancellationError() }
-        return TestUpstream(port: port, channel: channel)
+        return TestUpstream(port: port, channel: channel, counter: counter)
     }
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:PORT`.
+    public var base: String { "http://127.0.0.1:\(port)" }
 
-    func stop() async {
+    /// Closes the listening socket.
+    public func stop() async {
         try? await channel.close()
     }
 }
@@ -41,7 +53,12 @@ private final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    private let counter: RequestCounter
     private var head: HTTPRequestHead?
+
+    init(counter: RequestCounter) {
+        self.counter = counter
+    }
     private var body: [UInt8] = []
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,6 +70,7 @@ private final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable 
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             guard let head else { return }
+            counter.increment()
             respond(context: context, head: head)
         }
     }
@@ -90,4 +108,12 @@ private final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable 
             loop.scheduleTask(in: delay) { bound.value() }
         }
     }
+}
+
+final class RequestCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
 }

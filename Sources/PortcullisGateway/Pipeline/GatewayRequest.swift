@@ -1,0 +1,103 @@
+import Foundation
+import PortcullisJS
+import PortcullisSessions
+
+/// One request as it moves through the pipeline: what the client sent,
+/// as changed by the stages so far, plus what the stages learned (the
+/// key, its session) and the request's own session overlay.
+public struct GatewayRequest: Sendable {
+    /// Request id for logs.
+    public let id: String
+    /// The API the request was routed to.
+    public let api: LoadedAPI
+    /// HTTP method.
+    public var method: String
+    /// Path including the listen path (as Tyk's `request.URL` shows it).
+    public var path: String
+    /// Raw query string without `?`, if any.
+    public var query: String?
+    /// Headers in order, names as received.
+    public var headers: HeaderList
+    /// Body bytes.
+    public var body: [UInt8]
+    /// `http` or `https`.
+    public var scheme: String
+    /// The client's address, when known.
+    public var remoteAddress: String?
+    /// The key presented for auth (after the auth stage).
+    public var key: String?
+    /// The session accepted by auth, and its record version.
+    public var session: VersionedSession?
+    /// Sessions written by this request's plugins; read first by auth and key expiry.
+    public let overlay: SessionOverlay
+    /// Headers to add to the response (set by stages, e.g. rate-limit info).
+    public var responseHeaders: HeaderList
+
+    /// Creates a request.
+    public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
+                body: [UInt8], scheme: String = "http", remoteAddress: String? = nil) {
+        self.id = id
+        self.api = api
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.scheme = scheme
+        self.remoteAddress = remoteAddress
+        self.overlay = SessionOverlay()
+        self.responseHeaders = HeaderList()
+    }
+
+    /// Path and query, as `request.URL` in a plugin.
+    public var pathAndQuery: String {
+        guard let query, !query.isEmpty else { return path }
+        return path + "?" + query
+    }
+
+    /// The plugin view of this request (`MiniRequestObject`) and the
+    /// encoding its body text uses.
+    func miniRequest() -> (MiniRequest, ByteText) {
+        let (text, encoding) = ByteText.decode(body)
+        var headerMap = headers.grouped()
+        if headerMap["Host"] == nil, let host = headers.first("host") { headerMap["Host"] = [host] }
+        let request = MiniRequest(
+            headers: headerMap, body: text, url: pathAndQuery,
+            params: RequestFixture.queryParameters(of: pathAndQuery), method: method, requestURI: pathAndQuery,
+            scheme: scheme)
+        return (request, encoding)
+    }
+
+    /// Applies what a request hook returned, in Tyk's order: body, URL,
+    /// DeleteHeaders, SetHeaders, query params.
+    mutating func apply(_ changed: MiniRequest, bodyEncoding: ByteText) throws {
+        if !changed.ignoreBody { body = bodyEncoding.encode(changed.body) }
+        if !changed.url.isEmpty && changed.url != pathAndQuery {
+            guard let components = URLComponents(string: changed.url), components.path.hasPrefix("/") else {
+                throw GatewayError.pluginFailed("the plugin set request.URL to '\(changed.url)', which is not a path")
+            }
+            path = components.percentEncodedPath
+            query = components.percentEncodedQuery
+        }
+        for name in changed.deleteHeaders { headers.remove(name) }
+        for (name, value) in changed.setHeaders {
+            guard HeaderList.isSafe(name: name, value: value) else {
+                throw GatewayError.pluginFailed("the plugin set header '\(name)' to a value with a line break or an invalid name")
+            }
+            headers.set(HeaderList.canonical(name), value)
+        }
+        if !changed.deleteParams.isEmpty || !changed.addParams.isEmpty || !changed.extendedParams.isEmpty {
+            var components = URLComponents()
+            components.percentEncodedQuery = query
+            var items = components.queryItems ?? []
+            let deleted = Set(changed.deleteParams)
+            items.removeAll { deleted.contains($0.name) || changed.addParams[$0.name] != nil }
+            for (name, value) in changed.addParams.sorted(by: { $0.key < $1.key }) { items.append(URLQueryItem(name: name, value: value)) }
+            for (name, values) in changed.extendedParams.sorted(by: { $0.key < $1.key }) {
+                for value in values { items.append(URLQueryItem(name: name, value: value)) }
+            }
+            components.queryItems = items.isEmpty ? nil : items
+            query = components.percentEncodedQuery
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What the gateway sends back: from a stage that answered early, from an
+/// error, or from the upstream (possibly changed by response hooks).
+public struct GatewayResponse: Sendable {
+    /// Status code.
+    public var status: Int
+    /// Headers in order.
+    public var headers: HeaderList
+    /// Body bytes.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: Int, headers: HeaderList = HeaderList(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Tyk's error body `{"error": "<message>"}` with a JSON content type.
+    public static func error(status: Int, message: String, headers: HeaderList = HeaderList()) -> GatewayResponse {
+        var headers = headers
+        headers.set("Content-Type", "application/json")
+        return GatewayResponse(status: status, headers: headers, body: Array(JSONText.object(["error": message]).utf8))
+    }
+
+    /// A JSON response.
+    public static func json(status: Int = 200, _ text: String) -> GatewayResponse {
+        GatewayResponse(status: status, headers: HeaderList([("Content-Type", "application/json")]), body: Array(text.utf8))
+    }
+}
+
+/// Small JSON writing helpers for fixed-shape bodies.
+enum JSONText {
+    static func object(_ fields: [String: String]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func any(_ value: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

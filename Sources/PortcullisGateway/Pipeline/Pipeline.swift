@@ -1,0 +1,103 @@
+import Logging
+import PortcullisJS
+import PortcullisSessions
+
+/// The whole story of a request, in Tyk's order:
+///
+/// 1. `pre` — JS pre hooks (empty session; may renew keys with TykSetKeyData)
+/// 2. `auth` — token from the API's auth header, or the JS `auth_check` hook;
+///    the session is read overlay → cache → store, so a renewal made by a
+///    pre hook is the session auth sees
+/// 3. `post_key_auth` — JS hooks that see the session
+/// 4. `key_expiry` — 401 "Key has expired, please renew" / 403 inactive,
+///    decided on the newest session this request knows (overlay first)
+/// 5. `access_rights` — the key must grant this API
+/// 6. `rate_limit_quota` — 429 / 403 "Quota exceeded"
+/// 7. `virtual_endpoint` — JS answers the request itself, or
+/// 8. `post` — JS post hooks, then
+/// 9. `proxy` — the upstream, and on the way back
+/// 10. `response` — JS response hooks
+///
+/// Keyless APIs skip stages 2–6.
+public struct Pipeline: Sendable {
+    /// The request stages, in order.
+    public let stages: [any PipelineStage]
+    /// The response stages, in order.
+    public let responseStages: [any ResponseStage]
+
+    /// Builds the pipeline for one API.
+    public init(api: LoadedAPI, services: GatewayServices) {
+        var stages: [any PipelineStage] = [JSHookStage(phase: .pre, api: api, services: services)]
+        if !api.definition.useKeyless {
+            stages.append(AuthStage(api: api, services: services))
+            stages.append(JSHookStage(phase: .postKeyAuth, api: api, services: services))
+            stages.append(KeyExpiryStage(services: services))
+            stages.append(AccessRightsStage())
+            stages.append(RateLimitQuotaStage(api: api, services: services))
+        }
+        stages.append(VirtualEndpointStage(api: api, services: services))
+        stages.append(JSHookStage(phase: .post, api: api, services: services))
+        stages.append(ProxyStage(api: api, services: services))
+        self.stages = stages
+        self.responseStages = api.definition.middleware.response.filter { !$0.disabled }.isEmpty
+            ? [] : [ResponseHookStage(api: api, services: services)]
+    }
+
+    /// Runs every stage until one answers; errors become Tyk's error bodies.
+    public func handle(_ request: GatewayRequest, services: GatewayServices) async -> GatewayResponse {
+        var request = request
+        var response: GatewayResponse
+        do {
+            response = try await runStages(&request)
+            for stage in responseStages {
+                try await stage.run(&response, for: request)
+            }
+        } catch {
+            response = Self.errorResponse(error, request: request, services: services)
+        }
+        for field in request.responseHeaders { response.headers.set(field.name, field.value) }
+        return response
+    }
+
+    private func runStages(_ request: inout GatewayRequest) async throws -> GatewayResponse {
+        for stage in stages {
+            if case .respond(let response) = try await stage.run(&request) {
+                return response
+            }
+        }
+        return GatewayResponse.error(status: 500, message: "no stage answered the request")
+    }
+
+    /// Maps anything a stage threw to the response Tyk would send, and logs it.
+    static func errorResponse(_ error: any Error, request: GatewayRequest, services: GatewayServices) -> GatewayResponse {
+        let gatewayError: GatewayError
+        switch error {
+        case let known as GatewayError:
+            gatewayError = known
+        case let plugin as PluginError:
+            gatewayError = .pluginFailed(plugin.description)
+        case let session as SessionError:
+            if case .storeFailed = session {
+                gatewayError = .storeUnavailable(session.description)
+            } else {
+                gatewayError = .pluginFailed(session.description)
+            }
+        default:
+            gatewayError = .pluginFailed("\(error)")
+        }
+        let metadata: Logger.Metadata = [
+            "api_id": .string(request.api.definition.apiID), "request_id": .string(request.id),
+            "path": .string(request.path), "key": .string(request.key.map(services.displayKey) ?? "--"),
+        ]
+        if gatewayError.status >= 500 {
+            services.logger.error("request error: \(gatewayError)", metadata: metadata)
+        } else {
+            services.logger.info("request error: \(gatewayError.message)", metadata: metadata)
+        }
+        services.metrics.recordError(api: request.api.definition.apiID, reason: gatewayError)
+        if case .pluginOverride = gatewayError {
+            return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message, headers: request.responseHeaders)
+        }
+        return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message)
+    }
+}

@@ -1,0 +1,67 @@
+import PortcullisCore
+import PortcullisJS
+import PortcullisSessions
+
+/// Finds who is calling: the JS `auth_check` hook when the API enables
+/// custom auth, otherwise the key in the API's auth header. The session is
+/// read overlay → cache → store, so a key a pre hook just renewed is found
+/// renewed. Expired or inactive sessions are left for the key-expiry stage.
+struct AuthStage: PipelineStage {
+    let api: LoadedAPI
+    let services: GatewayServices
+    var name: String { "auth" }
+
+    init(api: LoadedAPI, services: GatewayServices) {
+        self.api = api
+        self.services = services
+    }
+
+    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        if api.definition.customAuthEnabled, let hook = api.definition.middleware.authCheck, !hook.disabled {
+            return try await customAuth(hook, &request)
+        }
+        guard var presented = request.headers.first(api.definition.authHeaderName), !presented.isEmpty else {
+            throw GatewayError.authorizationMissing
+        }
+        if presented.lowercased().hasPrefix("bearer ") { presented = String(presented.dropFirst(7)) }
+        presented = presented.trimmingCharacters(in: .whitespaces)
+        guard !presented.isEmpty else { throw GatewayError.authorizationMissing }
+        guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
+        request.key = presented
+        switch try await services.sessions.sessionForAuth(key: presented, overlay: request.overlay) {
+        case .valid(let found, _), .expired(let found), .inactive(let found):
+            request.session = found
+        case .notFound:
+            throw GatewayError.accessDisallowed
+        }
+        return .next
+    }
+
+    private func customAuth(_ hook: MiddlewareEntry, _ request: inout GatewayRequest) async throws -> StageOutcome {
+        let (mini, encoding) = request.miniRequest()
+        let outcome = try await services.engine.runMiddleware(
+            realm: api.realm, handler: hook.name, request: mini, sessionJSON: "{}", spec: api.spec,
+            host: services.pluginHost(for: request))
+        if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding) {
+            return .respond(response)
+        }
+        guard let returned = outcome.session else {
+            throw GatewayError.pluginFailed("auth hook \(hook.name) returned no session; return \(hook.name).ReturnAuthData(request, session)")
+        }
+        let session: SessionState
+        do {
+            session = try SessionState(json: returned)
+        } catch {
+            throw GatewayError.pluginFailed("auth hook \(hook.name) returned an invalid session: \(error)")
+        }
+        let key = outcome.authValue ?? ""
+        request.key = key.isEmpty ? nil : key
+        if key.isEmpty {
+            request.session = VersionedSession(session: session, version: 0)
+        } else {
+            request.session = try await services.sessions.addOrUpdate(key: key, session: session, suppressReset: true,
+                                                                      overlay: request.overlay)
+        }
+        return .next
+    }
+}

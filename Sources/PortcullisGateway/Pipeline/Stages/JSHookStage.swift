@@ -1,0 +1,87 @@
+import PortcullisCore
+import PortcullisJS
+import PortcullisSessions
+
+/// Runs an API's JS request hooks of one phase (`pre`, `post_key_auth`,
+/// `post`), applying each hook's changes before the next one runs.
+struct JSHookStage: PipelineStage {
+    enum Phase: String {
+        case pre
+        case postKeyAuth = "post_key_auth"
+        case post
+    }
+
+    let phase: Phase
+    let hooks: [MiddlewareEntry]
+    let services: GatewayServices
+
+    var name: String { phase.rawValue }
+
+    init(phase: Phase, api: LoadedAPI, services: GatewayServices) {
+        self.phase = phase
+        let section = api.definition.middleware
+        let all: [MiddlewareEntry]
+        switch phase {
+        case .pre: all = section.pre
+        case .postKeyAuth: all = section.postKeyAuth
+        case .post: all = section.post
+        }
+        self.hooks = all.filter { !$0.disabled }
+        self.services = services
+    }
+
+    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        for hook in hooks {
+            let usesSession = phase != .pre && hook.requireSession && request.session != nil
+            let sessionJSON = usesSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
+            let (mini, encoding) = request.miniRequest()
+            let outcome = try await services.engine.runMiddleware(
+                realm: request.api.realm, handler: hook.name, request: mini, sessionJSON: sessionJSON,
+                spec: request.api.spec, host: services.pluginHost(for: request))
+            if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding) {
+                return .respond(response)
+            }
+            if usesSession, let meta = outcome.sessionMeta {
+                try await HookResults.replaceMetaData(meta.mapValues(JSONValue.string), in: &request, services: services)
+            }
+        }
+        return .next
+    }
+}
+
+/// What every request hook's result does to the request, shared by the
+/// pre/post/post_key_auth hooks and the auth hook.
+enum HookResults {
+    /// Applies the request changes, then the overrides: a code of 400 or
+    /// more (without `OverrideError`) becomes Tyk's error body; any other
+    /// non-zero code is sent as it is. Returns the response to send, if any.
+    static func apply(_ changed: MiniRequest, to request: inout GatewayRequest, bodyEncoding: ByteText) throws -> GatewayResponse? {
+        try request.apply(changed, bodyEncoding: bodyEncoding)
+        let overrides = changed.returnOverrides
+        guard overrides.isSet else { return nil }
+        for (name, value) in overrides.responseHeaders where HeaderList.isSafe(name: name, value: value) {
+            request.responseHeaders.set(name, value)
+        }
+        if overrides.responseCode >= 400 && !overrides.overrideError {
+            let message = overrides.responseError.isEmpty ? overrides.responseBody : overrides.responseError
+            throw GatewayError.pluginOverride(status: overrides.responseCode, message: message)
+        }
+        guard (100...599).contains(overrides.responseCode) else {
+            throw GatewayError.pluginFailed("the plugin asked for status \(overrides.responseCode), which is not an HTTP status")
+        }
+        return GatewayResponse(status: overrides.responseCode, headers: request.responseHeaders,
+                               body: Array(overrides.responseBody.utf8))
+    }
+
+    /// Replaces the session's `meta_data` when a require_session hook
+    /// returned a different map, and writes it back — only over the record
+    /// this request read, so a newer renewal is never overwritten.
+    static func replaceMetaData(_ meta: [String: JSONValue], in request: inout GatewayRequest, services: GatewayServices) async throws {
+        guard let key = request.key, var current = request.session, current.session.metaData != meta else { return }
+        current.session.metaData = meta
+        let result = try await services.sessions.writeBack(key: key, session: current.session, baseVersion: current.version,
+                                                           apiID: request.api.definition.apiID)
+        if case .written(let version) = result { current.version = version }
+        request.session = current
+    }
+}

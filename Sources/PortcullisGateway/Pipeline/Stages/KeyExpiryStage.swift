@@ -1,0 +1,33 @@
+import PortcullisSessions
+
+/// 401 "Key has expired, please renew" / 403 "Key is inactive, please renew".
+///
+/// Unlike Tyk, the session checked is the newest one this request knows:
+/// when auth found the key expired or a post_key_auth hook wrote a session,
+/// it is looked up again overlay-first (and any rejection is confirmed
+/// against the store), so a renewal made earlier in the request is honoured.
+struct KeyExpiryStage: PipelineStage {
+    let services: GatewayServices
+    var name: String { "key_expiry" }
+
+    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        guard let current = request.session else { return .next }
+        let now = services.clock.unixSeconds()
+        let rejected = current.session.isInactive || current.session.isExpired(at: now)
+        guard let key = request.key, rejected || request.overlay.count > 0 else {
+            if rejected { throw current.session.isInactive ? GatewayError.keyInactive : GatewayError.keyExpired }
+            return .next
+        }
+        switch try await services.sessions.sessionForAuth(key: key, overlay: request.overlay) {
+        case .valid(let found, _):
+            request.session = found
+            return .next
+        case .expired:
+            throw GatewayError.keyExpired
+        case .inactive:
+            throw GatewayError.keyInactive
+        case .notFound:
+            throw GatewayError.accessDisallowed
+        }
+    }
+}

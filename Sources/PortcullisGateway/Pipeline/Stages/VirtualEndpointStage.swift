@@ -1,0 +1,45 @@
+import PortcullisCore
+import PortcullisJS
+
+/// Answers paths the API serves from JavaScript (`extended_paths.virtual`)
+/// without calling the upstream.
+struct VirtualEndpointStage: PipelineStage {
+    let api: LoadedAPI
+    let services: GatewayServices
+    var name: String { "virtual_endpoint" }
+
+    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        guard !api.definition.virtualEndpoints.isEmpty else { return .next }
+        let relative = ProxyStage.relativePath(request.path, listenPath: api.definition.listenPath)
+        guard let endpoint = api.definition.virtualEndpoints.first(where: {
+            $0.method == request.method && ($0.path == relative || $0.path == request.path)
+        }) else { return .next }
+        let text = ByteText.decode(request.body).text
+        var params = RequestFixture.queryParameters(of: request.pathAndQuery)
+        if request.headers.first("content-type")?.hasPrefix("application/x-www-form-urlencoded") == true {
+            for (name, values) in RequestFixture.queryParameters(of: "/?" + text) { params[name, default: []] += values }
+        }
+        let vepRequest = VirtualEndpointRequest(headers: request.headers.grouped(), body: text, url: request.pathAndQuery,
+                                                params: params, scheme: request.scheme)
+        let sessionJSON = endpoint.useSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
+        do {
+            let outcome = try await services.engine.runVirtualEndpoint(
+                realm: api.realm, handler: endpoint.functionName, request: vepRequest, sessionJSON: sessionJSON,
+                spec: api.spec, host: services.pluginHost(for: request))
+            if endpoint.useSession, let meta = outcome.sessionMeta?.objectValue {
+                try await HookResults.replaceMetaData(meta, in: &request, services: services)
+            }
+            var headers = HeaderList()
+            for (name, value) in outcome.headers.sorted(by: { $0.key < $1.key }) where HeaderList.isSafe(name: name, value: value) {
+                headers.add(name, value)
+            }
+            return .respond(GatewayResponse(status: outcome.code, headers: headers, body: Array(outcome.body.utf8)))
+        } catch let error as PluginError {
+            if endpoint.proxyOnError { return .next }
+            services.logger.error("virtual endpoint \(endpoint.functionName) failed: \(error)",
+                                  metadata: ["api_id": .string(api.definition.apiID), "request_id": .string(request.id)])
+            return .respond(GatewayResponse.error(
+                status: 500, message: "Error during virtual endpoint execution. Contact Administrator for more details."))
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisJS
+import PortcullisSessions
+
+/// One gateway node: the loaded APIs, their pipelines and the admin API,
+/// independent of any HTTP server so it can be embedded or tested directly.
+public final class Gateway: Sendable {
+    /// Everything the stages use.
+    public let services: GatewayServices
+    private let table: LockedValue<RouteTable>
+    private let reloadLock = AsyncLock()
+
+    /// Builds a node on a store: starts the session layer, loads every API
+    /// in `config.appPath`. Refused APIs are logged and listed by ``lastLoadFailures``.
+    public static func start(config: GatewayConfig, store: any SessionStore, clock: any GatewayClock = SystemClock(),
+                             logger: Logger = Logger(label: "portcullis")) async throws -> Gateway {
+        let engine = JSEngine(configuration: JSEngineConfiguration(timeoutSeconds: config.jsvmTimeout, clock: clock,
+                                                                   logger: Logger(label: "portcullis.jsvm")))
+        let apis = LockedValue<[String: APISessionSettings]>([:])
+        let sessions = SessionManager(
+            store: store, clock: clock,
+            configuration: SessionManagerConfiguration(
+                naming: KeyNaming(hashKeys: config.hashKeys,
+                                  hashFunction: KeyHashFunction(configName: config.hashKeyFunction) ?? .murmur32),
+                disableCachedSessionState: config.localSessionCache.disableCachedSessionState,
+                cachedSessionTimeout: config.localSessionCache.cachedSessionTimeout,
+                useAsyncSessionWrite: config.asyncSessionWrite,
+                allowMasterKeys: config.allowMasterKeys,
+                lifetime: LifetimePolicy(globalSessionLifetime: config.globalSessionLifetime,
+                                         forceGlobalSessionLifetime: config.forceGlobalSessionLifetime,
+                                         respectKeyExpiration: config.sessionLifetimeRespectsKeyExpiration),
+                apiSettings: { apis.value[$0] }),
+            logger: Logger(label: "portcullis.sessions"))
+        try await sessions.start()
+        let services = GatewayServices(
+            config: config, engine: engine, sessions: sessions, store: store,
+            pluginStorage: PluginKeyValueStore(store: store),
+            proxy: UpstreamProxy(insecureSkipVerify: config.proxySSLInsecureSkipVerify),
+            transport: HTTPClientTransport(tls: .init(insecureSkipVerify: config.proxySSLInsecureSkipVerify)),
+            metrics: GatewayMetrics(), clock: clock, logger: logger)
+        let gateway = Gateway(services: services, apiSettings: apis)
+        _ = await gateway.reload()
+        return gateway
+    }
+
+    private let apiSettings: LockedValue<[String: APISessionSettings]>
+    private let failures = LockedValue<[String]>([])
+
+    private init(services: GatewayServices, apiSettings: LockedValue<[String: APISessionSettings]>) {
+        self.services = services
+        self.apiSettings = apiSettings
+        self.table = LockedValue(RouteTable(routes: [], generation: 0))
+    }
+
+    /// What the last load or reload refused, one message per file or API.
+    public var lastLoadFailures: [String] { failures.value }
+
+    /// The APIs being served.
+    public var loadedAPIs: [APIDefinition] { table.value.routes.map(\.api.definition) }
+
+    /// Re-reads `app_path` and the plugin files and swaps them in at once;
+    /// requests in flight finish on the version they started with. APIs
+    /// that fail to load keep serving their previous version.
+    @discardableResult
+    public func reload() async -> [String] {
+        await reloadLock.withLock {
+            let previous = table.value
+            let generation = previous.generation + 1
+            let definitions = APIDefinitionLoader(logger: services.logger).load(folder: services.config.appPath)
+            let (loaded, realmFailures) = await APIRealmLoader(services: services).load(definitions.apis, generation: generation)
+            var routes = loaded.map { RouteTable.Route(api: $0, pipeline: Pipeline(api: $0, services: services)) }
+            let refusedIDs = Set(definitions.apis.map(\.apiID)).subtracting(loaded.map(\.definition.apiID))
+            routes += previous.routes.filter { refusedIDs.contains($0.api.definition.apiID) }
+            apiSettings.value = Dictionary(routes.map { ($0.api.definition.apiID, APISessionSettings(
+                apiID: $0.api.definition.apiID, sessionLifetime: $0.api.definition.sessionLifetime,
+                respectsKeyExpiration: $0.api.definition.sessionLifetimeRespectsKeyExpiration)) }, uniquingKeysWith: { first, _ in first })
+            table.value = RouteTable(routes: routes, generation: generation)
+            let kept = Set(routes.map(\.api.realm))
+            let retired = previous.routes.map(\.api.realm).filter { !kept.contains($0) }
+            if !retired.isEmpty {
+                let engine = services.engine
+                Task {
+                    try? await Task.sleep(for: .seconds(30))
+                    for realm in retired { await engine.dropRealm(realm) }
+                }
+            }
+            let messages = definitions.failures.map(\.description) + realmFailures
+            failures.value = messages
+            services.logger.info("loaded \(loaded.count) API(s), refused \(messages.count)")
+            return messages
+        }
+    }
+
+    /// Handles one request: admin paths first, then the API whose listen
+    /// path matches, through its pipeline.
+    public func handle(method: String, path: String, query: String?, headers: HeaderList, body: [UInt8],
+                       scheme: String = "http", remoteAddress: String? = nil) async -> GatewayResponse {
+        if let admin = await AdminAPI(gateway: self).handle(method: method, path: path, query: query, headers: headers, body: body) {
+            return admin
+        }
+        guard let route = table.value.match(path) else {
+            return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
+        }
+        let request = GatewayRequest(id: UUID().uuidString, api: route.api, method: method, path: path, query: query,
+                                     headers: headers, body: body, scheme: scheme, remoteAddress: remoteAddress)
+        let response = await route.pipeline.handle(request, services: services)
+        services.metrics.recordRequest(api: route.api.definition.apiID, status: response.status)
+        return response
+    }
+
+    /// Finishes deferred writes and closes connections.
+    public func shutdown() async {
+        await services.sessions.stop()
+        try? await services.proxy.shutdown()
+        try? await services.transport.shutdown()
+        services.engine.shutdown()
+    }
+}
+
+/// A value behind a lock, for state swapped whole (route tables, settings).
+final class LockedValue<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) {
+        stored = value
+    }
+
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// Serialises async sections (one reload at a time).
+actor AsyncLock {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func withLock<T: Sendable>(_ body: @Sendable () async -> T) async -> T {
+        while busy {
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        busy = true
+        let result = await body()
+        busy = false
+        if !waiters.isEmpty { waiters.removeFirst().resume() }
+        return result
+    }
+}

@@ -1,0 +1,51 @@
+import Logging
+import PortcullisCore
+import PortcullisJS
+import PortcullisSessions
+
+/// The long-lived parts every stage uses: the JS engine, the session layer,
+/// the upstream proxy, the HTTP transport for plugins, metrics, the clock.
+/// One per gateway node; stages hold it, never globals.
+public struct GatewayServices: Sendable {
+    /// The gateway configuration.
+    public let config: GatewayConfig
+    /// The JavaScript engine.
+    public let engine: JSEngine
+    /// The session layer.
+    public let sessions: SessionManager
+    /// The store under the session layer, for rate-limit counters.
+    public let store: any SessionStore
+    /// The plugin key-value store (`TykStorage*`).
+    public let pluginStorage: PluginKeyValueStore
+    /// Forwards requests upstream.
+    public let proxy: UpstreamProxy
+    /// Sends plugin HTTP requests.
+    public let transport: HTTPClientTransport
+    /// Counters for `/metrics`.
+    public let metrics: GatewayMetrics
+    /// The clock for expiry and rate windows.
+    public let clock: any GatewayClock
+    /// The gateway log.
+    public let logger: Logger
+
+    /// Creates the service set.
+    public init(config: GatewayConfig, engine: JSEngine, sessions: SessionManager, store: any SessionStore, pluginStorage: PluginKeyValueStore,
+                proxy: UpstreamProxy, transport: HTTPClientTransport, metrics: GatewayMetrics, clock: any GatewayClock,
+                logger: Logger) {
+        self.config = config
+        self.engine = engine
+        self.sessions = sessions
+        self.store = store
+        self.pluginStorage = pluginStorage
+        self.proxy = proxy
+        self.transport = transport
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// A key as logs show it: masked unless `enable_key_logging` is on.
+    public func displayKey(_ key: String) -> String {
+        config.enableKeyLogging ? key : KeyMask.mask(key)
+    }
+}

@@ -1,0 +1,19 @@
+import PortcullisJS
+
+/// An API definition that has been loaded: its plugins are in the engine
+/// under `realm`, and its spec object is ready for handlers.
+public struct LoadedAPI: Sendable {
+    /// The definition.
+    public let definition: APIDefinition
+    /// The engine realm holding this API's plugins (changes on every reload).
+    public let realm: String
+    /// The spec object handlers receive.
+    public let spec: PluginSpec
+
+    /// Creates a loaded API.
+    public init(definition: APIDefinition, realm: String) {
+        self.definition = definition
+        self.realm = realm
+        self.spec = PluginSpec(apiID: definition.apiID, orgID: definition.orgID, configData: definition.configData)
+    }
+}

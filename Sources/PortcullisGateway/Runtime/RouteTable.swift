@@ -1,0 +1,24 @@
+/// The APIs being served, matched by longest listen path first.
+struct RouteTable: Sendable {
+    struct Route: Sendable {
+        let api: LoadedAPI
+        let pipeline: Pipeline
+    }
+
+    let routes: [Route]
+    let generation: Int
+
+    init(routes: [Route], generation: Int) {
+        self.routes = routes.sorted { $0.api.definition.listenPath.count > $1.api.definition.listenPath.count }
+        self.generation = generation
+    }
+
+    /// The route whose listen path is a path prefix of `path` (`/api` and
+    /// `/api/x` both match `/api/`).
+    func match(_ path: String) -> Route? {
+        routes.first { route in
+            let listen = route.api.definition.listenPath
+            return listen == "/" || path.hasPrefix(listen) || path + "/" == listen
+        }
+    }
+}

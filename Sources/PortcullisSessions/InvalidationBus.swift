@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import PortcullisCore
+
+/// Tells every node sharing the store that a session record changed, and
+/// (for plugin writes and revocations) waits until each of them confirms it
+/// dropped its cached copy — so the change is visible on every node when
+/// the call returns, not "soon".
+///
+/// Wire format (two channels):
+/// - `portcullis.session.invalidate`: `<node> <nonce> <version> <stored key>`;
+///   nonce `-` asks for no acknowledgement.
+/// - `portcullis.session.ack`: `<nonce> <node>`.
+///
+/// `PUBLISH` answers how many subscriber connections received the message;
+/// that is how many acknowledgements are awaited. A node whose
+/// subscription is down is not counted, and it serves nothing from its
+/// cache until it has resubscribed (``SessionCache/suspend()``).
+final class InvalidationBus: Sendable {
+    static let invalidateChannel = "portcullis.session.invalidate"
+    static let ackChannel = "portcullis.session.ack"
+
+    private struct Waiter {
+        var received = 0
+        var needed: Int?
+        var timedOut = false
+        var continuation: CheckedContinuation<Int, Never>?
+    }
+
+    private struct State {
+        var waiters: [String: Waiter] = [:]
+        var subscriptions: [StoreSubscription] = []
+        var invalidationsLive = false
+        var acksLive = false
+        var liveWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let store: any SessionStore
+    private let nodeID: String
+    private let timeout: Double
+    private let logger: Logger
+    private let cache: SessionCache?
+    private let state = Locked(State())
+
+    init(store: any SessionStore, nodeID: String, timeout: Double, cache: SessionCache?, logger: Logger) {
+        self.store = store
+        self.nodeID = nodeID
+        self.timeout = timeout
+        self.cache = cache
+        self.logger = logger
+    }
+
+    /// Subscribes to both channels; returns when both are live or after the
+    /// timeout (the cache stays bypassed until they are).
+    func start() async throws {
+        let invalidations = try await store.subscribe(channel: Self.invalidateChannel) { [self] event in
+            handleInvalidation(event)
+        }
+        let acks = try await store.subscribe(channel: Self.ackChannel) { [self] event in
+            handleAck(event)
+        }
+        state.withLock { s in s.subscriptions += [invalidations, acks] }
+        await waitUntilLive()
+    }
+
+    /// Cancels the subscriptions.
+    func stop() {
+        let (subscriptions, waiters) = state.withLock { s -> ([StoreSubscription], [CheckedContinuation<Void, Never>]) in
+            defer { s.subscriptions = []; s.liveWaiters = [] }
+            return (s.subscriptions, s.liveWaiters)
+        }
+        for subscription in subscriptions { subscription.cancel() }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Whether both subscriptions are live.
+    var isLive: Bool {
+        state.withLock { s in s.invalidationsLive && s.acksLive }
+    }
+
+    /// Announces that `storageKey` changed at `version`. With
+    /// `acknowledged`, waits until every subscribed node confirmed and
+    /// returns (confirmed, expected); otherwise returns at once.
+    func announce(storageKey: String, version: UInt64, acknowledged: Bool) async throws -> (Int, Int) {
+        let nonce = acknowledged ? UUID().uuidString : "-"
+        if acknowledged { state.withLock { s in s.waiters[nonce] = Waiter() } }
+        let expected: Int
+        do {
+            expected = try await store.publish(channel: Self.invalidateChannel, message: "\(nodeID) \(nonce) \(version) \(storageKey)")
+        } catch {
+            _ = state.withLock { s in s.waiters.removeValue(forKey: nonce) }
+            throw error
+        }
+        guard acknowledged else { return (expected, expected) }
+        let received = await waitForAcks(nonce: nonce, needed: expected)
+        return (received, expected)
+    }
+
+    private func waitForAcks(nonce: String, needed: Int) async -> Int {
+        let deadline = timeout
+        let timer = Task { [self] in
+            try? await Task.sleep(nanoseconds: UInt64(deadline * 1_000_000_000))
+            finish(nonce)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+            let done = state.withLock { s -> Int? in
+                guard var waiter = s.waiters[nonce] else { return 0 }
+                if waiter.received >= needed || waiter.timedOut {
+                    s.waiters.removeValue(forKey: nonce)
+                    return waiter.received
+                }
+                waiter.needed = needed
+                waiter.continuation = continuation
+                s.waiters[nonce] = waiter
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    /// Resumes the waiter for `nonce` with whatever arrived (timeout path).
+    private func finish(_ nonce: String) {
+        let resume = state.withLock { s -> (CheckedContinuation<Int, Never>, Int)? in
+            guard var waiter = s.waiters[nonce] else { return nil }
+            guard let continuation = waiter.continuation else {
+                waiter.timedOut = true
+                s.waiters[nonce] = waiter
+                return nil
+            }
+            s.waiters.removeValue(forKey: nonce)
+            return (continuation, waiter.received)
+        }
+        if let (continuation, received) = resume { continuation.resume(returning: received) }
+    }
+
+    private func handleInvalidation(_ event: SubscriptionEvent) {
+        switch event {
+        case .subscribed:
+            cache?.resume()
+            setLive(invalidations: true)
+        case .lost(let reason):
+            cache?.suspend()
+            setLive(invalidations: false)
+            logger.warning("session invalidation subscription lost (\(reason)); serving sessions from the store only")
+        case .message(let text):
+            let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, let version = UInt64(parts[2]) else {
+                logger.warning("ignoring malformed session invalidation message")
+                return
+            }
+            let nonce = String(parts[1])
+            cache?.invalidate(String(parts[3]), version: version)
+            guard nonce != "-" else { return }
+            let reply = "\(nonce) \(nodeID)"
+            Task { [store, logger] in
+                do {
+                    _ = try await store.publish(channel: Self.ackChannel, message: reply)
+                } catch {
+                    logger.warning("could not acknowledge a session invalidation: \(error)")
+                }
+            }
+        }
+    }
+
+    private func handleAck(_ event: SubscriptionEvent) {
+        switch event {
+        case .subscribed:
+            setLive(acks: true)
+        case .lost:
+            setLive(acks: false)
+        case .message(let text):
+            guard let nonce = text.split(separator: " ").first.map(String.init) else { return }
+            let resume = state.withLock { s -> (CheckedContinuation<Int, Never>, Int)? in
+                guard var waiter = s.waiters[nonce] else { return nil }
+                waiter.received += 1
+                if let needed = waiter.needed, waiter.received >= needed, let continuation = waiter.continuation {
+                    s.waiters.removeValue(forKey: nonce)
+                    return (continuation, waiter.received)
+                }
+                s.waiters[nonce] = waiter
+                return nil
+            }
+            if let (continuation, received) = resume { continuation.resume(returning: received) }
+        }
+    }
+
+    private func setLive(invalidations: Bool? = nil, acks: Bool? = nil) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            if let invalidations { s.invalidationsLive = invalidations }
+            if let acks { s.acksLive = acks }
+            guard s.invalidationsLive && s.acksLive else { return [] }
+            defer { s.liveWaiters = [] }
+            return s.liveWaiters
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// Waits until both subscriptions are live, at most the timeout.
+    func waitUntilLive() async {
+        let deadline = timeout
+        let timer = Task { [self] in
+            try? await Task.sleep(nanoseconds: UInt64(deadline * 1_000_000_000))
+            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                defer { s.liveWaiters = [] }
+                return s.liveWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let live = state.withLock { s -> Bool in
+                if s.invalidationsLive && s.acksLive { return true }
+                s.liveWaiters.append(continuation)
+                return false
+            }
+            if live { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import PortcullisCore
+
+/// Reads typed fields out of a JSON object, remembering which keys it used
+/// so the rest can be kept as unknown fields. A `null` reads as the field's
+/// zero value, as Go's decoder does.
+struct JSONFieldReader {
+    private var remaining: [String: JSONValue]
+    private let path: String
+
+    /// Reads `object`; `path` prefixes field names in errors ("" at top level).
+    init(_ object: [String: JSONValue], path: String = "") {
+        self.remaining = object
+        self.path = path
+    }
+
+    /// Fields not read yet.
+    var unread: [String: JSONValue] { remaining }
+
+    private func name(_ field: String) -> String {
+        path.isEmpty ? field : "\(path).\(field)"
+    }
+
+    private mutating func take(_ field: String) -> JSONValue? {
+        guard let value = remaining.removeValue(forKey: field) else { return nil }
+        if case .null = value { return nil }
+        return value
+    }
+
+    /// An integer field; `meaning` describes it in errors ("an integer number of seconds").
+    mutating func int(_ field: String, meaning: String = "an integer") throws -> Int64 {
+        guard let value = take(field) else { return 0 }
+        switch value {
+        case .int(let i): return i
+        case .double(let d):
+            if d == d.rounded(), abs(d) < 9.2e18 { return Int64(d) }
+            throw SessionDecodingError.notAnInteger(field: name(field), expected: meaning, value: d)
+        default:
+            throw SessionDecodingError.wrongType(field: name(field), expected: meaning, found: value.typeDescription)
+        }
+    }
+
+    /// A number field (integers accepted).
+    mutating func double(_ field: String) throws -> Double {
+        guard let value = take(field) else { return 0 }
+        switch value {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default:
+            throw SessionDecodingError.wrongType(field: name(field), expected: "a number", found: value.typeDescription)
+        }
+    }
+
+    /// A string field.
+    mutating func string(_ field: String) throws -> String {
+        guard let value = take(field) else { return "" }
+        guard case .string(let s) = value else {
+            throw SessionDecodingError.wrongType(field: name(field), expected: "a string", found: value.typeDescription)
+        }
+        return s
+    }
+
+    /// A boolean field.
+    mutating func bool(_ field: String) throws -> Bool {
+        guard let value = take(field) else { return false }
+        guard case .bool(let b) = value else {
+            throw SessionDecodingError.wrongType(field: name(field), expected: "a boolean", found: value.typeDescription)
+        }
+        return b
+    }
+
+    /// An array of strings.
+    mutating func strings(_ field: String) throws -> [String] {
+        guard let value = take(field) else { return [] }
+        guard case .array(let items) = value else {
+            throw SessionDecodingError.wrongType(field: name(field), expected: "an array of strings", found: value.typeDescription)
+        }
+        return try items.enumerated().map { index, item in
+            guard case .string(let s) = item else {
+                throw SessionDecodingError.wrongType(field: "\(name(field))[\(index)]", expected: "a string", found: item.typeDescription)
+            }
+            return s
+        }
+    }
+
+    /// An object field, returned as its members.
+    mutating func object(_ field: String) throws -> [String: JSONValue] {
+        guard let value = take(field) else { return [:] }
+        guard case .object(let o) = value else {
+            throw SessionDecodingError.wrongType(field: name(field), expected: "an object", found: value.typeDescription)
+        }
+        return o
+    }
+
+    /// A field kept as raw JSON after checking its shape: `nil` allows any type.
+    mutating func raw(_ field: String, default fallback: JSONValue, allowed: Set<String>? = nil) throws -> JSONValue {
+        guard let value = remaining.removeValue(forKey: field) else { return fallback }
+        if case .null = value { return .null }
+        if let allowed, !allowed.contains(value.typeDescription) {
+            let expected = allowed.sorted().joined(separator: " or ")
+            throw SessionDecodingError.wrongType(field: name(field), expected: expected, found: value.typeDescription)
+        }
+        return value
+    }
+}

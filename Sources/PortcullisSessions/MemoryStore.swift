@@ -1,0 +1,249 @@
+import Foundation
+import PortcullisCore
+
+/// The embedded store: one process, zero setup, the default for a single
+/// node. TTLs are measured on the injected ``GatewayClock``, so advancing a
+/// ``VirtualClock`` by a day expires day-old keys. Several session layers in
+/// one process can share a `MemoryStore` and see each other's
+/// invalidations, like nodes sharing Redis.
+public final class MemoryStore: SessionStore, @unchecked Sendable {
+    private enum Value {
+        case session(StoredSession)
+        case string(String)
+    }
+
+    private struct Entry {
+        var value: Value
+        var expiresAt: Date?
+    }
+
+    private struct Subscriber {
+        var channel: String
+        var handler: @Sendable (SubscriptionEvent) -> Void
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var versionCounter: UInt64 = 0
+        var subscribers: [UInt64: Subscriber] = [:]
+        var nextSubscriberID: UInt64 = 0
+        var subscriptionsInterrupted = false
+        var unavailableReason: String?
+    }
+
+    private let clock: any GatewayClock
+    private let state = Locked(State())
+
+    /// Creates an empty store whose TTLs follow `clock`.
+    public init(clock: any GatewayClock = SystemClock()) {
+        self.clock = clock
+    }
+
+    // MARK: Sessions
+
+    /// Reads the session record at `key` (nil when missing or past its TTL).
+    public func readSession(key: String) async throws -> StoredSession? {
+        try state.withLock { s in
+            try check(&s)
+            guard let entry = live(&s, key) else { return nil }
+            var record: StoredSession
+            switch entry.value {
+            case .session(let stored): record = stored
+            case .string(let text): record = StoredSession.decode(stored: text)
+            }
+            record.ttlSeconds = entry.expiresAt.map { $0.timeIntervalSince(clock.now()) }
+            return record
+        }
+    }
+
+    /// Writes under the next version of the store-wide counter, honouring `condition`.
+    public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition) async throws -> SessionWriteOutcome {
+        try state.withLock { s in
+            try check(&s)
+            let current = live(&s, key)
+            var currentVersion: UInt64?
+            if let current {
+                switch current.value {
+                case .session(let record): currentVersion = record.version
+                case .string(let text): currentVersion = StoredSession.decode(stored: text).version
+                }
+            }
+            if case .ifVersion(let expected) = condition, currentVersion != expected {
+                return .conflict(current: currentVersion)
+            }
+            s.versionCounter += 1
+            let version = s.versionCounter
+            s.entries[key] = Entry(value: .session(StoredSession(body: body, version: version)), expiresAt: deadline(ttlSeconds))
+            return .written(version: version)
+        }
+    }
+
+    /// Deletes the record and consumes a version.
+    public func deleteSession(key: String) async throws -> SessionDeleteOutcome {
+        try state.withLock { s in
+            try check(&s)
+            let existed = live(&s, key) != nil
+            s.entries.removeValue(forKey: key)
+            s.versionCounter += 1
+            return SessionDeleteOutcome(existed: existed, version: s.versionCounter)
+        }
+    }
+
+    // MARK: Values and counters
+
+    /// The string at `key` (a session record reads as its stored text).
+    public func value(forKey key: String) async throws -> String? {
+        try state.withLock { s in
+            try check(&s)
+            guard let entry = live(&s, key) else { return nil }
+            switch entry.value {
+            case .string(let text): return text
+            case .session(let record): return StoredSession.encode(body: record.body, version: record.version)
+            }
+        }
+    }
+
+    /// Stores a string with an optional TTL.
+    public func setValue(_ value: String, forKey key: String, ttlSeconds: Int64) async throws {
+        try state.withLock { s in
+            try check(&s)
+            s.entries[key] = Entry(value: .string(value), expiresAt: deadline(ttlSeconds))
+        }
+    }
+
+    /// Stores only when absent.
+    public func setValueIfAbsent(_ value: String, forKey key: String, ttlSeconds: Int64) async throws -> Bool {
+        try state.withLock { s in
+            try check(&s)
+            guard live(&s, key) == nil else { return false }
+            s.entries[key] = Entry(value: .string(value), expiresAt: deadline(ttlSeconds))
+            return true
+        }
+    }
+
+    /// Deletes `key`.
+    public func deleteValue(forKey key: String) async throws -> Int {
+        try state.withLock { s in
+            try check(&s)
+            let existed = live(&s, key) != nil
+            s.entries.removeValue(forKey: key)
+            return existed ? 1 : 0
+        }
+    }
+
+    /// Remaining seconds on the injected clock; -1 no TTL, -2 missing.
+    public func timeToLive(forKey key: String) async throws -> Int64 {
+        try state.withLock { s in
+            try check(&s)
+            guard let entry = live(&s, key) else { return -2 }
+            guard let expiresAt = entry.expiresAt else { return -1 }
+            return Int64(expiresAt.timeIntervalSince(clock.now()).rounded())
+        }
+    }
+
+    /// Adds one under the store lock.
+    public func increment(key: String, ttlSecondsOnCreate: Int64, repairMissingTTL: Bool) async throws -> Int64 {
+        try state.withLock { s in
+            try check(&s)
+            guard var entry = live(&s, key) else {
+                s.entries[key] = Entry(value: .string("1"), expiresAt: deadline(ttlSecondsOnCreate))
+                return 1
+            }
+            guard case .string(let text) = entry.value, let current = Int64(text) else {
+                throw SessionStoreError.wrongValue(key: key, reason: "it is not an integer")
+            }
+            let (next, overflow) = current.addingReportingOverflow(1)
+            guard !overflow else { throw SessionStoreError.wrongValue(key: key, reason: "increment would overflow") }
+            entry.value = .string(String(next))
+            if repairMissingTTL, entry.expiresAt == nil { entry.expiresAt = deadline(ttlSecondsOnCreate) }
+            s.entries[key] = entry
+            return next
+        }
+    }
+
+    // MARK: Publish / subscribe
+
+    /// Delivers to this process's subscribers synchronously; returns how many got it.
+    public func publish(channel: String, message: String) async throws -> Int {
+        let handlers = try state.withLock { s -> [@Sendable (SubscriptionEvent) -> Void] in
+            try check(&s)
+            guard !s.subscriptionsInterrupted else { return [] }
+            return s.subscribers.values.filter { $0.channel == channel }.map(\.handler)
+        }
+        for handler in handlers { handler(.message(message)) }
+        return handlers.count
+    }
+
+    /// Registers `handler`; it gets `.subscribed` at once unless subscriptions are interrupted.
+    public func subscribe(channel: String, handler: @escaping @Sendable (SubscriptionEvent) -> Void) async throws -> StoreSubscription {
+        let (id, live) = state.withLock { s -> (UInt64, Bool) in
+            s.nextSubscriberID += 1
+            s.subscribers[s.nextSubscriberID] = Subscriber(channel: channel, handler: handler)
+            return (s.nextSubscriberID, !s.subscriptionsInterrupted)
+        }
+        if live { handler(.subscribed) }
+        return StoreSubscription { [state] in
+            _ = state.withLock { s in s.subscribers.removeValue(forKey: id) }
+        }
+    }
+
+    /// Drops every subscriber; the data stays.
+    public func shutdown() async {
+        state.withLock { s in s.subscribers.removeAll() }
+    }
+
+    // MARK: Fault injection (tests and scenarios)
+
+    /// Drops every subscription as a broken connection would: subscribers
+    /// get ``SubscriptionEvent/lost(reason:)`` and miss messages until
+    /// ``resumeSubscriptions()``.
+    public func interruptSubscriptions(reason: String = "interrupted") {
+        let handlers = state.withLock { s -> [@Sendable (SubscriptionEvent) -> Void] in
+            s.subscriptionsInterrupted = true
+            return s.subscribers.values.map(\.handler)
+        }
+        for handler in handlers { handler(.lost(reason: reason)) }
+    }
+
+    /// Restores subscriptions dropped by ``interruptSubscriptions(reason:)``.
+    public func resumeSubscriptions() {
+        let handlers = state.withLock { s -> [@Sendable (SubscriptionEvent) -> Void] in
+            s.subscriptionsInterrupted = false
+            return s.subscribers.values.map(\.handler)
+        }
+        for handler in handlers { handler(.subscribed) }
+    }
+
+    /// Makes every operation fail with ``SessionStoreError/unavailable(reason:)``
+    /// (nil restores service), to exercise fail-closed paths without Redis.
+    public func setUnavailable(_ reason: String?) {
+        state.withLock { s in s.unavailableReason = reason }
+    }
+
+    /// Removes every expired entry now (reads also drop them lazily).
+    public func purgeExpired() {
+        let now = clock.now()
+        state.withLock { s in
+            s.entries = s.entries.filter { _, entry in entry.expiresAt.map { $0 > now } ?? true }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func check(_ s: inout State) throws {
+        if let reason = s.unavailableReason { throw SessionStoreError.unavailable(reason: reason) }
+    }
+
+    private func live(_ s: inout State, _ key: String) -> Entry? {
+        guard let entry = s.entries[key] else { return nil }
+        if let expiresAt = entry.expiresAt, expiresAt <= clock.now() {
+            s.entries.removeValue(forKey: key)
+            return nil
+        }
+        return entry
+    }
+
+    private func deadline(_ ttlSeconds: Int64) -> Date? {
+        ttlSeconds > 0 ? clock.now().addingTimeInterval(TimeInterval(ttlSeconds)) : nil
+    }
+}

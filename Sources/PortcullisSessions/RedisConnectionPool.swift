@@ -1,0 +1,102 @@
+import NIOCore
+import NIOPosix
+
+/// A few command connections, opened on first use and reopened after they
+/// drop, so a Redis restart needs no new store object. Commands are
+/// spread round-robin; each connection pipelines.
+final class RedisConnectionPool: Sendable {
+    private enum Slot {
+        case empty
+        case connecting(EventLoopFuture<RedisConnection>)
+        case ready(RedisConnection)
+    }
+
+    private struct State {
+        var slots: [Slot]
+        var next = 0
+        var isShutDown = false
+    }
+
+    private let configuration: RedisConfiguration
+    private let group: EventLoopGroup
+    private let state: Locked<State>
+
+    init(configuration: RedisConfiguration, group: EventLoopGroup) {
+        self.configuration = configuration
+        self.group = group
+        self.state = Locked(State(slots: Array(repeating: .empty, count: configuration.poolSize)))
+    }
+
+    /// A connection ready for commands, opening one if needed.
+    func connection() -> EventLoopFuture<RedisConnection> {
+        enum Pick {
+            case ready(RedisConnection)
+            case wait(EventLoopFuture<RedisConnection>)
+            case opened(Int, EventLoopFuture<RedisConnection>)
+            case shutDown
+        }
+        let pick = state.withLock { s -> Pick in
+            guard !s.isShutDown else { return .shutDown }
+            let index = s.next % s.slots.count
+            s.next = (s.next + 1) % s.slots.count
+            switch s.slots[index] {
+            case .ready(let connection) where connection.isActive:
+                return .ready(connection)
+            case .connecting(let future):
+                return .wait(future)
+            default:
+                let future = RedisConnection.connect(configuration, group: group)
+                s.slots[index] = .connecting(future)
+                return .opened(index, future)
+            }
+        }
+        switch pick {
+        case .ready(let connection):
+            return connection.channel.eventLoop.makeSucceededFuture(connection)
+        case .wait(let future):
+            return future
+        case .shutDown:
+            return group.next().makeFailedFuture(SessionStoreError.shutDown)
+        case .opened(let index, let future):
+            watch(future, slot: index)
+            return future
+        }
+    }
+
+    private func watch(_ future: EventLoopFuture<RedisConnection>, slot index: Int) {
+        future.whenComplete { [state] result in
+            let closeNow = state.withLock { s -> RedisConnection? in
+                switch result {
+                case .success(let connection):
+                    if s.isShutDown { return connection }
+                    s.slots[index] = .ready(connection)
+                case .failure:
+                    if case .connecting(let pending) = s.slots[index], pending === future { s.slots[index] = .empty }
+                }
+                return nil
+            }
+            closeNow?.close()
+        }
+        future.whenSuccess { [state] connection in
+            connection.channel.closeFuture.whenComplete { _ in
+                state.withLock { s in
+                    if case .ready(let current) = s.slots[index], current === connection { s.slots[index] = .empty }
+                }
+            }
+        }
+    }
+
+    /// Closes every connection; later calls fail with ``SessionStoreError/shutDown``.
+    func shutdown() {
+        let open = state.withLock { s -> [RedisConnection] in
+            s.isShutDown = true
+            let connections = s.slots.compactMap { slot -> RedisConnection? in
+                if case .ready(let connection) = slot { return connection }
+                return nil
+            }
+            s.slots = s.slots.map { _ in .empty }
+            return connections
+        }
+        for connection in open { connection.close() }
+    }
+}

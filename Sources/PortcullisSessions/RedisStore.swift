@@ -1,0 +1,182 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A ``SessionStore`` on Redis, for many nodes sharing sessions. Speaks
+/// RESP2 itself (no client library) over a small pool of pipelined
+/// connections plus one pub/sub connection; see ``RedisConfiguration``.
+///
+/// Key layout is Tyk's: sessions at `apikey-…`, quota counters at
+/// `quota-…`, plugin data at `jsvm-store:…` (the callers build the names).
+/// Session versions come from the counter `portcullis-session-version`
+/// (see ``StoredSession``); the write script touches two keys, so the
+/// store targets a single Redis (or a cluster with hash tags), not a
+/// sharded cluster.
+///
+/// Any failure — refused connection, timeout, error reply, a reply of the
+/// wrong shape, garbage on the wire — is a ``SessionStoreError``; the pool
+/// reconnects on the next command after Redis comes back.
+public final class RedisStore: SessionStore {
+    /// The counter every session version is taken from.
+    public static let versionCounterKey = "portcullis-session-version"
+
+    private let configuration: RedisConfiguration
+    private let pool: RedisConnectionPool
+    private let subscriber: RedisSubscriber
+
+    /// Creates a store; nothing connects until the first command or subscription.
+    public init(configuration: RedisConfiguration,
+                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger = Logger(label: "portcullis.sessions.redis")) {
+        self.configuration = configuration
+        self.pool = RedisConnectionPool(configuration: configuration, group: group)
+        self.subscriber = RedisSubscriber(configuration: configuration, group: group, logger: logger)
+    }
+
+    // MARK: Commands
+
+    /// Runs one command and returns its reply; an error reply becomes
+    /// ``SessionStoreError/serverError(command:message:)``.
+    public func command(_ arguments: [String]) async throws -> RESPValue {
+        let name = arguments.first ?? "?"
+        let reply: RESPValue
+        do {
+            let connection = try await pool.connection().get()
+            reply = try await connection.send(arguments)
+        } catch let error as SessionStoreError {
+            throw error
+        } catch {
+            throw SessionStoreError.unavailable(reason: "\(name) to \(configuration.address) failed: \(error)")
+        }
+        if case .error(let message) = reply {
+            throw SessionStoreError.serverError(command: name, message: message)
+        }
+        return reply
+    }
+
+    private func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        let tail = [String(keys.count)] + keys + arguments
+        do {
+            return try await command(["EVALSHA", script.sha1] + tail)
+        } catch SessionStoreError.serverError(_, let message) where message.hasPrefix("NOSCRIPT") {
+            return try await command(["EVAL", script.source] + tail)
+        }
+    }
+
+    private func integer(_ reply: RESPValue, _ command: String) throws -> Int64 {
+        guard case .integer(let value) = reply else {
+            throw SessionStoreError.badReply(command: command, reason: "expected an integer, got \(reply.summary)")
+        }
+        return value
+    }
+
+    private func pair(_ reply: RESPValue, _ command: String) throws -> (Int64, Int64) {
+        guard case .array(let items?) = reply, items.count == 2,
+              case .integer(let first) = items[0], case .integer(let second) = items[1]
+        else { throw SessionStoreError.badReply(command: command, reason: "expected two integers, got \(reply.summary)") }
+        return (first, second)
+    }
+
+    private func optionalText(_ reply: RESPValue, _ command: String) throws -> String? {
+        if reply.isNull { return nil }
+        guard let text = reply.text else {
+            throw SessionStoreError.badReply(command: command, reason: "expected a string, got \(reply.summary)")
+        }
+        return text
+    }
+
+    private static func ttlArguments(_ ttlSeconds: Int64) -> [String] {
+        ttlSeconds > 0 ? ["EX", String(ttlSeconds)] : []
+    }
+
+    // MARK: Sessions
+
+    /// Reads the record and its remaining TTL in one script (`GET` + `PTTL`).
+    public func readSession(key: String) async throws -> StoredSession? {
+        let reply = try await run(.readSession, keys: [key], arguments: [])
+        if reply.isNull { return nil }
+        guard case .array(let items?) = reply, items.count == 2, let text = items[0].text, case .integer(let pttl) = items[1] else {
+            throw SessionStoreError.badReply(command: "session read", reason: "expected a record and its TTL, got \(reply.summary)")
+        }
+        var record = StoredSession.decode(stored: text)
+        record.ttlSeconds = pttl >= 0 ? Double(pttl) / 1000 : nil
+        return record
+    }
+
+    /// Writes atomically by script: checks `condition`, takes a version from `portcullis-session-version`, `SET`s with `EX` when `ttlSeconds` > 0.
+    public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition) async throws -> SessionWriteOutcome {
+        let mode: [String]
+        switch condition {
+        case .always: mode = ["always", "0"]
+        case .ifVersion(let expected): mode = ["ifversion", String(expected)]
+        }
+        let reply = try await run(.writeSession, keys: [key, Self.versionCounterKey],
+                                  arguments: [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode)
+        let (written, version) = try pair(reply, "session write")
+        if written == 1 { return .written(version: UInt64(max(0, version))) }
+        return .conflict(current: version < 0 ? nil : UInt64(version))
+    }
+
+    /// `DEL` plus a version taken from the counter, atomically.
+    public func deleteSession(key: String) async throws -> SessionDeleteOutcome {
+        let reply = try await run(.deleteSession, keys: [key, Self.versionCounterKey], arguments: [])
+        let (deleted, version) = try pair(reply, "session delete")
+        return SessionDeleteOutcome(existed: deleted > 0, version: UInt64(max(0, version)))
+    }
+
+    // MARK: Values and counters
+
+    /// `GET`.
+    public func value(forKey key: String) async throws -> String? {
+        try optionalText(try await command(["GET", key]), "GET")
+    }
+
+    /// `SET` (with `EX` when `ttlSeconds` > 0).
+    public func setValue(_ value: String, forKey key: String, ttlSeconds: Int64) async throws {
+        _ = try await command(["SET", key, value] + Self.ttlArguments(ttlSeconds))
+    }
+
+    /// `SET … NX`.
+    public func setValueIfAbsent(_ value: String, forKey key: String, ttlSeconds: Int64) async throws -> Bool {
+        let reply = try await command(["SET", key, value, "NX"] + Self.ttlArguments(ttlSeconds))
+        return !reply.isNull
+    }
+
+    /// `DEL`.
+    public func deleteValue(forKey key: String) async throws -> Int {
+        Int(try integer(try await command(["DEL", key]), "DEL"))
+    }
+
+    /// `TTL`.
+    public func timeToLive(forKey key: String) async throws -> Int64 {
+        try integer(try await command(["TTL", key]), "TTL")
+    }
+
+    /// `INCR` plus `EXPIRE` on create (and on a counter without TTL when repairing), by script.
+    public func increment(key: String, ttlSecondsOnCreate: Int64, repairMissingTTL: Bool) async throws -> Int64 {
+        do {
+            let reply = try await run(.increment, keys: [key], arguments: [String(max(0, ttlSecondsOnCreate)), repairMissingTTL ? "1" : "0"])
+            return try integer(reply, "INCR")
+        } catch SessionStoreError.serverError(_, let message) where message.contains("not an integer") {
+            throw SessionStoreError.wrongValue(key: key, reason: "it is not an integer")
+        }
+    }
+
+    // MARK: Publish / subscribe
+
+    /// `PUBLISH`; returns Redis' receiver count.
+    public func publish(channel: String, message: String) async throws -> Int {
+        Int(try integer(try await command(["PUBLISH", channel, message]), "PUBLISH"))
+    }
+
+    /// Subscribes on the dedicated pub/sub connection, which reconnects and resubscribes by itself.
+    public func subscribe(channel: String, handler: @escaping @Sendable (SubscriptionEvent) -> Void) async throws -> StoreSubscription {
+        subscriber.subscribe(channel: channel, deliver: handler)
+    }
+
+    /// Closes the pool and the pub/sub connection.
+    public func shutdown() async {
+        pool.shutdown()
+        subscriber.shutdown()
+    }
+}

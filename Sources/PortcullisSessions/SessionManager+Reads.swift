@@ -1,0 +1,73 @@
+import PortcullisCore
+
+extension SessionManager {
+    /// The auth stage's lookup: overlay → cache → store. A session found in
+    /// the overlay or cache is returned only if it would be accepted;
+    /// anything that would be refused (missing, expired, inactive) is read
+    /// again from the store, and that answer decides. Throws
+    /// ``SessionError`` when the store cannot answer (fail closed: 503).
+    public func sessionForAuth(key: String, overlay: SessionOverlay? = nil) async throws -> SessionLookup {
+        guard !key.isEmpty else { return .notFound }
+        let storageKey = storageKey(for: key)
+        let now = clock.unixSeconds()
+        if let written = overlay?.entry(storageKey: storageKey), Self.accepts(written.session, now) {
+            return .valid(written, source: .overlay)
+        }
+        if let cached = cache?.lookup(storageKey), Self.accepts(cached.session, now) {
+            return .valid(cached, source: .cache)
+        }
+        guard let current = try await readThroughCache(key, storageKey) else {
+            logger.debug("key not found", metadata: ["key": .string(KeyMask.mask(key))])
+            return .notFound
+        }
+        if current.session.isInactive { return .inactive(current) }
+        if current.session.isExpired(at: now) {
+            logger.info("Attempted access from expired key.", metadata: ["key": .string(KeyMask.mask(key))])
+            return .expired(current)
+        }
+        return .valid(current, source: .store)
+    }
+
+    /// `TykGetKeyData` / admin read: the stored session, straight from the
+    /// store (never the cache), expired or not; nil when there is none.
+    public func keyData(key: String) async throws -> VersionedSession? {
+        guard !key.isEmpty else { return nil }
+        let storageKey = storageKey(for: key)
+        guard let record = try await storeCall(key, "read", { try await store.readSession(key: storageKey) }) else { return nil }
+        return try decode(key, record)
+    }
+
+    /// `TykGetKeyData`'s string answer: the session JSON, or Tyk's
+    /// `{"status":"error","message":"Key not found"}`.
+    public func keyDataJSON(key: String) async throws -> String {
+        guard let found = try await keyData(key: key) else {
+            return #"{"status":"error","message":"Key not found"}"#
+        }
+        return found.session.jsonText()
+    }
+
+    /// Counts one request against the key's quota (counter `quota-<key>`).
+    public func consumeQuota(key: String, session: SessionState) async throws -> QuotaDecision {
+        try await storeCall(key, "quota") { try await quota.consume(key: key, session: session) }
+    }
+
+    /// Reads the store and offers the result to the cache (which refuses
+    /// it if a newer version is known).
+    private func readThroughCache(_ key: String, _ storageKey: String) async throws -> VersionedSession? {
+        let ticket = cache?.beginFill()
+        var filled: VersionedSession?
+        var ttl: Double?
+        defer {
+            if let ticket { cache?.complete(ticket, storageKey: storageKey, value: filled, ttlSeconds: ttl) }
+        }
+        guard let record = try await storeCall(key, "read", { try await store.readSession(key: storageKey) }) else { return nil }
+        let decoded = try decode(key, record)
+        filled = decoded
+        ttl = record.ttlSeconds
+        return decoded
+    }
+
+    private static func accepts(_ session: SessionState, _ now: Int64) -> Bool {
+        !session.isInactive && !session.isExpired(at: now)
+    }
+}

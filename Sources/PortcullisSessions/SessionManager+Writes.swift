@@ -1,0 +1,179 @@
+import Foundation
+import PortcullisCore
+
+extension SessionManager {
+    /// `TykSetKeyData(key, json, suppressReset)`: decodes the session and
+    /// stores it like ``addOrUpdate(key:session:suppressReset:overlay:)``.
+    /// Returns only after the store acknowledged the write and every node
+    /// confirmed the invalidation; the overlay (if given) holds the new
+    /// session for the rest of the request. Every refusal throws.
+    @discardableResult
+    public func writeFromPlugin(key: String, json: String, suppressReset: Bool, overlay: SessionOverlay? = nil) async throws -> VersionedSession {
+        let session: SessionState
+        do {
+            session = try SessionState(jsonText: json)
+        } catch let error as SessionDecodingError {
+            logger.error("TykSetKeyData refused", metadata: ["key": .string(KeyMask.mask(key)), "reason": .string(error.description)])
+            throw SessionError.invalidSession(key: KeyMask.mask(key), reason: error)
+        }
+        return try await addOrUpdate(key: key, session: session, suppressReset: suppressReset, overlay: overlay)
+    }
+
+    /// Tyk's `doAddOrUpdate` (REST API and `TykSetKeyData`): refuses empty
+    /// `access_rights` unless master keys are allowed; unless
+    /// `suppressReset`, sets `last_updated` to now and resets the quota
+    /// (deletes `quota-<key>`, `quota_remaining = quota_max`,
+    /// `quota_renews = now + quota_renewal_rate`) — skipped only when every
+    /// API of the session sets `dont_set_quota_on_create`; applies the
+    /// largest lifetime of the session's APIs as the store TTL; writes
+    /// unconditionally under a new version. Policies and trial periods
+    /// (`key_expires_in`) are the gateway's to apply before calling.
+    @discardableResult
+    public func addOrUpdate(key: String, session: SessionState, suppressReset: Bool, overlay: SessionOverlay? = nil) async throws -> VersionedSession {
+        guard let written = try await persist(key: key, session: session, suppressReset: suppressReset, condition: .always, overlay: overlay) else {
+            throw SessionError.tooManyConflicts(key: KeyMask.mask(key), attempts: 1)
+        }
+        return written
+    }
+
+    /// Read-modify-write of a stored session (admin updates): `modify`
+    /// runs on the current record and the result is stored only if nobody
+    /// wrote in between; otherwise it is retried on the newer record.
+    @discardableResult
+    public func update(key: String, suppressReset: Bool = true, overlay: SessionOverlay? = nil,
+                       _ modify: @Sendable (inout SessionState) throws -> Void) async throws -> VersionedSession {
+        let attempts = 5
+        for _ in 0..<attempts {
+            guard let current = try await keyData(key: key) else { throw SessionError.notFound(key: KeyMask.mask(key)) }
+            var session = current.session
+            try modify(&session)
+            if let written = try await persist(key: key, session: session, suppressReset: suppressReset,
+                                               condition: .ifVersion(current.version), overlay: overlay) {
+                return written
+            }
+        }
+        throw SessionError.tooManyConflicts(key: KeyMask.mask(key), attempts: attempts)
+    }
+
+    /// Revokes a key by marking it inactive (403 "Key is inactive, please
+    /// renew" on every node once this returns).
+    @discardableResult
+    public func deactivate(key: String) async throws -> VersionedSession {
+        try await update(key: key) { $0.isInactive = true }
+    }
+
+    /// Deletes a key. When this returns, every live node has dropped it
+    /// from its cache, and requests that read it earlier cannot put it
+    /// back. Returns whether a record existed.
+    @discardableResult
+    public func delete(key: String, overlay: SessionOverlay? = nil) async throws -> Bool {
+        guard !key.isEmpty else { throw SessionError.emptyKey }
+        let storageKey = storageKey(for: key)
+        let outcome = try await storeCall(key, "delete") { try await store.deleteSession(key: storageKey) }
+        cache?.invalidate(storageKey, version: outcome.version)
+        overlay?.remove(storageKey: storageKey)
+        logger.info("Key deleted.", metadata: ["key": .string(KeyMask.mask(key)), "existed": .stringConvertible(outcome.existed)])
+        try await announce(key, storageKey: storageKey, version: outcome.version, acknowledged: true)
+        return outcome.existed
+    }
+
+    /// The gateway's own write-back of a request's session (meta_data from
+    /// a hook, quota bookkeeping), as Tyk's `UpdateRequestSession`. It
+    /// replaces the record only if it is still at `baseVersion` — a renewal
+    /// or revocation that happened meanwhile wins. The lifetime is the
+    /// current API's. With `use_async_session_write` it is queued and
+    /// ``WriteBackResult/deferred`` returned; a plugin's write is never
+    /// deferred.
+    @discardableResult
+    public func writeBack(key: String, session: SessionState, baseVersion: UInt64, apiID: String?) async throws -> WriteBackResult {
+        guard !key.isEmpty else { throw SessionError.emptyKey }
+        let storageKey = storageKey(for: key)
+        let api = apiID.map { configuration.apiSettings($0) ?? APISessionSettings(apiID: $0) }
+        let ttl = configuration.lifetime.lifetime(for: session, api: api, now: clock.unixSeconds())
+        let work: @Sendable () async throws -> WriteBackResult = { [self] in
+            let ticket = cache?.beginFill()
+            var cached: VersionedSession?
+            defer { if let ticket { cache?.stored(ticket, storageKey: storageKey, value: cached, ttlSeconds: ttl > 0 ? Double(ttl) : nil) } }
+            let outcome = try await storeCall(key, "write-back") {
+                try await store.writeSession(key: storageKey, body: session.jsonText(), ttlSeconds: max(0, ttl), condition: .ifVersion(baseVersion))
+            }
+            switch outcome {
+            case .written(let version):
+                cached = VersionedSession(session: session, version: version)
+                try await announce(key, storageKey: storageKey, version: version, acknowledged: false)
+                return .written(version: version)
+            case .conflict(let current):
+                logger.debug("session write-back superseded by a newer record", metadata: [
+                    "key": .string(KeyMask.mask(key)), "base": .stringConvertible(baseVersion), "current": .string(current.map(String.init) ?? "deleted"),
+                ])
+                return .superseded
+            }
+        }
+        guard configuration.useAsyncSessionWrite else { return try await work() }
+        let id = UUID()
+        let task = Task { [self] in
+            do {
+                _ = try await work()
+            } catch {
+                logger.error("deferred session write-back failed", metadata: ["key": .string(KeyMask.mask(key)), "error": .string("\(error)")])
+            }
+            _ = pendingWrites.withLock { $0.removeValue(forKey: id) }
+        }
+        pendingWrites.withLock { $0[id] = task }
+        return .deferred
+    }
+
+    /// Waits for every deferred write-back queued so far.
+    public func flushPendingWrites() async {
+        let tasks = pendingWrites.withLock { Array($0.values) }
+        for task in tasks { await task.value }
+    }
+
+    /// Shared write path; nil when a conditional write lost to a newer record.
+    private func persist(key: String, session input: SessionState, suppressReset: Bool,
+                         condition: SessionWriteCondition, overlay: SessionOverlay?) async throws -> VersionedSession? {
+        guard !key.isEmpty else { throw SessionError.emptyKey }
+        let masked = KeyMask.mask(key)
+        guard !input.accessRights.isEmpty || configuration.allowMasterKeys else {
+            logger.error("Master keys not allowed", metadata: ["key": .string(masked)])
+            throw SessionError.masterKeysNotAllowed(key: masked)
+        }
+        var session = input
+        let now = clock.unixSeconds()
+        let apis = apiSettings(for: session)
+        if !suppressReset {
+            session.lastUpdated = String(now)
+            if apis.isEmpty || apis.contains(where: { !$0.dontSetQuotaOnCreate }) {
+                try await storeCall(key, "quota reset") { try await quota.reset(key: key) }
+                session.quotaRemaining = session.quotaMax
+                session.quotaRenews = now + session.quotaRenewalRate
+                logger.info("Reset quota for key.", metadata: ["inbound-key": .string(masked)])
+            }
+        }
+        let ttl = configuration.lifetime.lifetime(for: session, apis: apis, now: now)
+        let storageKey = storageKey(for: key)
+        let body = session.jsonText()
+        let ticket = cache?.beginFill()
+        let outcome: SessionWriteOutcome
+        do {
+            outcome = try await storeCall(key, "write") {
+                try await store.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition)
+            }
+        } catch {
+            if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
+            throw error
+        }
+        guard case .written(let version) = outcome else {
+            if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
+            return nil
+        }
+        let written = VersionedSession(session: session, version: version)
+        if let ticket { cache?.stored(ticket, storageKey: storageKey, value: written, ttlSeconds: ttl > 0 ? Double(ttl) : nil) }
+        overlay?.record(storageKey: storageKey, written)
+        logger.info("Key added or updated.", metadata: [
+            "key": .string(masked), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
+        ])
+        try await announce(key, storageKey: storageKey, version: version, acknowledged: true)
+        return written
+    }
+}

@@ -1,0 +1,80 @@
+/// Where sessions, counters and plugin key-value data live, shared by every
+/// gateway node that uses the same store. Keys are the store's own (already
+/// prefixed: `apikey-…`, `quota-…`, `jsvm-store:…`); see ``KeyNaming`` and
+/// ``PluginKeyValueStore``.
+///
+/// Every method either completes within the store's timeout or throws a
+/// ``SessionStoreError``; none hangs and none crashes on a bad reply.
+public protocol SessionStore: Sendable {
+    /// The session record at `key`, or nil when there is none (deleted or
+    /// its lifetime ran out).
+    func readSession(key: String) async throws -> StoredSession?
+
+    /// Stores session JSON `body` at `key` under a fresh version.
+    /// `ttlSeconds` > 0 sets the physical lifetime; 0 or less keeps it
+    /// forever (and clears an earlier TTL). Returns only after the store
+    /// acknowledged the write.
+    func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition) async throws -> SessionWriteOutcome
+
+    /// Deletes the session record at `key`, consuming a version.
+    func deleteSession(key: String) async throws -> SessionDeleteOutcome
+
+    /// The string at `key`, or nil when missing or expired.
+    func value(forKey key: String) async throws -> String?
+
+    /// Stores a string; `ttlSeconds` 0 or less means no expiry.
+    func setValue(_ value: String, forKey key: String, ttlSeconds: Int64) async throws
+
+    /// Stores only when `key` is absent; true when this call stored it.
+    func setValueIfAbsent(_ value: String, forKey key: String, ttlSeconds: Int64) async throws -> Bool
+
+    /// Deletes `key`; the number of keys removed (0 or 1).
+    func deleteValue(forKey key: String) async throws -> Int
+
+    /// Remaining lifetime in seconds: -1 no expiry, -2 missing (Redis semantics).
+    func timeToLive(forKey key: String) async throws -> Int64
+
+    /// Atomically adds one and returns the new value. `ttlSecondsOnCreate`
+    /// (> 0) applies when the counter is created; with `repairMissingTTL`
+    /// it is also applied to an existing counter that has no TTL, so a
+    /// quota window can never be stuck open-ended.
+    func increment(key: String, ttlSecondsOnCreate: Int64, repairMissingTTL: Bool) async throws -> Int64
+
+    /// Sends `message` to every subscriber of `channel`; returns how many
+    /// subscriber connections received it (this node's own included).
+    func publish(channel: String, message: String) async throws -> Int
+
+    /// Starts delivering `channel`'s messages and the subscription's state to
+    /// `handler`. Returns at once; ``SubscriptionEvent/subscribed`` arrives
+    /// when the subscription is live, ``SubscriptionEvent/lost(reason:)``
+    /// when it drops (after which the store resubscribes by itself).
+    func subscribe(channel: String, handler: @escaping @Sendable (SubscriptionEvent) -> Void) async throws -> StoreSubscription
+
+    /// Closes connections and stops background work.
+    func shutdown() async
+}
+
+/// What a subscription reports.
+public enum SubscriptionEvent: Sendable, Equatable {
+    /// The subscription is live: every message published from now on arrives.
+    case subscribed
+    /// The subscription dropped; messages may be missed until `subscribed` again.
+    case lost(reason: String)
+    /// A message published on the channel.
+    case message(String)
+}
+
+/// A live subscription; cancel it to stop receiving.
+public final class StoreSubscription: Sendable {
+    private let onCancel: @Sendable () -> Void
+
+    /// Creates a subscription whose `cancel()` runs `onCancel`.
+    public init(onCancel: @escaping @Sendable () -> Void) {
+        self.onCancel = onCancel
+    }
+
+    /// Stops delivery.
+    public func cancel() {
+        onCancel()
+    }
+}

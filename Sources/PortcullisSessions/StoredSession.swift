@@ -1,0 +1,94 @@
+/// A session record as the store holds it: the session JSON plus the
+/// record's version.
+///
+/// **Versions.** Every mutation of a session record (write or delete) takes
+/// a fresh number from one store-wide counter (`portcullis-session-version`
+/// in Redis). Versions therefore grow per key *and* across a delete and
+/// re-create, so a write-back or cache fill computed from an older read can
+/// always be recognised as older. The version is stored inside the record
+/// as its first member, `{"portcullis_version":N,...}`: Tyk reads the record
+/// as usual (an unknown field), and the Redis compare-and-set script can
+/// read it with an anchored pattern without parsing the JSON. A record
+/// written by Tyk itself has no such member and reads as version 0.
+public struct StoredSession: Sendable, Equatable {
+    /// The reserved member that carries the version.
+    public static let versionField = "portcullis_version"
+
+    /// The session JSON (without the version member).
+    public var body: String
+    /// The record's version; 0 for records written by something else.
+    public var version: UInt64
+    /// Remaining physical lifetime when read, in seconds; nil when the
+    /// record has no TTL. Caches never keep a session longer than this.
+    public var ttlSeconds: Double?
+
+    /// Creates a record.
+    public init(body: String, version: UInt64, ttlSeconds: Double? = nil) {
+        self.body = body
+        self.version = version
+        self.ttlSeconds = ttlSeconds
+    }
+
+    /// The text stored for `body` at `version`: the version becomes the
+    /// first member of the object.
+    static func encode(body: String, version: UInt64) -> String {
+        "{\"\(versionField)\":\(version)" + tail(of: body)
+    }
+
+    /// What follows the version member: `}` for an empty object, else `,`
+    /// and the body's members. The Redis script prepends the version it
+    /// allocates to this tail.
+    static func tail(of body: String) -> String {
+        let trimmed = body.drop(while: { $0.isWhitespace })
+        guard trimmed.first == "{" else { return "}" }
+        let rest = trimmed.dropFirst().drop(while: { $0.isWhitespace })
+        if rest.first == "}" { return "}" }
+        return "," + rest
+    }
+
+    /// Splits stored text into body and version (0 when there is none).
+    static func decode(stored text: String) -> StoredSession {
+        let prefix = "{\"\(versionField)\":"
+        guard text.hasPrefix(prefix) else { return StoredSession(body: text, version: 0) }
+        let afterPrefix = text.dropFirst(prefix.count)
+        let digits = afterPrefix.prefix(while: { $0.isASCII && $0.isNumber })
+        guard let version = UInt64(digits) else { return StoredSession(body: text, version: 0) }
+        let rest = afterPrefix.dropFirst(digits.count)
+        if rest.first == "," { return StoredSession(body: "{" + rest.dropFirst(), version: version) }
+        return StoredSession(body: "{" + rest, version: version)
+    }
+}
+
+/// When a session write may replace what is stored.
+public enum SessionWriteCondition: Sendable, Equatable {
+    /// Always (plugin and admin writes: the newest intent wins).
+    case always
+    /// Only if the stored record still has this version (0 = written by
+    /// something else) — a write-back computed from that read. A missing
+    /// record never matches, so a deleted key is not brought back.
+    case ifVersion(UInt64)
+}
+
+/// The result of a session write.
+public enum SessionWriteOutcome: Sendable, Equatable {
+    /// Stored at this new version.
+    case written(version: UInt64)
+    /// Not stored: the record changed (or vanished) since the read it was
+    /// based on. `current` is the stored version, nil when missing.
+    case conflict(current: UInt64?)
+}
+
+/// The result of a session delete.
+public struct SessionDeleteOutcome: Sendable, Equatable {
+    /// Whether a record existed.
+    public var existed: Bool
+    /// The version number consumed by the delete; caches use it to refuse
+    /// fills read before the delete.
+    public var version: UInt64
+
+    /// Creates an outcome.
+    public init(existed: Bool, version: UInt64) {
+        self.existed = existed
+        self.version = version
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisGateway
+import PortcullisSessions
+
+/// `portcullis serve`: run a gateway node.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the APIs of a tyk.conf-style configuration.",
+        discussion: """
+        With no options, serves examples/ (examples/tyk.conf) on the embedded in-memory store
+        at http://127.0.0.1:8080:
+          curl http://127.0.0.1:8080/hello/greet?name=Ada
+          curl http://127.0.0.1:8080/quickstart/greet
+          curl -H 'x-session-key: my-key' http://127.0.0.1:8080/forum/greet
+          curl -H 'x-tyk-authorization: portcullis-example-secret' http://127.0.0.1:8080/tyk/keys/my-key
+
+        Several nodes share sessions through Redis:
+          portcullis serve --config tyk.conf --store redis://127.0.0.1:6379
+
+        API definitions (Tyk classic JSON, one per file) are read from the config's app_path.
+        A file with an error is refused with its file and field named; the others serve.
+        POST /tyk/reload re-reads them without dropping requests. SIGTERM drains and stops.
+        """
+    )
+
+    @Option(help: "Gateway config file (tyk.conf format). Default: examples/tyk.conf.")
+    var config: String?
+
+    @Option(help: "Session store: memory, or redis://HOST:PORT[/DB]. Overrides the config's storage.")
+    var store: String?
+
+    @Option(help: "Port to listen on. Overrides listen_port.")
+    var port: Int?
+
+    @Option(help: "Address to listen on. Overrides listen_address.")
+    var listen: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let path = config ?? "examples/tyk.conf"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read config file '\(path)'")
+        }
+        var (settings, ignored) = try GatewayConfig.parse(String(decoding: data, as: UTF8.self), file: path)
+        let logger = Logger(label: "portcullis")
+        if !ignored.isEmpty { logger.debug("\(path): ignoring fields \(ignored.joined(separator: ", "))") }
+        if let port { settings.listenPort = port }
+        if let listen { settings.listenAddress = listen }
+        if let store { try StoreOption.apply(store, to: &settings) }
+        let sessionStore = try StoreOption.make(settings.storage)
+        let gateway = try await Gateway.start(config: settings, store: sessionStore, logger: logger)
+        for failure in gateway.lastLoadFailures { logger.error("\(failure)") }
+        let address = settings.listenAddress
+        let storeType = settings.storage.type
+        try await GatewayServer(gateway: gateway).run { port in
+            logger.info("portcullis serving \(gateway.loadedAPIs.count) API(s) on http://\(address):\(port) (store: \(storeType))")
+        }
+    }
+}
+
+/// Parses `--store` and builds the store the config names.
+enum StoreOption {
+    static func apply(_ option: String, to settings: inout GatewayConfig) throws {
+        if option == "memory" {
+            settings.storage.type = "memory"
+            return
+        }
+        guard let url = URLComponents(string: option), url.scheme == "redis", let host = url.host, !host.isEmpty else {
+            throw ValidationError("--store must be memory or redis://HOST:PORT[/DB], got '\(option)'")
+        }
+        settings.storage.type = "redis"
+        settings.storage.host = host
+        settings.storage.port = url.port ?? 6379
+        if let database = Int(url.path.dropFirst()) { settings.storage.database = database }
+        if let password = url.password { settings.storage.password = password }
+    }
+
+    static func make(_ storage: StorageConfig) throws -> any SessionStore {
+        switch storage.type {
+        case "redis":
+            return RedisStore(configuration: RedisConfiguration(
+                host: storage.host, port: storage.port, password: storage.password, database: storage.database,
+                commandTimeout: storage.timeout))
+        default:
+            return MemoryStore()
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A real `redis-server` for one test: started on a free loopback port,
+/// ready once it answers PING, killed by pid when done. It can be killed
+/// mid-test and restarted on the same port (with `persistent`, from its
+/// append-only file, fsynced on every write).
+final class RedisServer: @unchecked Sendable {
+    enum Failure: Error, CustomStringConvertible {
+        case noFreePort
+        case didNotStart(port: Int)
+        var description: String {
+            switch self {
+            case .noFreePort: return "could not find a free loopback port"
+            case .didNotStart(let port): return "redis-server did not answer PING on port \(port)"
+            }
+        }
+    }
+
+    static let executable = "/usr/bin/redis-server"
+
+    let port: Int
+    let persistent: Bool
+    private let directory: URL
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// Starts a server on a fresh port.
+    init(persistent: Bool = false) throws {
+        self.port = try Self.freePort()
+        self.persistent = persistent
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Launches redis-server (again) on `port` and waits for PING.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory.path]
+        arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { self.process = process }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if Self.ping(port: port) { return }
+            usleep(20_000)
+        }
+        throw Failure.didNotStart(port: port)
+    }
+
+    /// Kills the server (SIGKILL) by pid and waits for it to exit.
+    func kill() {
+        let running = lock.withLock { () -> Process? in
+            defer { process = nil }
+            return process
+        }
+        guard let running, running.isRunning else { return }
+        _ = Glibc.kill(running.processIdentifier, SIGKILL)
+        running.waitUntilExit()
+    }
+
+    /// The pid of the running server, if any.
+    var pid: Int32? {
+        lock.withLock { process?.processIdentifier }
+    }
+
+    /// Runs `redis-cli` against this server and returns its output (trimmed).
+    func cli(_ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        process.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A port the kernel just handed out for 127.0.0.1 (bound, read, closed).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure.noFreePort }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw Failure.noFreePort }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw Failure.noFreePort }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something on `port` answers `PING` with `+PONG`.
+    static func ping(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return false }
+        let request = Array("PING\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return false }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return false }
+        return String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("+PONG")
+    }
+}

@@ -1,0 +1,120 @@
+import PortcullisCore
+@testable import PortcullisSessions
+import Testing
+
+@Suite("Session JSON")
+struct SessionStateTests {
+    static let forumSession = #"{"access_rights":{"3b30b68340b8492858ea00be8c9b248e":{"allowed_urls":null,"api_id":"3b30b68340b8492858ea00be8c9b248e","api_name":"/xx/my/auth/1.0","versions":["Default"]}},"alias":"5976507eb46f2e00016bb4a13a4e7ca913238ee243102a32d27e56bc","expires":1501776831,"quota_max":1000,"quota_remaining":1000,"quota_renewal_rate":60}"#
+
+    @Test("The forum plugin's session decodes with integers intact")
+    func decodesForumSession() throws {
+        let session = try SessionState(jsonText: Self.forumSession)
+        #expect(session.expires == 1_501_776_831)
+        #expect(session.quotaMax == 1000)
+        #expect(session.quotaRenewalRate == 60)
+        #expect(session.accessRights["3b30b68340b8492858ea00be8c9b248e"]?.versions == ["Default"])
+        #expect(session.accessRights["3b30b68340b8492858ea00be8c9b248e"]?.apiName == "/xx/my/auth/1.0")
+        #expect(session.alias.hasSuffix("56bc"))
+    }
+
+    @Test("Encoding writes every field, meta_data as {} never null, and round-trips")
+    func encodesAllFields() throws {
+        let session = try SessionState(jsonText: Self.forumSession)
+        let object = try #require(session.json.objectValue)
+        for field in ["last_check", "allowance", "rate", "per", "expires", "quota_max", "quota_renews", "quota_remaining",
+                      "quota_renewal_rate", "access_rights", "org_id", "is_inactive", "meta_data", "tags", "alias",
+                      "last_updated", "session_lifetime", "post_expiry_action", "post_expiry_grace_period", "apply_policies",
+                      "basic_auth_data", "jwt_data", "monitor", "hmac_enabled", "data_expires", "smoothing"] {
+            #expect(object[field] != nil, "missing \(field)")
+        }
+        #expect(object["meta_data"] == .object([:]))
+        #expect(object["expires"] == .int(1_501_776_831))
+        let again = try SessionState(jsonText: session.jsonText())
+        #expect(again == session)
+    }
+
+    @Test("Unknown fields survive a round trip, at top level and inside access_rights")
+    func keepsUnknownFields() throws {
+        let text = #"{"expires":5,"future_field":{"x":[1,2]},"access_rights":{"a":{"api_id":"a","mcp_primitives":["t"]}},"meta_data":{"n":1,"deep":{"k":true}}}"#
+        let session = try SessionState(jsonText: text)
+        #expect(session.unknownFields["future_field"] == .object(["x": .array([.int(1), .int(2)])]))
+        #expect(session.accessRights["a"]?.unknownFields["mcp_primitives"] == .array([.string("t")]))
+        let round = try #require(try JSONValue(parsing: session.jsonText()).objectValue)
+        #expect(round["future_field"] == .object(["x": .array([.int(1), .int(2)])]))
+        #expect(round["meta_data"] == .object(["n": .int(1), "deep": .object(["k": .bool(true)])]))
+        let rights = try #require(round["access_rights"]?.objectValue?["a"]?.objectValue)
+        #expect(rights["mcp_primitives"] == .array([.string("t")]))
+    }
+
+    @Test("A fractional expires is refused naming the field and the value")
+    func fractionalExpires() {
+        #expect {
+            _ = try SessionState(jsonText: #"{"expires": 1700000000.5}"#)
+        } throws: { error in
+            (error as? SessionDecodingError)?.description == "field 'expires' must be an integer number of Unix seconds, got 1700000000.5"
+        }
+    }
+
+    @Test("A whole number in float syntax is accepted as that integer")
+    func wholeFloatAccepted() throws {
+        #expect(try SessionState(jsonText: #"{"expires": 1.7e9}"#).expires == 1_700_000_000)
+        #expect(try SessionState(jsonText: #"{"expires": 1700000000.0}"#).json.objectValue?["expires"] == .int(1_700_000_000))
+    }
+
+    @Test("Wrong types, non-objects and broken JSON give errors naming what is wrong", arguments: [
+        (#"[1,2]"#, "session must be a JSON object, got an array"),
+        (#""text""#, "session must be a JSON object, got a string"),
+        (#"{"expires":"soon"}"#, "field 'expires' must be an integer number of Unix seconds, got a string"),
+        (#"{"quota_renewal_rate":1.5}"#, "field 'quota_renewal_rate' must be an integer number of seconds, got 1.5"),
+        (#"{"is_inactive":"yes"}"#, "field 'is_inactive' must be a boolean, got a string"),
+        (#"{"meta_data":[]}"#, "field 'meta_data' must be an object, got an array"),
+        (#"{"tags":["a",3]}"#, "field 'tags[1]' must be a string, got an integer"),
+        (#"{"access_rights":{"x":{"versions":"v1"}}}"#, "field 'access_rights.x.versions' must be an array of strings, got a string"),
+        (#"{"access_rights":{"x":5}}"#, "field 'access_rights.x' must be an object, got an integer"),
+        (#"{"post_expiry_action":"explode"}"#, #"field 'post_expiry_action' must be "retain" or "delete", got "explode""#),
+    ])
+    func decodeErrors(text: String, message: String) {
+        #expect {
+            _ = try SessionState(jsonText: text)
+        } throws: { error in
+            (error as? SessionDecodingError)?.description == message
+        }
+    }
+
+    @Test("Text that is not JSON is refused as such")
+    func notJSON() {
+        #expect {
+            _ = try SessionState(jsonText: "{expires: 5")
+        } throws: { error in
+            guard case .notJSON = error as? SessionDecodingError else { return false }
+            return true
+        }
+    }
+
+    @Test("null fields read as zero values, as Go's decoder does")
+    func nullsAreZero() throws {
+        let session = try SessionState(jsonText: #"{"expires":null,"meta_data":null,"tags":null,"access_rights":null}"#)
+        #expect(session.expires == 0)
+        #expect(session.metaData.isEmpty)
+        #expect(session.json.objectValue?["meta_data"] == .object([:]))
+    }
+
+    @Test("The stored version member is stripped on decode and kept out of unknown fields")
+    func versionFieldReserved() throws {
+        let record = StoredSession.decode(stored: StoredSession.encode(body: makeSession(expires: 9).jsonText(), version: 42))
+        #expect(record.version == 42)
+        let session = try SessionState(jsonText: record.body)
+        #expect(session.expires == 9)
+        #expect(session.unknownFields[StoredSession.versionField] == nil)
+        #expect(StoredSession.encode(body: "{}", version: 3) == #"{"portcullis_version":3}"#)
+        #expect(StoredSession.decode(stored: #"{"expires":1}"#).version == 0)
+    }
+
+    @Test("Expiry boundary: the expires second itself is still valid; 0 never expires")
+    func expiryBoundary() {
+        let session = makeSession(expires: 100)
+        #expect(!session.isExpired(at: 100))
+        #expect(session.isExpired(at: 101))
+        #expect(!makeSession(expires: 0).isExpired(at: 1_000_000))
+    }
+}

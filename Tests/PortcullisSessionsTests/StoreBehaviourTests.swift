@@ -1,0 +1,162 @@
+import Foundation
+import PortcullisCore
+@testable import PortcullisSessions
+import Testing
+
+/// The same behaviour, checked on the embedded store and on a real Redis.
+@Suite("Store behaviour (memory and Redis)")
+struct StoreBehaviourTests {
+    @Test("Session records: write, read, versions grow, delete", arguments: StoreKind.allCases)
+    func sessionRecords(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let body = makeSession(expires: 10).jsonText()
+        #expect(try await store.readSession(key: "apikey-a") == nil)
+        guard case .written(let v1) = try await store.writeSession(key: "apikey-a", body: body, ttlSeconds: 0, condition: .always) else {
+            Issue.record("first write refused"); return
+        }
+        let read = try #require(try await store.readSession(key: "apikey-a"))
+        #expect(read.version == v1)
+        #expect(try SessionState(jsonText: read.body).expires == 10)
+        guard case .written(let v2) = try await store.writeSession(key: "apikey-a", body: body, ttlSeconds: 0, condition: .always) else {
+            Issue.record("second write refused"); return
+        }
+        #expect(v2 > v1)
+        let deleted = try await store.deleteSession(key: "apikey-a")
+        #expect(deleted.existed)
+        #expect(deleted.version > v2)
+        #expect(try await store.readSession(key: "apikey-a") == nil)
+        #expect(try await store.deleteSession(key: "apikey-a").existed == false)
+        await fixture.close()
+    }
+
+    @Test("Conditional writes: a stale version never replaces a newer record, a deleted one is not revived", arguments: StoreKind.allCases)
+    func noResurrection(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let old = makeSession(expires: 100).jsonText()
+        let renewed = makeSession(expires: 200).jsonText()
+        guard case .written(let v1) = try await store.writeSession(key: "apikey-k", body: old, ttlSeconds: 0, condition: .always),
+              case .written(let v2) = try await store.writeSession(key: "apikey-k", body: renewed, ttlSeconds: 0, condition: .always)
+        else { Issue.record("writes refused"); return }
+        #expect(try await store.writeSession(key: "apikey-k", body: old, ttlSeconds: 0, condition: .ifVersion(v1)) == .conflict(current: v2))
+        #expect(try SessionState(jsonText: #require(try await store.readSession(key: "apikey-k")).body).expires == 200)
+        guard case .written(let v3) = try await store.writeSession(key: "apikey-k", body: renewed, ttlSeconds: 0, condition: .ifVersion(v2)) else {
+            Issue.record("matching conditional write refused"); return
+        }
+        #expect(v3 > v2)
+        _ = try await store.deleteSession(key: "apikey-k")
+        #expect(try await store.writeSession(key: "apikey-k", body: old, ttlSeconds: 0, condition: .ifVersion(v3)) == .conflict(current: nil))
+        #expect(try await store.readSession(key: "apikey-k") == nil)
+        await fixture.close()
+    }
+
+    @Test("TTLs expire records and values; 0 keeps them", arguments: StoreKind.allCases)
+    func ttlExpiry(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        _ = try await store.writeSession(key: "apikey-short", body: makeSession().jsonText(), ttlSeconds: 1, condition: .always)
+        _ = try await store.writeSession(key: "apikey-forever", body: makeSession().jsonText(), ttlSeconds: 0, condition: .always)
+        try await store.setValue("v", forKey: "plain-short", ttlSeconds: 1)
+        try await store.setValue("v", forKey: "plain-forever", ttlSeconds: 0)
+        #expect(try await store.timeToLive(forKey: "plain-short") == 1)
+        #expect(try await store.timeToLive(forKey: "plain-forever") == -1)
+        #expect(try await store.timeToLive(forKey: "missing") == -2)
+        try await fixture.advance(1.6)
+        #expect(try await store.readSession(key: "apikey-short") == nil)
+        #expect(try await store.readSession(key: "apikey-forever") != nil)
+        #expect(try await store.value(forKey: "plain-short") == nil)
+        #expect(try await store.value(forKey: "plain-forever") == "v")
+        #expect(try await store.timeToLive(forKey: "plain-short") == -2)
+        await fixture.close()
+    }
+
+    @Test("Counters are atomic, get their TTL on create, and quota counters repair a missing TTL", arguments: StoreKind.allCases)
+    func counters(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let results = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<200 {
+                group.addTask { try await store.increment(key: "quota-c", ttlSecondsOnCreate: 60, repairMissingTTL: true) }
+            }
+            var all: [Int64] = []
+            for try await value in group { all.append(value) }
+            return all
+        }
+        #expect(Set(results) == Set(1...200))
+        let ttl = try await store.timeToLive(forKey: "quota-c")
+        #expect(ttl > 0 && ttl <= 60)
+        try await store.setValue("5", forKey: "no-ttl", ttlSeconds: 0)
+        #expect(try await store.increment(key: "no-ttl", ttlSecondsOnCreate: 30, repairMissingTTL: false) == 6)
+        #expect(try await store.timeToLive(forKey: "no-ttl") == -1)
+        #expect(try await store.increment(key: "no-ttl", ttlSecondsOnCreate: 30, repairMissingTTL: true) == 7)
+        #expect(try await store.timeToLive(forKey: "no-ttl") > 0)
+        try await store.setValue("text", forKey: "not-a-number", ttlSeconds: 0)
+        await #expect(throws: SessionStoreError.wrongValue(key: "not-a-number", reason: "it is not an integer")) {
+            _ = try await store.increment(key: "not-a-number", ttlSecondsOnCreate: 0, repairMissingTTL: false)
+        }
+        await fixture.close()
+    }
+
+    @Test("Plugin key-value store: jsvm-store: prefix, SetNX has one winner, Del/TTL/Incr semantics", arguments: StoreKind.allCases)
+    func pluginKeyValue(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let kv = PluginKeyValueStore(store: fixture.store)
+        #expect(try await kv.get("k") == nil)
+        try await kv.set("k", value: "v1", ttlSeconds: 0)
+        #expect(try await fixture.store.value(forKey: "jsvm-store:k") == "v1")
+        #expect(try await kv.get("k") == "v1")
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<20 { group.addTask { try await kv.setIfAbsent("lock", value: "owner\(i)", ttlSeconds: 30) } }
+            var count = 0
+            for try await won in group where won { count += 1 }
+            return count
+        }
+        #expect(winners == 1)
+        let lockTTL = try await kv.ttl("lock")
+        #expect(lockTTL > 0 && lockTTL <= 30)
+        #expect(try await kv.delete("k") == 1)
+        #expect(try await kv.delete("k") == 0)
+        #expect(try await kv.ttl("k") == -2)
+        #expect(try await kv.increment("n", ttlSeconds: 0) == 1)
+        #expect(try await kv.increment("n", ttlSeconds: 100) == 2)
+        #expect(try await kv.ttl("n") == -1)
+        await fixture.close()
+    }
+
+    @Test("Publish/subscribe delivers to every subscriber and counts them; cancel stops delivery", arguments: StoreKind.allCases)
+    func pubSub(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        let received = Locked([String]())
+        let live = Locked(false)
+        let subscription = try await store.subscribe(channel: "news") { event in
+            switch event {
+            case .subscribed: live.withLock { $0 = true }
+            case .message(let text): received.withLock { $0.append(text) }
+            case .lost: live.withLock { $0 = false }
+            }
+        }
+        try await waitFor { live.withLock { $0 } }
+        #expect(try await store.publish(channel: "news", message: "one") == 1)
+        #expect(try await store.publish(channel: "other", message: "x") == 0)
+        try await waitFor { received.withLock { $0 } == ["one"] }
+        subscription.cancel()
+        _ = try await store.publish(channel: "news", message: "two")
+        try await Task.sleep(nanoseconds: 100_000_000)
+        #expect(received.withLock { $0 } == ["one"])
+        await fixture.close()
+    }
+}
+
+/// Polls `condition` until it holds, failing the test after `seconds`.
+func waitFor(_ seconds: Double = 5, _ condition: @Sendable () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline {
+            Issue.record("condition not met within \(seconds) s")
+            return
+        }
+        try await Task.sleep(nanoseconds: 10_000_000)
+    }
+}
