@@ -107,6 +107,7 @@ let package = Package(
             name: "PortcullisSessionsTests",
             dependencies: [
                 "PortcullisSessions",
+                "PortcullisTestSupport",
                 "PortcullisCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

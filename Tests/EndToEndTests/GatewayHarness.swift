@@ -16,8 +16,10 @@ final class GatewayHarness: Sendable {
     let upstream: TestUpstream
     let clock: VirtualClock
     let folder: URL
+    let config: GatewayConfig
 
-    private init(gateway: Gateway, upstream: TestUpstream, clock: VirtualClock, folder: URL) {
+    private init(gateway: Gateway, upstream: TestUpstream, clock: VirtualClock, folder: URL, config: GatewayConfig) {
+        self.config = config
         self.gateway = gateway
         self.upstream = upstream
         self.clock = clock
@@ -50,11 +52,24 @@ final class GatewayHarness: Sendable {
         var logger = Logger(label: "portcullis.test")
         logger.logLevel = .critical
         let gateway = try await Gateway.start(config: config, store: store ?? MemoryStore(clock: clock), clock: clock, logger: logger)
-        return GatewayHarness(gateway: gateway, upstream: server, clock: clock, folder: folder)
+        return GatewayHarness(gateway: gateway, upstream: server, clock: clock, folder: folder, config: config)
+    }
+
+    /// Another node on the same API folder, clock and upstream, on its own store client.
+    func secondNode(store: any SessionStore) async throws -> Gateway {
+        var logger = Logger(label: "portcullis.test.b")
+        logger.logLevel = .critical
+        return try await Gateway.start(config: config, store: store, clock: clock, logger: logger)
     }
 
     /// Sends a request through the gateway.
     func send(_ pathAndQuery: String, method: String = "GET", headers: [(String, String)] = [], body: String = "") async -> GatewayResponse {
+        await Self.send(gateway, pathAndQuery, method: method, headers: headers, body: body)
+    }
+
+    /// Sends a request through any node.
+    static func send(_ gateway: Gateway, _ pathAndQuery: String, method: String = "GET", headers: [(String, String)] = [],
+                     body: String = "") async -> GatewayResponse {
         let parts = pathAndQuery.split(separator: "?", maxSplits: 1).map(String.init)
         return await gateway.handle(method: method, path: parts[0], query: parts.count > 1 ? parts[1] : nil,
                                     headers: HeaderList(headers), body: Array(body.utf8))

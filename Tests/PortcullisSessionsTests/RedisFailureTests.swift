@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCore
 @testable import PortcullisSessions
+import PortcullisTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PortcullisCore
 @testable import PortcullisSessions
+import PortcullisTestSupport
 import Testing
 
 /// The two store implementations every behavioural test runs against.

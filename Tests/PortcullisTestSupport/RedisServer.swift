@@ -9,11 +9,11 @@ import Darwin
 /// ready once it answers PING, killed by pid when done. It can be killed
 /// mid-test and restarted on the same port (with `persistent`, from its
 /// append-only file, fsynced on every write).
-final class RedisServer: @unchecked Sendable {
-    enum Failure: Error, CustomStringConvertible {
+public final class RedisServer: @unchecked Sendable {
+    public enum Failure: Error, CustomStringConvertible {
         case noFreePort
         case didNotStart(port: Int)
-        var description: String {
+        public var description: String {
             switch self {
             case .noFreePort: return "could not find a free loopback port"
             case .didNotStart(let port): return "redis-server did not answer PING on port \(port)"
@@ -21,16 +21,16 @@ final class RedisServer: @unchecked Sendable {
         }
     }
 
-    static let executable = "/usr/bin/redis-server"
+    public static let executable = "/usr/bin/redis-server"
 
-    let port: Int
-    let persistent: Bool
+    public let port: Int
+    public let persistent: Bool
     private let directory: URL
     private let lock = NSLock()
     private var process: Process?
 
     /// Starts a server on a fresh port.
-    init(persistent: Bool = false) throws {
+    public init(persistent: Bool = false) throws {
         self.port = try Self.freePort()
         self.persistent = persistent
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-redis-\(UUID().uuidString)")
@@ -44,7 +44,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Launches redis-server (again) on `port` and waits for PING.
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory.path]
@@ -63,7 +63,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Kills the server (SIGKILL) by pid and waits for it to exit.
-    func kill() {
+    public func kill() {
         let running = lock.withLock { () -> Process? in
             defer { process = nil }
             return process
@@ -74,12 +74,12 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// The pid of the running server, if any.
-    var pid: Int32? {
+    public var pid: Int32? {
         lock.withLock { process?.processIdentifier }
     }
 
     /// Runs `redis-cli` against this server and returns its output (trimmed).
-    func cli(_ arguments: String...) throws -> String {
+    public func cli(_ arguments: String...) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
         process.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
@@ -93,7 +93,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out for 127.0.0.1 (bound, read, closed).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.noFreePort }
         defer { close(fd) }
@@ -114,7 +114,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Whether something on `port` answers `PING` with `+PONG`.
-    static func ping(port: Int) -> Bool {
+    public static func ping(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
