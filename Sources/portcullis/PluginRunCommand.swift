@@ -66,12 +66,12 @@ struct PluginRunCommand: AsyncParsableCommand {
         guard let hookValue = PluginRunner.Hook(rawValue: hook) else {
             throw ValidationError("unknown --hook '\(hook)'; use one of \(PluginRunner.Hook.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let script = PluginScript(path: plugin, source: try readInput(plugin, what: "plugin"))
-        let requestObject = try RequestFixture.parse(try readInput(request, what: "request"), file: request)
+        let script = PluginScript(path: plugin, source: try CommandSupport.readFile(plugin, what: "plugin"))
+        let requestObject = try RequestFixture.parse(try CommandSupport.readFile(request, what: "request"), file: request)
         var sessionValue: JSONValue?
         if let session {
             do {
-                sessionValue = try JSONValue(parsing: try readInput(session, what: "session"))
+                sessionValue = try JSONValue(parsing: try CommandSupport.readFile(session, what: "session"))
             } catch let error as ValidationError {
                 throw error
             } catch {
@@ -81,7 +81,7 @@ struct PluginRunCommand: AsyncParsableCommand {
         var spec = PluginSpec(apiID: "plugin-run")
         if let config {
             do {
-                spec = try JSONDecoder().decode(PluginSpec.self, from: Data(try readInput(config, what: "config").utf8))
+                spec = try JSONDecoder().decode(PluginSpec.self, from: Data(try CommandSupport.readFile(config, what: "config").utf8))
             } catch let error as ValidationError {
                 throw error
             } catch {
@@ -90,11 +90,7 @@ struct PluginRunCommand: AsyncParsableCommand {
         }
         let storedKey = key ?? requestObject.headers.first { $0.key.lowercased() == "authorization" }?.value.first
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
+        CommandSupport.bootstrapLogging(.warning)
         let clock: any GatewayClock = now.map { VirtualClock(start: Date(timeIntervalSince1970: $0)) } ?? SystemClock()
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, timeoutSeconds: timeout, clock: clock))
         let transport = HTTPClientTransport(tls: .init(insecureSkipVerify: insecureSkipVerify))
@@ -116,13 +112,6 @@ struct PluginRunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-    }
-
-    private func readInput(_ path: String, what: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(what) file '\(path)'")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

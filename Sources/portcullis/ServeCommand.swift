@@ -46,16 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level '\(logLevel)'")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        CommandSupport.bootstrapLogging(level)
         let path = config ?? "examples/tyk.conf"
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read config file '\(path)'")
-        }
-        var (settings, ignored) = try GatewayConfig.parse(String(decoding: data, as: UTF8.self), file: path)
+        var (settings, ignored) = try GatewayConfig.parse(try CommandSupport.readFile(path, what: "config"), file: path)
         let logger = Logger(label: "portcullis")
         if !ignored.isEmpty { logger.debug("\(path): ignoring fields \(ignored.joined(separator: ", "))") }
         if let port { settings.listenPort = port }
