@@ -109,4 +109,25 @@ struct GatewayHooksTests {
         #expect(text.contains(#"portcullis_request_errors_total{api_id="meta",reason="Authorization field missing"} 1"#))
         await h.close()
     }
+
+    @Test("Plugins in middleware_path/<api_id>/pre and post are loaded by file name, after the declared hooks")
+    func middlewareFolder() async throws {
+        let h = try await GatewayHarness.make(files: [
+            "apps/folder.json": Fixture.keylessAPI(id: "folder", listen: "/folder/"),
+            "middleware/folder/pre/stampPre.js": """
+            var stampPre = new TykJS.TykMiddleware.NewMiddleware({});
+            stampPre.NewProcessRequest(function (r) { r.SetHeaders["X-Folder-Pre"] = "1"; return stampPre.ReturnData(r, {}); });
+            """,
+            "middleware/folder/post/stampPost.js": """
+            var stampPost = new TykJS.TykMiddleware.NewMiddleware({});
+            stampPost.NewProcessRequest(function (r) { r.SetHeaders["X-Folder-Post"] = "1"; return stampPost.ReturnData(r, {}); });
+            """,
+            "middleware/folder/post/notes.txt": "not a plugin",
+        ]) { config in config.middlewarePath = config.appPath.replacingOccurrences(of: "/apps", with: "/middleware") }
+        let response = await h.send("/folder/x")
+        let headers = response.json?["headers"] as? [String: String]
+        #expect(headers?["x-folder-pre"] == "1", "\(response.text)")
+        #expect(headers?["x-folder-post"] == "1")
+        await h.close()
+    }
 }

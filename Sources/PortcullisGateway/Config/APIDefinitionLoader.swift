@@ -13,9 +13,12 @@ public struct APIDefinitionLoader: Sendable {
     }
 
     private let logger: Logger
+    private let middlewarePath: String
 
-    /// Creates a loader that logs ignored fields at debug level.
-    public init(logger: Logger = Logger(label: "portcullis.config")) {
+    /// Creates a loader that logs ignored fields at debug level and adds the
+    /// plugins found under `middlewarePath` (Tyk's folder convention).
+    public init(middlewarePath: String = "", logger: Logger = Logger(label: "portcullis.config")) {
+        self.middlewarePath = middlewarePath
         self.logger = logger
     }
 
@@ -55,12 +58,13 @@ public struct APIDefinitionLoader: Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ConfigError.unreadable(file: file, reason: "no such file or not readable")
         }
-        let (api, ignored) = try APIDefinitionParser.parse(String(decoding: data, as: UTF8.self), file: file) { path in
+        var (api, ignored) = try APIDefinitionParser.parse(String(decoding: data, as: UTF8.self), file: file) { path in
             guard let contents = FileManager.default.contents(atPath: path) else {
                 throw ConfigError.unreadable(file: path, reason: "no such file")
             }
             return String(decoding: contents, as: UTF8.self)
         }
+        api.addFolderMiddleware(root: middlewarePath)
         if !ignored.isEmpty {
             logger.debug("\(file): ignoring fields Portcullis does not use: \(ignored.joined(separator: ", "))")
         }

@@ -68,7 +68,7 @@ public final class Gateway: Sendable {
         await reloadLock.withLock {
             let previous = table.value
             let generation = previous.generation + 1
-            let definitions = APIDefinitionLoader(logger: services.logger).load(folder: services.config.appPath)
+            let definitions = APIDefinitionLoader(middlewarePath: services.config.middlewarePath, logger: services.logger).load(folder: services.config.appPath)
             let (loaded, realmFailures) = await APIRealmLoader(services: services).load(definitions.apis, generation: generation)
             var routes = loaded.map { RouteTable.Route(api: $0, pipeline: Pipeline(api: $0, services: services)) }
             let refusedIDs = Set(definitions.apis.map(\.apiID)).subtracting(loaded.map(\.definition.apiID))
