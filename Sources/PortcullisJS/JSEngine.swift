@@ -81,7 +81,7 @@ public final class JSEngine: Sendable {
     ///   - host: what the bindings read and write during this call.
     public func runMiddleware(realm: String, handler: String, request: MiniRequest, sessionJSON: String = "{}",
                               spec: PluginSpec, host: (any PluginHost)?) async throws -> MiddlewareOutcome {
-        let arguments = [try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON, try Self.json(spec)]
+        let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
         let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessRequest",
                                           arguments: arguments, host: host)
         let returned = try ReturnDecoding.decode(MiddlewareReturn.self, from: text, handler: handler)
@@ -96,8 +96,8 @@ public final class JSEngine: Sendable {
     public func runResponseMiddleware(realm: String, handler: String, response: MiniResponse, request: MiniRequest,
                                       sessionJSON: String = "{}", spec: PluginSpec,
                                       host: (any PluginHost)?) async throws -> ResponseOutcome {
-        let arguments = [try Self.json(response), try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON,
-                         try Self.json(spec)]
+        let arguments = [try Self.json(response), request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON,
+                         spec.jsonText()]
         let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessResponse",
                                           arguments: arguments, host: host)
         let returned = try ReturnDecoding.decode(ResponseReturn.self, from: text, handler: handler)
@@ -109,7 +109,7 @@ public final class JSEngine: Sendable {
     public func runVirtualEndpoint(realm: String, handler: String, request: VirtualEndpointRequest,
                                    sessionJSON: String = "{}", spec: PluginSpec,
                                    host: (any PluginHost)?) async throws -> VirtualEndpointOutcome {
-        let arguments = [try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON, try Self.json(spec)]
+        let arguments = [try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
         let (text, logs) = try await call(realm: realm, handler: handler, method: nil, arguments: arguments, host: host)
         let returned = try ReturnDecoding.decode(VirtualEndpointReturn.self, from: text, handler: handler)
         return VirtualEndpointOutcome(code: returned.response.code, headers: returned.response.headers,

@@ -1,3 +1,4 @@
+import Foundation
 import PortcullisCore
 import Testing
 @testable import PortcullisJS
@@ -113,5 +114,24 @@ struct BodyThroughEngineTests {
                                                          spec: Fixtures.spec, host: nil)
             #expect(encoding.encode(outcome.request.body) == original + Array(" appended".utf8))
         }
+    }
+}
+
+@Suite("Request JSON writer")
+struct JSONWriterTests {
+    @Test("The request object written by hand decodes to the same request, whatever the characters")
+    func roundTrip() throws {
+        let awkward = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} emoji 🚪 é \u{2028}"
+        let request = MiniRequest(
+            headers: ["X-A": [awkward, "2"]], setHeaders: ["K": awkward], deleteHeaders: [awkward], body: awkward,
+            url: "/p?q=\(awkward)", params: ["q": [awkward]], addParams: ["a": "1"], extendedParams: ["e": ["x", "y"]],
+            deleteParams: ["d"], returnOverrides: ReturnOverrides(responseCode: 401, responseError: awkward,
+                                                                  responseHeaders: ["H": awkward], overrideError: true),
+            ignoreBody: true, method: "POST", requestURI: "/raw", scheme: "https")
+        let decoded = try JSONDecoder().decode(MiniRequest.self, from: Data(request.jsonText().utf8))
+        #expect(decoded == request)
+        let spec = PluginSpec(apiID: "a\"b", orgID: "o", configData: .object(["n": .int(1)]))
+        #expect(try JSONDecoder().decode(PluginSpec.self, from: Data(spec.jsonText().utf8)) == spec)
+        #expect(!PluginSpec(apiID: "x").jsonText().contains("config_data"))
     }
 }
