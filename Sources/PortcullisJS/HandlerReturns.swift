@@ -3,6 +3,8 @@ import PortcullisCore
 
 /// What `DoProcessRequest` hands back: `ReturnData` / `ReturnAuthData` output.
 struct MiddlewareReturn: Decodable {
+    init() {}
+
     var request: MiniRequest?
     var sessionMeta: [String: String]?
     var session: JSONValue?

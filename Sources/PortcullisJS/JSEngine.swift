@@ -84,7 +84,7 @@ public final class JSEngine: Sendable {
         let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
         let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessRequest",
                                           arguments: arguments, host: host)
-        let returned = try ReturnDecoding.decode(MiddlewareReturn.self, from: text, handler: handler)
+        let returned = try MiddlewareReturnParser.parse(text, handler: handler)
         guard let request = returned.request else {
             throw PluginError.invalidReturn(handler: handler, reason: "the result has no Request object")
         }

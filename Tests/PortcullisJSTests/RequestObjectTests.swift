@@ -135,3 +135,25 @@ struct JSONWriterTests {
         #expect(!PluginSpec(apiID: "x").jsonText().contains("config_data"))
     }
 }
+
+@Suite("Return value types")
+struct ReturnTypeTests {
+    @Test("Wrong types in the returned request are refused with the field path, as Go's decoder would refuse them",
+          arguments: [
+            ("request.ReturnOverrides.ResponseCode = \"401\";", "Request.ReturnOverrides.ResponseCode must be an integer"),
+            ("request.ReturnOverrides.ResponseCode = 401.5;", "Request.ReturnOverrides.ResponseCode must be an integer"),
+            ("request.IgnoreBody = 1;", "Request.IgnoreBody must be true or false"),
+            ("request.DeleteHeaders = [\"a\", 2];", "Request.DeleteHeaders[1] must be a string"),
+            ("request.Body = {};", "Request.Body must be a string"),
+          ])
+    func strictTypes(statement: String, expected: String) async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("\(statement)\nreturn mw.ReturnData(request, {});")])
+        defer { engine.shutdown() }
+        await #expect {
+            _ = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        } throws: { error in
+            guard case PluginError.invalidReturn(_, let reason) = error else { return false }
+            return reason.contains(expected)
+        }
+    }
+}
