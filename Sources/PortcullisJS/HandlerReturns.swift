@@ -1,31 +1,13 @@
 import Foundation
 import PortcullisCore
 
-/// What `DoProcessRequest` hands back: `ReturnData` / `ReturnAuthData` output.
-struct MiddlewareReturn: Decodable {
-    init() {}
-
+/// What `DoProcessRequest` hands back: `ReturnData` / `ReturnAuthData` output
+/// (read by ``MiddlewareReturnParser``).
+struct MiddlewareReturn {
     var request: MiniRequest?
     var sessionMeta: [String: String]?
     var session: JSONValue?
     var authValue: String?
-
-    enum CodingKeys: String, CodingKey {
-        case request = "Request", sessionMeta = "SessionMeta", session = "Session", authValue = "AuthValue"
-    }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        request = try c.decodeIfPresent(MiniRequest.self, forKey: .request)
-        sessionMeta = try c.decodeIfPresent([String: String].self, forKey: .sessionMeta)
-        session = try c.decodeIfPresent(JSONValue.self, forKey: .session)
-        if let session, session != .null, session.objectValue == nil {
-            throw DecodingError.typeMismatch(
-                [String: JSONValue].self,
-                .init(codingPath: [CodingKeys.session], debugDescription: "expected a session object, found \(session.typeDescription)"))
-        }
-        authValue = try c.decodeIfPresent(String.self, forKey: .authValue)
-    }
 }
 
 /// What `DoProcessResponse` hands back: `ReturnResponseData` output.
