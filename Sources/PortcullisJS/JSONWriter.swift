@@ -11,6 +11,11 @@ struct JSONWriter {
 
     mutating func string(_ value: String) {
         text.append("\"")
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text.append(value)
+            text.append("\"")
+            return
+        }
         var start = value.unicodeScalars.startIndex
         let scalars = value.unicodeScalars
         var index = start
