@@ -44,18 +44,8 @@ public final class HTTPClientTransport: PluginHTTPTransport {
 
     /// Creates a transport with its own connection pool; call ``shutdown()`` when done.
     public init(tls: TLSOptions = TLSOptions(), maxResponseBytes: Int = 16 << 20) {
-        var configuration = HTTPClient.Configuration()
-        if tls.insecureSkipVerify {
-            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
-            tlsConfiguration.certificateVerification = .none
-            configuration.tlsConfiguration = tlsConfiguration
-        }
-        configuration.redirectConfiguration = .disallow
-        // A refused connection is an answer: report it at once instead of
-        // retrying until the plugin's timeout runs out.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(2)
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = HTTPClient(eventLoopGroupProvider: .singleton,
+                            configuration: .gateway(insecureSkipVerify: tls.insecureSkipVerify, connectTimeout: .seconds(2)))
         self.maxResponseBytes = maxResponseBytes
     }
 
@@ -75,7 +65,7 @@ public final class HTTPClientTransport: PluginHTTPTransport {
             let response = try await client.execute(outgoing, timeout: timeout)
             let body = try await response.body.collect(upTo: maxResponseBytes)
             var headers: [String: [String]] = [:]
-            for header in response.headers { headers[Self.canonical(header.name), default: []].append(header.value) }
+            for header in response.headers { headers[HeaderList.canonical(header.name), default: []].append(header.value) }
             return PluginHTTPResponse(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw TransportError.timedOut(url: request.url, seconds: request.timeoutSeconds)
@@ -85,11 +75,22 @@ public final class HTTPClientTransport: PluginHTTPTransport {
             throw TransportError.failed(url: request.url, reason: "\(error)")
         }
     }
+}
 
-    /// `content-type` → `Content-Type`, as Go's http.Header shows names.
-    static func canonical(_ name: String) -> String {
-        name.split(separator: "-", omittingEmptySubsequences: false)
-            .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
-            .joined(separator: "-")
+extension HTTPClient.Configuration {
+    /// How the gateway talks to upstreams: no redirects followed, TLS
+    /// verification unless `insecureSkipVerify`, and a refused connection
+    /// reported at once instead of retried until the request's deadline.
+    static func gateway(insecureSkipVerify: Bool, connectTimeout: TimeAmount) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        if insecureSkipVerify {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            configuration.tlsConfiguration = tls
+        }
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = connectTimeout
+        return configuration
     }
 }

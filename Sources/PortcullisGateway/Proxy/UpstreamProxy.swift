@@ -35,16 +35,8 @@ public final class UpstreamProxy: Sendable {
 
     /// Creates a proxy with its own connection pool.
     public init(insecureSkipVerify: Bool, timeoutSeconds: Double = 30, maxResponseBytes: Int = 64 << 20) {
-        var configuration = HTTPClient.Configuration()
-        if insecureSkipVerify {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.certificateVerification = .none
-            configuration.tlsConfiguration = tls
-        }
-        configuration.redirectConfiguration = .disallow
+        var configuration = HTTPClient.Configuration.gateway(insecureSkipVerify: insecureSkipVerify, connectTimeout: .seconds(3))
         configuration.decompression = .disabled
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(3)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         timeout = .milliseconds(Int64(timeoutSeconds * 1000))
         self.maxResponseBytes = maxResponseBytes
