@@ -193,13 +193,12 @@ public final class JSEngine: Sendable {
     }
 }
 
-/// A lock-protected counter for spreading calls over workers.
-final class RoundRobin: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+/// A counter for spreading calls over workers.
+final class RoundRobin: Sendable {
+    private let counter = Locked(0)
 
     func next() -> Int {
-        lock.withLock {
+        counter.withLock { value in
             value &+= 1
             return value & Int.max
         }

@@ -181,11 +181,10 @@ public enum HandlerName {
 
 /// Set by the watchdog callback when it stops a script, so a termination can
 /// be told apart from an ordinary exception.
-final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class TimeoutFlag: Sendable {
+    private let state = Locked(false)
 
-    var fired: Bool { lock.withLock { value } }
-    func fire() { lock.withLock { value = true } }
-    func reset() { lock.withLock { value = false } }
+    var fired: Bool { state.value }
+    func fire() { state.value = true }
+    func reset() { state.value = false }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PortcullisCore
 
 /// A few command connections, opened on first use and reopened after they
 /// drop, so a Redis restart needs no new store object. Commands are

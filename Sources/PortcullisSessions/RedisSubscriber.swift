@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import PortcullisCore
 
 /// The dedicated pub/sub connection. It reconnects by itself after Redis
 /// goes away (backing off from 50 ms to 1 s), resubscribes every channel,

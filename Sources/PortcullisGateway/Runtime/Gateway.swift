@@ -9,7 +9,7 @@ import PortcullisSessions
 public final class Gateway: Sendable {
     /// Everything the stages use.
     public let services: GatewayServices
-    private let table: LockedValue<RouteTable>
+    private let table: Locked<RouteTable>
     private let reloadLock = AsyncLock()
 
     /// Builds a node on a store: starts the session layer, loads every API
@@ -18,7 +18,7 @@ public final class Gateway: Sendable {
                              logger: Logger = Logger(label: "portcullis")) async throws -> Gateway {
         let engine = JSEngine(configuration: JSEngineConfiguration(timeoutSeconds: config.jsvmTimeout, clock: clock,
                                                                    logger: Logger(label: "portcullis.jsvm")))
-        let apis = LockedValue<[String: APISessionSettings]>([:])
+        let apis = Locked<[String: APISessionSettings]>([:])
         let sessions = SessionManager(
             store: store, clock: clock,
             configuration: SessionManagerConfiguration(
@@ -45,13 +45,13 @@ public final class Gateway: Sendable {
         return gateway
     }
 
-    private let apiSettings: LockedValue<[String: APISessionSettings]>
-    private let failures = LockedValue<[String]>([])
+    private let apiSettings: Locked<[String: APISessionSettings]>
+    private let failures = Locked<[String]>([])
 
-    private init(services: GatewayServices, apiSettings: LockedValue<[String: APISessionSettings]>) {
+    private init(services: GatewayServices, apiSettings: Locked<[String: APISessionSettings]>) {
         self.services = services
         self.apiSettings = apiSettings
-        self.table = LockedValue(RouteTable(routes: [], generation: 0))
+        self.table = Locked(RouteTable(routes: [], generation: 0))
     }
 
     /// What the last load or reload refused, one message per file or API.
@@ -116,21 +116,6 @@ public final class Gateway: Sendable {
         try? await services.proxy.shutdown()
         try? await services.transport.shutdown()
         services.engine.shutdown()
-    }
-}
-
-/// A value behind a lock, for state swapped whole (route tables, settings).
-final class LockedValue<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) {
-        stored = value
-    }
-
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }
 

@@ -1,0 +1,27 @@
+import Foundation
+
+/// A value guarded by a lock, for the few places where state is shared
+/// between tasks, event-loop callbacks and JS worker threads and an actor
+/// hop would be wrong (NIO callbacks and JSC callbacks cannot `await`).
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    /// Wraps `value`.
+    public init(_ value: Value) {
+        self.stored = value
+    }
+
+    /// Runs `body` with exclusive access to the value.
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&stored)
+    }
+
+    /// The whole value, read or replaced at once.
+    public var value: Value {
+        get { withLock { $0 } }
+        set { withLock { $0 = newValue } }
+    }
+}
