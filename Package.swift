@@ -9,8 +9,10 @@ let package = Package(
         .library(name: "PortcullisJS", targets: ["PortcullisJS"]),
         .library(name: "PortcullisSessions", targets: ["PortcullisSessions"]),
         .library(name: "PortcullisGateway", targets: ["PortcullisGateway"]),
+        .library(name: "PortcullisScenarios", targets: ["PortcullisScenarios"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -64,12 +66,28 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // Scenario files, the runner on a virtual clock, reports.
+        .target(
+            name: "PortcullisScenarios",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisSessions",
+                "PortcullisGateway",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "portcullis",
             dependencies: [
                 "PortcullisCore",
                 "PortcullisJS",
                 "PortcullisGateway",
+                "PortcullisScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,12 +110,12 @@ let package = Package(
         // Real servers for tests: an HTTP upstream on loopback, redis-server on a free port.
         .target(
             name: "PortcullisTestSupport",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            dependencies: ["PortcullisScenarios"],
             path: "Tests/PortcullisTestSupport"
+        ),
+        .testTarget(
+            name: "PortcullisScenariosTests",
+            dependencies: ["PortcullisScenarios", "PortcullisGateway", "PortcullisCore", "PortcullisTestSupport"]
         ),
         .testTarget(
             name: "PortcullisJSTests",

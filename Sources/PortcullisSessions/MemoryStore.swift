@@ -29,6 +29,7 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
         var nextSubscriberID: UInt64 = 0
         var subscriptionsInterrupted = false
         var unavailableReason: String?
+        var latency: Double = 0
     }
 
     private let clock: any GatewayClock
@@ -43,7 +44,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Reads the session record at `key` (nil when missing or past its TTL).
     public func readSession(key: String) async throws -> StoredSession? {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             guard let entry = live(&s, key) else { return nil }
             var record: StoredSession
@@ -58,7 +60,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Writes under the next version of the store-wide counter, honouring `condition`.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition) async throws -> SessionWriteOutcome {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             let current = live(&s, key)
             var currentVersion: UInt64?
@@ -80,7 +83,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Deletes the record and consumes a version.
     public func deleteSession(key: String) async throws -> SessionDeleteOutcome {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             let existed = live(&s, key) != nil
             s.entries.removeValue(forKey: key)
@@ -93,7 +97,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// The string at `key` (a session record reads as its stored text).
     public func value(forKey key: String) async throws -> String? {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             guard let entry = live(&s, key) else { return nil }
             switch entry.value {
@@ -105,7 +110,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Stores a string with an optional TTL.
     public func setValue(_ value: String, forKey key: String, ttlSeconds: Int64) async throws {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             s.entries[key] = Entry(value: .string(value), expiresAt: deadline(ttlSeconds))
         }
@@ -113,7 +119,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Stores only when absent.
     public func setValueIfAbsent(_ value: String, forKey key: String, ttlSeconds: Int64) async throws -> Bool {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             guard live(&s, key) == nil else { return false }
             s.entries[key] = Entry(value: .string(value), expiresAt: deadline(ttlSeconds))
@@ -123,7 +130,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Deletes `key`.
     public func deleteValue(forKey key: String) async throws -> Int {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             let existed = live(&s, key) != nil
             s.entries.removeValue(forKey: key)
@@ -133,7 +141,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Remaining seconds on the injected clock; -1 no TTL, -2 missing.
     public func timeToLive(forKey key: String) async throws -> Int64 {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             guard let entry = live(&s, key) else { return -2 }
             guard let expiresAt = entry.expiresAt else { return -1 }
@@ -143,7 +152,8 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Adds one under the store lock.
     public func increment(key: String, ttlSecondsOnCreate: Int64, repairMissingTTL: Bool) async throws -> Int64 {
-        try state.withLock { s in
+        try await injectedDelay()
+        return try state.withLock { s in
             try check(&s)
             guard var entry = live(&s, key) else {
                 s.entries[key] = Entry(value: .string("1"), expiresAt: deadline(ttlSecondsOnCreate))
@@ -165,6 +175,7 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
 
     /// Delivers to this process's subscribers synchronously; returns how many got it.
     public func publish(channel: String, message: String) async throws -> Int {
+        try await injectedDelay()
         let handlers = try state.withLock { s -> [@Sendable (SubscriptionEvent) -> Void] in
             try check(&s)
             guard !s.subscriptionsInterrupted else { return [] }
@@ -220,6 +231,12 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
         state.withLock { s in s.unavailableReason = reason }
     }
 
+    /// Makes every operation take `seconds` longer (0 restores full
+    /// speed), to exercise a slow store.
+    public func setLatency(_ seconds: Double) {
+        state.withLock { s in s.latency = max(0, seconds) }
+    }
+
     /// Removes every expired entry now (reads also drop them lazily).
     public func purgeExpired() {
         let now = clock.now()
@@ -229,6 +246,11 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
     }
 
     // MARK: Helpers
+
+    private func injectedDelay() async throws {
+        let latency = state.withLock { s in s.latency }
+        if latency > 0 { try await Task.sleep(for: .seconds(latency)) }
+    }
 
     private func check(_ s: inout State) throws {
         if let reason = s.unavailableReason { throw SessionStoreError.unavailable(reason: reason) }

@@ -14,6 +14,6 @@ struct Portcullis: AsyncParsableCommand {
         Start with:
           portcullis plugin run plugins/header-injection.js --request examples/requests/get.json
         """,
-        subcommands: [ServeCommand.self, PluginCommand.self]
+        subcommands: [ServeCommand.self, PluginCommand.self, ScenarioCommand.self]
     )
 }

@@ -60,6 +60,7 @@ struct AdminAPI {
         guard !key.isEmpty else { return Self.failure(400, "the key must not be empty") }
         let session = try SessionState(jsonText: String(decoding: body, as: UTF8.self))
         try await services.sessions.addOrUpdate(key: key, session: session, suppressReset: false)
+        services.race?.forget(key: key)
         return .json(JSONText.any(["key": key, "status": "ok", "action": "added",
                                    "key_hash": services.sessions.storageKey(for: key)]))
     }
@@ -68,6 +69,7 @@ struct AdminAPI {
         guard try await services.sessions.keyData(key: key) != nil else { return Self.failure(404, "Key not found") }
         let session = try SessionState(jsonText: String(decoding: body, as: UTF8.self))
         try await services.sessions.addOrUpdate(key: key, session: session, suppressReset: suppressReset)
+        services.race?.forget(key: key)
         return .json(JSONText.any(["key": key, "status": "ok", "action": "modified"]))
     }
 
@@ -77,6 +79,7 @@ struct AdminAPI {
     }
 
     private func delete(_ key: String) async throws -> GatewayResponse {
+        services.race?.forget(key: key)
         guard try await services.sessions.delete(key: key) else { return Self.failure(404, "Key not found") }
         return .json(JSONText.any(["key": key, "status": "ok", "action": "deleted"]))
     }

@@ -13,12 +13,19 @@ struct GatewayPluginHost: PluginHost {
     let transport: HTTPClientTransport
     let kv: PluginKeyValueStore
     let metrics: GatewayMetrics
+    let requestID: String
+    let race: TykRaceEmulation?
 
     func getKeyData(key: String, apiID: String) async throws -> String {
         try await sessions.keyDataJSON(key: key)
     }
 
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
+        if let race {
+            try race.deferWrite(requestID: requestID, key: key, json: sessionJSON, suppressReset: suppressReset)
+            metrics.recordPluginWrite()
+            return
+        }
         try await sessions.writeFromPlugin(key: key, json: sessionJSON, suppressReset: suppressReset, overlay: overlay)
         metrics.recordPluginWrite()
     }
@@ -35,6 +42,7 @@ extension PluginKeyValueStore: PluginStorage {}
 extension GatewayServices {
     /// The plugin host for one request.
     func pluginHost(for request: GatewayRequest) -> GatewayPluginHost {
-        GatewayPluginHost(sessions: sessions, overlay: request.overlay, transport: transport, kv: pluginStorage, metrics: metrics)
+        GatewayPluginHost(sessions: sessions, overlay: request.overlay, transport: transport, kv: pluginStorage, metrics: metrics,
+                          requestID: request.id, race: race)
     }
 }

@@ -14,10 +14,13 @@ public final class Gateway: Sendable {
 
     /// Builds a node on a store: starts the session layer, loads every API
     /// in `config.appPath`. Refused APIs are logged and listed by ``lastLoadFailures``.
+    /// `semantics` is ``SessionSemantics/consistent`` except in scenario
+    /// runs that demonstrate Tyk's race.
     public static func start(config: GatewayConfig, store: any SessionStore, clock: any GatewayClock = SystemClock(),
-                             logger: Logger = Logger(label: "portcullis")) async throws -> Gateway {
+                             logger: Logger = Logger(label: "portcullis"),
+                             semantics: SessionSemantics = .consistent) async throws -> Gateway {
         let engine = JSEngine(configuration: JSEngineConfiguration(timeoutSeconds: config.jsvmTimeout, clock: clock,
-                                                                   logger: Logger(label: "portcullis.jsvm")))
+                                                                   logger: logger.component("jsvm")))
         let apis = Locked<[String: APISessionSettings]>([:])
         let sessions = SessionManager(
             store: store, clock: clock,
@@ -32,14 +35,14 @@ public final class Gateway: Sendable {
                                          forceGlobalSessionLifetime: config.forceGlobalSessionLifetime,
                                          respectKeyExpiration: config.sessionLifetimeRespectsKeyExpiration),
                 apiSettings: { apis.value[$0] }),
-            logger: Logger(label: "portcullis.sessions"))
+            logger: logger.component("sessions"))
         try await sessions.start()
         let services = GatewayServices(
             config: config, engine: engine, sessions: sessions, store: store,
             pluginStorage: PluginKeyValueStore(store: store),
             proxy: UpstreamProxy(insecureSkipVerify: config.proxySSLInsecureSkipVerify),
             transport: HTTPClientTransport(tls: .init(insecureSkipVerify: config.proxySSLInsecureSkipVerify)),
-            metrics: GatewayMetrics(), clock: clock, logger: logger)
+            metrics: GatewayMetrics(), clock: clock, logger: logger, semantics: semantics)
         let gateway = Gateway(services: services, apiSettings: apis)
         _ = await gateway.reload()
         return gateway
@@ -106,8 +109,28 @@ public final class Gateway: Sendable {
         let request = GatewayRequest(id: UUID().uuidString, api: route.api, method: method, path: path, query: query,
                                      headers: headers, body: body, scheme: scheme, remoteAddress: remoteAddress)
         let response = await route.pipeline.handle(request, services: services)
+        await services.race?.flush(requestID: request.id, sessions: services.sessions)
         services.metrics.recordRequest(api: route.api.definition.apiID, status: response.status)
         return response
+    }
+
+    /// What `TykGetKeyData(key, apiID)` answers inside `apiID`'s plugins,
+    /// evaluated by the engine in that API's realm (the session JSON, or
+    /// Tyk's `{"status":"error",…}` text). Used by scenarios and tools to
+    /// see a session exactly as a plugin does.
+    public func pluginKeyData(key: String, apiID: String) async throws -> String {
+        guard let route = table.value.routes.first(where: { $0.api.definition.apiID == apiID }) else {
+            throw GatewayError.pluginFailed("no API with api_id '\(apiID)' is loaded")
+        }
+        let host = GatewayPluginHost(sessions: services.sessions, overlay: SessionOverlay(), transport: services.transport,
+                                     kv: services.pluginStorage, metrics: services.metrics, requestID: UUID().uuidString,
+                                     race: services.race)
+        let call = "TykGetKeyData(\(JSONValue.string(key).jsonString()), \(JSONValue.string(apiID).jsonString()))"
+        let answer = try await services.engine.evaluate(call, realm: route.api.realm, host: host)
+        guard case .string(let text) = try JSONValue(parsing: answer) else {
+            throw GatewayError.pluginFailed("TykGetKeyData returned \(answer), not a string")
+        }
+        return text
     }
 
     /// Finishes deferred writes and closes connections.
@@ -116,6 +139,16 @@ public final class Gateway: Sendable {
         try? await services.proxy.shutdown()
         try? await services.transport.shutdown()
         services.engine.shutdown()
+    }
+}
+
+extension Logger {
+    /// A copy of this logger for one part of the node, so every line goes
+    /// to the handler the embedder chose and says where it came from.
+    func component(_ name: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "component"] = .string(name)
+        return copy
     }
 }
 

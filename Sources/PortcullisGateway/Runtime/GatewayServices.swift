@@ -27,11 +27,17 @@ public struct GatewayServices: Sendable {
     public let clock: any GatewayClock
     /// The gateway log.
     public let logger: Logger
+    /// How plugin session writes reach auth (``SessionSemantics/consistent``
+    /// unless a scenario asks for Tyk's race).
+    public let semantics: SessionSemantics
+    /// The stale cache and deferred writes of ``SessionSemantics/tykRace``;
+    /// nil under the consistency contract.
+    let race: TykRaceEmulation?
 
     /// Creates the service set.
     public init(config: GatewayConfig, engine: JSEngine, sessions: SessionManager, store: any SessionStore, pluginStorage: PluginKeyValueStore,
                 proxy: UpstreamProxy, transport: HTTPClientTransport, metrics: GatewayMetrics, clock: any GatewayClock,
-                logger: Logger) {
+                logger: Logger, semantics: SessionSemantics = .consistent) {
         self.config = config
         self.engine = engine
         self.sessions = sessions
@@ -42,6 +48,8 @@ public struct GatewayServices: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
+        self.semantics = semantics
+        self.race = semantics == .tykRace ? TykRaceEmulation(clock: clock, logger: logger) : nil
     }
 
     /// A key as logs show it: masked unless `enable_key_logging` is on.

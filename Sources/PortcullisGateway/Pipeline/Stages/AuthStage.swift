@@ -28,7 +28,12 @@ struct AuthStage: PipelineStage {
         guard !presented.isEmpty else { throw GatewayError.authorizationMissing }
         guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
         request.key = presented
-        switch try await services.sessions.sessionForAuth(key: presented, overlay: request.overlay) {
+        let lookup = if let race = services.race {
+            try await race.sessionForAuth(key: presented, sessions: services.sessions)
+        } else {
+            try await services.sessions.sessionForAuth(key: presented, overlay: request.overlay)
+        }
+        switch lookup {
         case .valid(let found, _), .expired(let found), .inactive(let found):
             request.session = found
         case .notFound:

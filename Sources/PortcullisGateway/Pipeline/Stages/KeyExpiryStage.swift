@@ -14,6 +14,10 @@ struct KeyExpiryStage: PipelineStage {
         guard let current = request.session else { return .next }
         let now = services.clock.unixSeconds()
         let rejected = current.session.isInactive || current.session.isExpired(at: now)
+        if services.race != nil, rejected {
+            // Tyk checks only the copy auth loaded.
+            throw current.session.isInactive ? GatewayError.keyInactive : GatewayError.keyExpired
+        }
         guard let key = request.key, rejected || request.overlay.count > 0 else {
             if rejected { throw current.session.isInactive ? GatewayError.keyInactive : GatewayError.keyExpired }
             return .next

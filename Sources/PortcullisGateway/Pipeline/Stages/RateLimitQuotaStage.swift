@@ -18,11 +18,31 @@ struct RateLimitQuotaStage: PipelineStage {
             try await checkRate(key: key, rate: session.rate, per: session.per)
         }
         if !api.definition.disableQuota, session.quotaMax > 0 {
-            if case .exceeded = try await services.sessions.consumeQuota(key: key, session: session) {
+            switch try await services.sessions.consumeQuota(key: key, session: session) {
+            case .exceeded:
                 throw GatewayError.quotaExceeded
+            case .allowed(let remaining, let renews):
+                try await recordQuota(remaining: remaining, renews: renews, request: &request)
+            case .unlimited:
+                break
             }
         }
         return .next
+    }
+
+    /// Keeps `quota_remaining` and `quota_renews` in the stored session up
+    /// to date, as Tyk's request-session update does, so the admin API and
+    /// TykGetKeyData show the usage and a repaired window stays repaired.
+    /// Written only over the record this request read.
+    private func recordQuota(remaining: Int64, renews: Int64, request: inout GatewayRequest) async throws {
+        guard let key = request.key, var current = request.session,
+              current.session.quotaRemaining != remaining || current.session.quotaRenews != renews else { return }
+        current.session.quotaRemaining = remaining
+        current.session.quotaRenews = renews
+        let result = try await services.sessions.writeBack(key: key, session: current.session, baseVersion: current.version,
+                                                           apiID: request.api.definition.apiID)
+        if case .written(let version) = result { current.version = version }
+        request.session = current
     }
 
     private func checkRate(key: String, rate: Double, per: Double) async throws {

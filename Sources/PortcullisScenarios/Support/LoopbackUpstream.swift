@@ -8,7 +8,7 @@ import NIOPosix
 /// Paths: `/echo…` answers 200 with a JSON echo of method, path, headers and
 /// body; `/status/N` answers N; `/slow` answers after 3 s; anything else 200 "ok".
 /// Every request is counted (``requestCount``).
-public final class TestUpstream: Sendable {
+public final class LoopbackUpstream: Sendable {
     /// The bound port.
     public let port: Int
     private let channel: any Channel
@@ -25,7 +25,7 @@ public final class TestUpstream: Sendable {
     }
 
     /// Starts a server on a free port.
-    public static func start() async throws -> TestUpstream {
+    public static func start() async throws -> LoopbackUpstream {
         let counter = RequestCounter()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
@@ -37,7 +37,7 @@ public final class TestUpstream: Sendable {
             }
         let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
         guard let port = channel.localAddress?.port else { throw CancellationError() }
-        return TestUpstream(port: port, channel: channel, counter: counter)
+        return LoopbackUpstream(port: port, channel: channel, counter: counter)
     }
 
     /// `http://127.0.0.1:PORT`.

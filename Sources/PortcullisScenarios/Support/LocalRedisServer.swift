@@ -9,7 +9,7 @@ import Darwin
 /// ready once it answers PING, killed by pid when done. It can be killed
 /// mid-test and restarted on the same port (with `persistent`, from its
 /// append-only file, fsynced on every write).
-public final class RedisServer: @unchecked Sendable {
+public final class LocalRedisServer: @unchecked Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case noFreePort
         case didNotStart(port: Int)
@@ -21,7 +21,19 @@ public final class RedisServer: @unchecked Sendable {
         }
     }
 
-    public static let executable = "/usr/bin/redis-server"
+    /// `redis-server` from `PATH` (or `/usr/bin`).
+    public static let executable = locate("redis-server")
+
+    /// Whether `redis-server` is installed.
+    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+
+    static func locate(_ name: String) -> String {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin"]
+        for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + name) {
+            return folder + "/" + name
+        }
+        return "/usr/bin/" + name
+    }
 
     public let port: Int
     public let persistent: Bool
@@ -81,7 +93,7 @@ public final class RedisServer: @unchecked Sendable {
     /// Runs `redis-cli` against this server and returns its output (trimmed).
     public func cli(_ arguments: String...) throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        process.executableURL = URL(fileURLWithPath: Self.locate("redis-cli"))
         process.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import PortcullisCore
+
+/// A log line captured from a scenario's gateway nodes.
+public struct CapturedLogLine: Sendable {
+    /// The node that logged it.
+    public var node: String
+    /// Its level.
+    public var level: Logger.Level
+    /// The message and metadata, as one line.
+    public var text: String
+}
+
+/// Keeps every line the nodes of one scenario log, so `expect_log` can
+/// search them; optionally echoes them to standard error.
+final class LogBook: Sendable {
+    private let lines = Locked<[CapturedLogLine]>([])
+    let echo: Bool
+
+    init(echo: Bool) {
+        self.echo = echo
+    }
+
+    var count: Int { lines.withLock { $0.count } }
+
+    func since(_ mark: Int) -> [CapturedLogLine] {
+        lines.withLock { Array($0[min(mark, $0.count)...]) }
+    }
+
+    func append(_ line: CapturedLogLine) {
+        lines.withLock { $0.append(line) }
+        if echo { FileHandle.standardError.write(Data("  [\(line.node)] \(line.level) \(line.text)\n".utf8)) }
+    }
+
+    /// A logger whose lines land here, tagged with `node`.
+    func logger(node: String, level: Logger.Level = .debug) -> Logger {
+        var logger = Logger(label: "portcullis") { _ in CaptureHandler(book: self, node: node) }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+private struct CaptureHandler: LogHandler {
+    let book: LogBook
+    let node: String
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        book.append(CapturedLogLine(node: node, level: event.level, text: details.isEmpty ? "\(event.message)" : "\(event.message) \(details)"))
+    }
+}
