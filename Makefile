@@ -7,7 +7,7 @@ APT_PACKAGES := libjavascriptcoregtk-4.1-dev redis-server pkg-config
 BIN          := .build/release/portcullis
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all deps build run plugins-demo test bench clean help
+.PHONY: all deps build run plugins-demo test bench bench-peers clean help
 
 all: build
 
@@ -16,7 +16,8 @@ help:
 	@echo "make plugins-demo  run each example plugin once with portcullis plugin run"
 	@echo "make test   run all tests (unit, JavaScriptCore, real redis-server)"
 	@echo "make build  release build only"
-	@echo "make bench  release benchmarks of the JS engine"
+	@echo "make bench  release benchmarks: the JS engine, then the peer comparison"
+	@echo "make bench-peers  Portcullis vs nginx, njs, nginx+Lua, HAProxy+Lua (Benchmarks/README.md)"
 
 # Installs the system packages only when something is missing.
 deps:
@@ -57,6 +58,12 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product EngineBench
 	.build/release/EngineBench | tee Benchmarks/engine-results.txt
+	$(MAKE) bench-peers
+
+# Side-by-side with nginx, nginx+njs, nginx+Lua and HAProxy+Lua on loopback;
+# writes Benchmarks/peer-results.md. Knobs: DURATION, CONNECTIONS, ONLY, ...
+bench-peers:
+	bash Benchmarks/peers/run.sh
 
 clean:
 	rm -rf .build

@@ -19,6 +19,7 @@
 #   SKIP_INSTALL=1    do not apt-get install missing packages
 #   BUILD_TIMEOUT=1800  seconds the release build may take
 #   KEEP_RUN_DIR=1    keep the temp folder (configs, logs, wrk output)
+#   BUSY_LIMIT=15     note a row when more than this % of CPU was busy just before it
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,8 +37,9 @@ PORTCULLIS_LOG_LEVEL=${PORTCULLIS_LOG_LEVEL:-warning}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
 KEEP_RUN_DIR=${KEEP_RUN_DIR:-0}
+BUSY_LIMIT=${BUSY_LIMIT:-15}
 
-for knob in DURATION CONNECTIONS THREADS WARMUP WORKERS BUILD_TIMEOUT; do
+for knob in DURATION CONNECTIONS THREADS WARMUP WORKERS BUILD_TIMEOUT BUSY_LIMIT; do
     if ! [[ ${!knob} =~ ^[0-9]+$ ]]; then
         echo "run.sh: $knob must be a whole number, got '${!knob}'" >&2
         exit 2
@@ -239,6 +241,17 @@ rss_kib() {
     echo "$total"
 }
 
+# Share of all CPUs in use over one second, in percent (the machine should be
+# idle before a measurement; another build or test run skews the numbers).
+cpu_busy() {
+    local a b
+    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2];
+        printf "%.0f", (busy + idle) > 0 ? 100 * busy / (busy + idle) : 0}'
+}
+
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # HTTP status of one request (000 when it fails); the body goes to $RUN/body.
@@ -325,8 +338,13 @@ check_renewed() {
 # Warm-up, then the measured wrk run; fills RPS/P50/P99 and, given a pid,
 # the RSS before and after the load.
 measure() {
-    local id=$1 url=$2 pid=${3:-} out="$RUN/$1.wrk" rps total non2xx timeouts per_request
+    local id=$1 url=$2 pid=${3:-} out="$RUN/$1.wrk" rps total non2xx timeouts per_request busy
     [ -n "$pid" ] && RSS_IDLE[$id]=$(rss_kib "$pid")
+    busy=$(cpu_busy)
+    if [ "$busy" -gt "$BUSY_LIMIT" ]; then
+        note "$id" "machine busy before the run: ${busy}% CPU in use"
+        warn "$id: ${busy}% CPU was in use before the run; the numbers may be low"
+    fi
     if [ "$WARMUP" -gt 0 ]; then
         timeout $((WARMUP + 20)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s \
             -H "x-session-key: $TOKEN" "$url" >"$RUN/$id.warmup" 2>&1 || true

@@ -22,7 +22,7 @@ public enum ScenarioReport {
         var out = [line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)
         let passed = results.filter { $0.outcome == .passed }.count
         let failed = results.filter { $0.outcome == .failed }.count
-        let errors = results.filter { if case .error = $0.outcome { return true } else { return false } }.count
+        let errors = results.filter(\.isError).count
         let other = results.count - passed - failed - errors
         out.append("")
         out.append("\(results.count) scenario(s), mode \(mode): \(passed) passed, \(failed) failed, \(errors) error(s), \(other) skipped or pending")
@@ -45,8 +45,16 @@ public enum ScenarioReport {
                 break
             }
             if result.outcome == .passed || result.outcome == .failed, !result.skips.isEmpty {
-                let first = result.skips[0]
-                out.append("  \(result.name): skipped from step \(first.step) \"\(first.name)\": \(first.reason)")
+                out.append("")
+                out.append("SKIPPED STEPS in \(result.name):")
+                let followers = result.skips.filter { $0.reason.hasPrefix("follows skipped step") }
+                for skip in result.skips where !skip.reason.hasPrefix("follows skipped step") {
+                    out.append("  step \(skip.step) \"\(skip.name)\": \(skip.reason)")
+                }
+                if let first = followers.first, let last = followers.last {
+                    let span = first.step == last.step ? "step \(first.step)" : "steps \(first.step)–\(last.step)"
+                    out.append("  \(span): not run, depending on the skipped step before")
+                }
             }
         }
         return out.joined(separator: "\n") + "\n"
@@ -55,7 +63,7 @@ public enum ScenarioReport {
     /// JUnit XML: one test case per scenario, in one suite named after the mode.
     public static func junit(_ results: [ScenarioResult], mode: String) -> String {
         let failures = results.filter { $0.outcome == .failed }.count
-        let errors = results.filter { if case .error = $0.outcome { return true } else { return false } }.count
+        let errors = results.filter(\.isError).count
         let skipped = results.filter { if case .skipped = $0.outcome { return true }; if case .pending = $0.outcome { return true }; return false }.count
         let total = results.reduce(0) { $0 + $1.seconds }
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"

@@ -56,6 +56,12 @@ public struct ScenarioResult: Sendable {
     /// Seconds the scenario's clock moved.
     public var virtualSeconds: Double
 
+    /// Whether the file was malformed or its gateway could not start.
+    public var isError: Bool {
+        if case .error = outcome { return true }
+        return false
+    }
+
     /// Whether this result should make the run fail.
     public var isFailure: Bool {
         switch outcome {

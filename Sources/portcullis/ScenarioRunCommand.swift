@@ -89,7 +89,7 @@ struct ScenarioRunCommand: AsyncParsableCommand {
                 throw ValidationError("cannot write --junit file '\(junit)': \(error.localizedDescription)")
             }
         }
-        if results.contains(where: { if case .error = $0.outcome { return true } else { return false } }) {
+        if results.contains(where: \.isError) {
             throw ExitCode(2)
         }
         if results.contains(where: { $0.isFailure }) { throw ExitCode(1) }

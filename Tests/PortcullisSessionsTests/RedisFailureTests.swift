@@ -144,7 +144,7 @@ struct RedisFailureTests {
         }
         kill(pid, SIGCONT)
         #expect(result as? SessionStoreError == .timeout(command: "GET", seconds: 0.5))
-        #expect(seconds >= 0.45 && seconds < 1.5)
+        #expect(seconds >= 0.45 && seconds < 5, "the timeout fires, and the call does not hang")
         var value: String?
         for _ in 0..<50 where value == nil {
             value = try? await store.value(forKey: "x")
@@ -181,7 +181,7 @@ struct RedisFailureTests {
         guard case .badReply = result as? SessionStoreError else {
             Issue.record("expected badReply, got \(String(describing: result))"); return
         }
-        #expect(seconds < 1)
+        #expect(seconds < 5, "no hang: the bad reply ends the call")
         await store.shutdown()
         listener.stop()
     }

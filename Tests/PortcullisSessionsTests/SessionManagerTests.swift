@@ -182,8 +182,8 @@ struct SessionManagerTests {
         let now = fixture.clock.unixSeconds()
         try await node.addOrUpdate(key: "deleted-key", session: makeSession(expires: now + 3600, api: "short"), suppressReset: false)
         try await node.addOrUpdate(key: "expired-key", session: makeSession(expires: now - 1, api: "forever"), suppressReset: false)
-        // Redis rounds TTL down, so a loaded machine may already read 1.
-        #expect((1...2).contains(try await fixture.store.timeToLive(forKey: node.storageKey(for: "deleted-key"))))
+        // Redis rounds the TTL; a loaded machine may read less than 2.
+        #expect((0...2).contains(try await fixture.store.timeToLive(forKey: node.storageKey(for: "deleted-key"))), "a TTL is set (not -1)")
         #expect(try await fixture.store.timeToLive(forKey: node.storageKey(for: "expired-key")) == -1)
         try await fixture.advance(2.6)
         #expect(try await node.keyData(key: "deleted-key") == nil)
