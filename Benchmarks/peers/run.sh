@@ -249,7 +249,7 @@ cpu_busy() {
     sleep 1
     b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat)
     awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2];
-        printf "%.0f", (busy + idle) > 0 ? 100 * busy / (busy + idle) : 0}'
+        total = busy + idle; printf "%.0f", (total > 0 ? 100 * busy / total : 0)}'
 }
 
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
