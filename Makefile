@@ -14,6 +14,7 @@ all: build
 help:
 	@echo "make run    install missing packages, build release, serve examples/ on :8080"
 	@echo "make plugins-demo  run each example plugin once with portcullis plugin run"
+	@echo "make scenarios  replay examples/scenarios in both modes (consistent, then tyk-race)"
 	@echo "make test   run all tests (unit, JavaScriptCore, real redis-server)"
 	@echo "make build  release build only"
 	@echo "make bench  release benchmarks: the JS engine, then the peer comparison"
@@ -50,6 +51,11 @@ plugins-demo: build
 	@echo "== virtual-endpoint.js"
 	$(BIN) plugin run plugins/virtual-endpoint.js --hook virtual --handler helloEndpoint \
 	  --request examples/requests/hello.json --config examples/plugin-config.json
+
+# Replays the forum scenarios: all pass, then (expected) the race ones fail under tyk-race.
+scenarios: build
+	$(BIN) scenario run examples/scenarios/
+	-$(BIN) scenario run examples/scenarios/ --mode tyk-race
 
 test: deps
 	$(SWIFT) build --build-tests
