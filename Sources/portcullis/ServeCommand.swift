@@ -59,9 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
         for failure in gateway.lastLoadFailures { logger.error("\(failure)") }
         let address = settings.listenAddress
         let storeType = settings.storage.type
-        try await GatewayServer(gateway: gateway).run { port in
+        let controlHost = settings.controlAPIHostname.isEmpty ? address : settings.controlAPIHostname
+        try await GatewayServer(gateway: gateway).run(onListening: { port in
             logger.info("portcullis serving \(gateway.loadedAPIs.count) API(s) on http://\(address):\(port) (store: \(storeType))")
-        }
+        }, onControlListening: { port in
+            logger.info("admin API (/tyk/…) on http://\(controlHost):\(port) only")
+        })
     }
 }
 

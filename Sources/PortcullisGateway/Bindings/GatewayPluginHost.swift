@@ -1,3 +1,5 @@
+import Logging
+import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
 
@@ -15,12 +17,37 @@ struct GatewayPluginHost: PluginHost {
     let metrics: GatewayMetrics
     let requestID: String
     let race: TykRaceEmulation?
+    /// The API whose plugin is running.
+    let apiID: String
+    let keyScope: PluginKeyScope
+    let httpPolicy: PluginHTTPPolicy
+    let logger: Logger
 
+    static let notFound = #"{"status":"error","message":"Key not found"}"#
+
+    /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other
+    /// APIs but not this one is answered as missing, as if it did not exist.
     func getKeyData(key: String, apiID: String) async throws -> String {
-        try await sessions.keyDataJSON(key: key)
+        guard keyScope == .grantedAPIs else { return try await sessions.keyDataJSON(key: key) }
+        guard let found = try await sessions.keyData(key: key) else { return Self.notFound }
+        guard grantsThisAPI(found.session) else {
+            logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
+                                    metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
+            return Self.notFound
+        }
+        return found.session.jsonText()
     }
 
+    private func grantsThisAPI(_ session: SessionState) -> Bool {
+        session.accessRights.isEmpty || session.accessRights[apiID] != nil
+    }
+
+    /// Under ``PluginKeyScope/grantedAPIs`` a plugin may not overwrite a
+    /// session that grants other APIs but not its own.
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
+        if keyScope == .grantedAPIs, let existing = try await sessions.keyData(key: key), !grantsThisAPI(existing.session) {
+            throw PluginKeyScopeRefusal(key: KeyMask.mask(key), apiID: apiID)
+        }
         if let race {
             try race.deferWrite(requestID: requestID, key: key, json: sessionJSON, suppressReset: suppressReset)
             metrics.recordPluginWrite()
@@ -31,7 +58,10 @@ struct GatewayPluginHost: PluginHost {
     }
 
     func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse {
-        try await transport.send(request)
+        if let refusal = httpPolicy.refusal(for: request.url) {
+            throw PluginHTTPRefused(reason: refusal)
+        }
+        return try await transport.send(request)
     }
 
     var storage: (any PluginStorage)? { kv }
@@ -39,10 +69,27 @@ struct GatewayPluginHost: PluginHost {
 
 extension PluginKeyValueStore: PluginStorage {}
 
+/// `TykSetKeyData` on a session of another API (``PluginKeyScope/grantedAPIs``).
+struct PluginKeyScopeRefusal: Error, CustomStringConvertible {
+    let key: String
+    let apiID: String
+    var description: String {
+        "TykSetKeyData(\(key)) refused: the stored session does not grant API '\(apiID)', so this API's plugins may not overwrite it "
+            + "(set plugin_key_scope to \"any\" for Tyk's behaviour)"
+    }
+}
+
+/// `TykMakeHttpRequest` to a host the policy refuses.
+struct PluginHTTPRefused: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "refused by the gateway's plugin HTTP policy: \(reason)" }
+}
+
 extension GatewayServices {
     /// The plugin host for one request.
     func pluginHost(for request: GatewayRequest) -> GatewayPluginHost {
         GatewayPluginHost(sessions: sessions, overlay: request.overlay, transport: transport, kv: pluginStorage, metrics: metrics,
-                          requestID: request.id, race: race)
+                          requestID: request.id, race: race, apiID: request.api.definition.apiID,
+                          keyScope: config.pluginKeyScope, httpPolicy: config.pluginHTTP, logger: logger)
     }
 }

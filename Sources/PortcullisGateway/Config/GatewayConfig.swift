@@ -48,8 +48,33 @@ public struct GatewayConfig: Sendable, Equatable {
     /// Largest request body accepted, in bytes (`max_request_body_size`); 0 means the default 10 MiB.
     public var maxRequestBodySize: Int = 0
 
+    /// Largest total size of request headers, in bytes (`max_header_bytes`,
+    /// a Portcullis extension); larger requests get 431.
+    public var maxHeaderBytes: Int = 32 * 1024
+    /// Address of a separate listener for the admin API
+    /// (`control_api_hostname`); used only with `control_api_port`.
+    public var controlAPIHostname: String = ""
+    /// Port of a separate listener for the admin API (`control_api_port`);
+    /// 0 serves it on the main listener. When set, `/tyk/…` is not served
+    /// on the main listener at all.
+    public var controlAPIPort: Int = 0
+    /// Which sessions `TykGetKeyData`/`TykSetKeyData` may touch
+    /// (`plugin_key_scope`, a Portcullis extension).
+    public var pluginKeyScope: PluginKeyScope = .grantedAPIs
+    /// Hosts `TykMakeHttpRequest` may reach (`plugin_http_allow`, `plugin_http_deny`).
+    public var pluginHTTP: PluginHTTPPolicy = PluginHTTPPolicy()
+
     /// Creates a configuration with Portcullis' defaults.
     public init() {}
+}
+
+/// How far a plugin's session bindings reach.
+public enum PluginKeyScope: String, Sendable, Equatable {
+    /// `"api"`: a plugin reads or overwrites a session only if the session
+    /// grants the plugin's own API (or grants nothing yet). The default.
+    case grantedAPIs = "api"
+    /// `"any"`: Tyk's behaviour; any plugin reads and writes any key.
+    case any
 }
 
 /// `storage`: the session store.

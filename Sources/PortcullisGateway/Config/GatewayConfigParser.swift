@@ -48,6 +48,40 @@ extension GatewayConfig {
         config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false
         config.minTokenLength = Int(try root.int("min_token_length") ?? 3)
         config.maxRequestBodySize = Int(try root.int("max_request_body_size") ?? 0)
+        if let limit = try root.int("max_header_bytes") {
+            guard (1024...1_048_576).contains(limit) else {
+                throw ConfigError.invalidField(file: file, field: "max_header_bytes", reason: "must be 1024 to 1048576, got \(limit)")
+            }
+            config.maxHeaderBytes = Int(limit)
+        }
+        config.controlAPIHostname = try root.string("control_api_hostname") ?? ""
+        if let port = try root.int("control_api_port") {
+            guard (0...65535).contains(port) else {
+                throw ConfigError.invalidField(file: file, field: "control_api_port", reason: "must be 0 to 65535, got \(port)")
+            }
+            config.controlAPIPort = Int(port)
+        }
+        if let scope = try root.string("plugin_key_scope") {
+            guard let value = PluginKeyScope(rawValue: scope) else {
+                throw ConfigError.invalidField(file: file, field: "plugin_key_scope", reason: "must be \"api\" or \"any\", got '\(scope)'")
+            }
+            config.pluginKeyScope = value
+        }
+        config.pluginHTTP.allow = try hostRules(root, "plugin_http_allow", file: file) ?? []
+        config.pluginHTTP.deny = try hostRules(root, "plugin_http_deny", file: file) ?? PluginHTTPPolicy.defaultDeny
         return (config, root.ignoredFields)
+    }
+
+    private static func hostRules(_ root: ConfigReader, _ key: String, file: String) throws -> [String]? {
+        guard let values = try root.array(key) else { return nil }
+        return try values.enumerated().map { index, value in
+            guard case .string(let rule) = value else {
+                throw ConfigError.invalidField(file: file, field: "\(key)[\(index)]", reason: "must be a host, *.domain or CIDR string")
+            }
+            if let problem = PluginHTTPPolicy.invalidRule(rule) {
+                throw ConfigError.invalidField(file: file, field: "\(key)[\(index)]", reason: problem)
+            }
+            return rule
+        }
     }
 }

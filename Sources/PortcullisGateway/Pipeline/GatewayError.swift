@@ -18,6 +18,10 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     case pluginOverride(status: Int, message: String)
     /// A plugin failed (exception, timeout, invalid return): 500.
     case pluginFailed(String)
+    /// A plugin ran past `jsvm_timeout`: 504; the request goes no further.
+    case pluginTimedOut(String)
+    /// Request headers larger than `max_header_bytes`: 431.
+    case headersTooLarge(limit: Int)
     /// The session store cannot be reached: 503; the gateway fails closed.
     case storeUnavailable(String)
     /// The upstream could not be reached: 502.
@@ -39,6 +43,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rateLimited: return 429
         case .pluginOverride(let status, _): return status
         case .pluginFailed: return 500
+        case .pluginTimedOut: return 504
+        case .headersTooLarge: return 431
         case .storeUnavailable: return 503
         case .upstreamUnreachable: return 502
         case .upstreamTimeout: return 504
@@ -59,6 +65,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .quotaExceeded: return "Quota exceeded"
         case .pluginOverride(_, let message): return message
         case .pluginFailed: return "Internal Server Error"
+        case .pluginTimedOut: return "Middleware timed out"
+        case .headersTooLarge(let limit): return "Request header fields too large (limit \(limit) bytes)"
         case .storeUnavailable: return "Session store unavailable, please retry"
         case .upstreamUnreachable: return "There was a problem proxying the request"
         case .upstreamTimeout: return "Upstream service reached hard timeout."
@@ -70,7 +78,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .pluginFailed(let detail), .storeUnavailable(let detail), .upstreamUnreachable(let detail),
+        case .pluginFailed(let detail), .pluginTimedOut(let detail), .storeUnavailable(let detail), .upstreamUnreachable(let detail),
              .upstreamTimeout(let detail):
             return "\(status) \(message): \(detail)"
         default:

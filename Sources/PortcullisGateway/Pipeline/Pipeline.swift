@@ -75,7 +75,11 @@ public struct Pipeline: Sendable {
         case let known as GatewayError:
             gatewayError = known
         case let plugin as PluginError:
-            gatewayError = .pluginFailed(plugin.description)
+            if case .timedOut = plugin {
+                gatewayError = .pluginTimedOut(plugin.description)
+            } else {
+                gatewayError = .pluginFailed(plugin.description)
+            }
         case let session as SessionError:
             if case .storeFailed = session {
                 gatewayError = .storeUnavailable(session.description)

@@ -10,9 +10,16 @@ struct GatewayResponder: HTTPResponder {
 
     let gateway: Gateway
     let maxBodyBytes: Int
+    let maxHeaderBytes: Int
+    /// Whether this listener serves the admin API (`/tyk/…`).
+    let servesAdmin: Bool
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var request = request
+        let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+        guard headerBytes <= maxHeaderBytes else {
+            return Self.response(GatewayResponse.error(status: 431, message: GatewayError.headersTooLarge(limit: maxHeaderBytes).message))
+        }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: maxBodyBytes)
@@ -22,13 +29,16 @@ struct GatewayResponder: HTTPResponder {
         var headers = HeaderList()
         for field in request.headers { headers.add(field.name.rawName, field.value) }
         if headers.first("host") == nil, let authority = request.head.authority { headers.add("Host", authority) }
-        let path = request.uri.path.isEmpty ? "/" : request.uri.path
-        guard path.hasPrefix("/") else {
+        let raw = request.uri.path.isEmpty ? "/" : request.uri.path
+        guard raw.hasPrefix("/") else {
             return Self.response(GatewayResponse.error(status: 400, message: "the request target must be a path"))
+        }
+        guard let path = RequestPath.normalised(raw) else {
+            return Self.response(GatewayResponse.error(status: 400, message: "the request path climbs above the root"))
         }
         let answer = await gateway.handle(method: request.method.rawValue, path: path, query: request.uri.query,
                                           headers: headers, body: Array(buffer: body), scheme: "http",
-                                          remoteAddress: context.remoteAddress)
+                                          remoteAddress: context.remoteAddress, servesAdmin: servesAdmin)
         return Self.response(answer)
     }
 
