@@ -166,7 +166,7 @@ struct RedisFailureTests {
             Issue.record("expected unavailable, got \(String(describing: result))"); return
         }
         #expect(reason.contains("127.0.0.1:\(port)"))
-        #expect(seconds < 1.5)
+        #expect(seconds < 5, "refused quickly, not after a hang")
         await store.shutdown()
     }
 
