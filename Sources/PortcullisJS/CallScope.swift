@@ -22,8 +22,20 @@ final class CallScope {
     /// The name used in log lines for the running code.
     var handlerName: String { current?.handler ?? "plugin-load" }
 
+    /// Longest line passed on, in bytes; a plugin logging a megabyte gets
+    /// its first 16 KiB and a note of the full size.
+    static let maxLineBytes = 16 * 1024
+    /// Most lines kept per call for tools (all are still logged).
+    static let maxLinesKept = 1000
+
     /// Records a line the plugin logged and forwards it to the gateway log.
-    func record(_ line: PluginLogLine) {
+    func record(_ original: PluginLogLine) {
+        var line = original
+        let size = line.message.utf8.count
+        if size > Self.maxLineBytes {
+            let head = String(decoding: line.message.utf8.prefix(Self.maxLineBytes), as: UTF8.self)
+            line.message = head + "… [truncated: \(size) bytes in all]"
+        }
         var metadata: Logger.Metadata = ["prefix": "jsvm", "plugin": .string(handlerName)]
         switch line.kind {
         case .log:
@@ -34,7 +46,7 @@ final class CallScope {
         case .warning:
             logger.warning("\(line.message)", metadata: metadata)
         }
-        current?.logs.append(line)
+        if (current?.logs.count ?? 0) < Self.maxLinesKept { current?.logs.append(line) }
     }
 
     /// The host for a binding that needs one; load-time code has none.

@@ -13,18 +13,25 @@ public struct CapturedLogLine: Sendable {
 }
 
 /// Keeps every line the nodes of one scenario log, so `expect_log` can
-/// search them; optionally echoes them to standard error.
-final class LogBook: Sendable {
+/// search them; optionally echoes them to standard error. Tests use it to
+/// check what a gateway logged.
+public final class LogBook: Sendable {
     private let lines = Locked<[CapturedLogLine]>([])
     let echo: Bool
 
-    init(echo: Bool) {
+    /// Creates an empty book; `echo` also prints each line to standard error.
+    public init(echo: Bool = false) {
         self.echo = echo
     }
 
-    var count: Int { lines.withLock { $0.count } }
+    /// Lines captured so far.
+    public var count: Int { lines.withLock { $0.count } }
 
-    func since(_ mark: Int) -> [CapturedLogLine] {
+    /// Every line captured.
+    public var all: [CapturedLogLine] { lines.withLock { $0 } }
+
+    /// The lines captured since `mark` (a previous ``count``).
+    public func since(_ mark: Int) -> [CapturedLogLine] {
         lines.withLock { Array($0[min(mark, $0.count)...]) }
     }
 
@@ -34,7 +41,7 @@ final class LogBook: Sendable {
     }
 
     /// A logger whose lines land here, tagged with `node`.
-    func logger(node: String, level: Logger.Level = .debug) -> Logger {
+    public func logger(node: String, level: Logger.Level = .debug) -> Logger {
         var logger = Logger(label: "portcullis") { _ in CaptureHandler(book: self, node: node) }
         logger.logLevel = level
         return logger

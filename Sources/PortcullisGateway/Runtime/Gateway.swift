@@ -73,7 +73,10 @@ public final class Gateway: Sendable {
             let generation = previous.generation + 1
             let definitions = APIDefinitionLoader(middlewarePath: services.config.middlewarePath, logger: services.logger).load(folder: services.config.appPath)
             let (loaded, realmFailures) = await APIRealmLoader(services: services).load(definitions.apis, generation: generation)
-            var routes = loaded.map { RouteTable.Route(api: $0, pipeline: Pipeline(api: $0, services: services)) }
+            var routes = loaded.map {
+                RouteTable.Route(api: $0, pipeline: Pipeline(api: $0, services: services),
+                                 lease: RealmLease(realm: $0.realm, engine: services.engine))
+            }
             let refusedIDs = Set(definitions.apis.map(\.apiID)).subtracting(loaded.map(\.definition.apiID))
             routes += previous.routes.filter { refusedIDs.contains($0.api.definition.apiID) }
             apiSettings.value = Dictionary(routes.map { ($0.api.definition.apiID, APISessionSettings(
@@ -81,14 +84,7 @@ public final class Gateway: Sendable {
                 respectsKeyExpiration: $0.api.definition.sessionLifetimeRespectsKeyExpiration)) }, uniquingKeysWith: { first, _ in first })
             table.value = RouteTable(routes: routes, generation: generation)
             let kept = Set(routes.map(\.api.realm))
-            let retired = previous.routes.map(\.api.realm).filter { !kept.contains($0) }
-            if !retired.isEmpty {
-                let engine = services.engine
-                Task {
-                    try? await Task.sleep(for: .seconds(30))
-                    for realm in retired { await engine.dropRealm(realm) }
-                }
-            }
+            for route in previous.routes where !kept.contains(route.api.realm) { route.lease.retire() }
             let messages = definitions.failures.map(\.description) + realmFailures
             failures.value = messages
             services.logger.info("loaded \(loaded.count) API(s), refused \(messages.count)")
@@ -96,16 +92,26 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Handles one request: admin paths first, then the API whose listen
-    /// path matches, through its pipeline.
+    /// Handles one request: admin paths first (unless `servesAdmin` is
+    /// false, on a listener that is not the control API's), then the API
+    /// whose listen path matches, through its pipeline.
     public func handle(method: String, path: String, query: String?, headers: HeaderList, body: [UInt8],
-                       scheme: String = "http", remoteAddress: String? = nil) async -> GatewayResponse {
-        if let admin = await AdminAPI(gateway: self).handle(method: method, path: path, query: query, headers: headers, body: body) {
+                       scheme: String = "http", remoteAddress: String? = nil, servesAdmin: Bool = true) async -> GatewayResponse {
+        if servesAdmin, let admin = await AdminAPI(gateway: self).handle(method: method, path: path, query: query, headers: headers, body: body) {
             return admin
         }
-        guard let route = table.value.match(path) else {
+        if !servesAdmin, path == "/tyk" || path.hasPrefix("/tyk/") {
             return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
         }
+        let matched = table.withLock { routes -> RouteTable.Route? in
+            guard let route = routes.match(path) else { return nil }
+            route.lease.enter()
+            return route
+        }
+        guard let route = matched else {
+            return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
+        }
+        defer { route.lease.leave() }
         let request = GatewayRequest(id: UUID().uuidString, api: route.api, method: method, path: path, query: query,
                                      headers: headers, body: body, scheme: scheme, remoteAddress: remoteAddress)
         let response = await route.pipeline.handle(request, services: services)
@@ -124,7 +130,8 @@ public final class Gateway: Sendable {
         }
         let host = GatewayPluginHost(sessions: services.sessions, overlay: SessionOverlay(), transport: services.transport,
                                      kv: services.pluginStorage, metrics: services.metrics, requestID: UUID().uuidString,
-                                     race: services.race)
+                                     race: services.race, apiID: apiID, keyScope: services.config.pluginKeyScope,
+                                     httpPolicy: services.config.pluginHTTP, logger: services.logger)
         let call = "TykGetKeyData(\(JSONValue.string(key).jsonString()), \(JSONValue.string(apiID).jsonString()))"
         let answer = try await services.engine.evaluate(call, realm: route.api.realm, host: host)
         guard case .string(let text) = try JSONValue(parsing: answer) else {

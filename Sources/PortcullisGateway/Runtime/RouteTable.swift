@@ -3,6 +3,8 @@ struct RouteTable: Sendable {
     struct Route: Sendable {
         let api: LoadedAPI
         let pipeline: Pipeline
+        /// Keeps the realm loaded while requests run on this version.
+        let lease: RealmLease
     }
 
     let routes: [Route]
