@@ -1,3 +1,4 @@
+import CJavaScriptCore
 import Foundation
 import PortcullisCore
 
@@ -67,7 +68,11 @@ public final class JSEngine: Sendable {
 
     /// Removes a realm from every worker.
     public func dropRealm(_ realm: String) async {
-        _ = await onEveryWorker { state in state.realms[realm] = nil }
+        _ = await onEveryWorker { state in
+            guard state.realms.removeValue(forKey: realm) != nil else { return }
+            // The dropped global object is garbage now; tell the collector.
+            if let survivor = state.realms.values.first { JSGarbageCollect(survivor.context) }
+        }
     }
 
     // MARK: Calls

@@ -38,6 +38,10 @@ struct VirtualEndpointStage: PipelineStage {
             if endpoint.proxyOnError { return .next }
             services.logger.error("virtual endpoint \(endpoint.functionName) failed: \(error)",
                                   metadata: ["api_id": .string(api.definition.apiID), "request_id": .string(request.id)])
+            if case .timedOut = error {
+                return .respond(GatewayResponse.error(
+                    status: 504, message: "Virtual endpoint timed out. Contact Administrator for more details."))
+            }
             return .respond(GatewayResponse.error(
                 status: 500, message: "Error during virtual endpoint execution. Contact Administrator for more details."))
         }

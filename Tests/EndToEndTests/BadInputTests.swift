@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PortcullisGateway
+import PortcullisTestSupport
+import Testing
+
+/// Hostile or broken requests over a real socket: refused with the right
+/// status, and the server keeps serving.
+@Suite("Bad input over the socket", .serialized)
+struct BadInputTests {
+    private func withServer(_ h: GatewayHarness, _ body: (Int) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = Task { try await GatewayServer(gateway: h.gateway).run(onListening: { continuation.yield($0) }) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        do {
+            try await body(port)
+        } catch {
+            server.cancel()
+            throw error
+        }
+        server.cancel()
+        _ = await server.result
+    }
+
+    /// Sends raw bytes and returns what came back before the server closed or 2 s passed.
+    private func raw(_ port: Int, _ bytes: String) async throws -> String {
+        try await Task.detached {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw CancellationError() }
+            let data = Array(bytes.utf8)
+            _ = send(fd, data, data.count, 0)
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count <= 0 { break }
+                received += buffer[0..<count]
+            }
+            return String(decoding: received, as: UTF8.self)
+        }.value
+    }
+
+    @Test("Oversized headers get 431, invalid HTTP gets 400 or a closed connection, traversal is resolved or refused, odd keys work")
+    func hostileRequests() async throws {
+        let h = try await GatewayHarness.make(files: [
+            "apps/t.json": Fixture.tokenAPI(id: "tok", listen: "/tok/"),
+            "apps/k.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
+        ]) { config in config.maxHeaderBytes = 4096 }
+        let oddKey = "k+/=:;~!$&'()*,@ü"
+        let created = await h.send("/tyk/keys/" + (oddKey.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? oddKey),
+                                   method: "POST", headers: [("x-tyk-authorization", GatewayHarness.secret)],
+                                   body: Fixture.session(expires: 0, api: "tok"))
+        #expect(created.status == 200, "\(created.text)")
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        try await withServer(h) { port in
+            let base = "http://127.0.0.1:\(port)"
+            var big = HTTPClientRequest(url: "\(base)/open/x")
+            big.headers.add(name: "X-Big", value: String(repeating: "a", count: 5000))
+            #expect(try await client.execute(big, timeout: .seconds(10)).status.code == 431)
+
+            let garbage = try await raw(port, "HELLO THERE\r\n\r\n")
+            #expect(garbage.isEmpty || garbage.hasPrefix("HTTP/1.1 400"), "\(garbage.prefix(80))")
+
+            let traversal = try await raw(port, "GET /open/../tyk/keys/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(traversal.hasPrefix("HTTP/1.1 403"), "resolved to the admin API, which wants the secret: \(traversal.prefix(60))")
+            let above = try await raw(port, "GET /open/../../etc/passwd HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(above.hasPrefix("HTTP/1.1 400"), "\(above.prefix(60))")
+            let encoded = try await raw(port, "GET /open/%2e%2e/%2E%2E/etc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(encoded.hasPrefix("HTTP/1.1 400"), "\(encoded.prefix(60))")
+
+            var odd = HTTPClientRequest(url: "\(base)/tok/x")
+            odd.headers.add(name: "Authorization", value: "k+/=:;~!$&'()*,@\u{fc}")
+            let oddResponse = try await client.execute(odd, timeout: .seconds(10))
+            #expect(oddResponse.status.code == 200)
+
+            #expect(try await client.execute(HTTPClientRequest(url: "\(base)/open/still-serving"), timeout: .seconds(10)).status.code == 200)
+        }
+        try await client.shutdown()
+        await h.close()
+    }
+}
