@@ -69,7 +69,7 @@ struct StoreFaultLoadTests {
         let acknowledged = Set(outcomes.filter { $0.status == 200 }.map(\.number))
         let failed = outcomes.filter { $0.status != 200 }
         #expect(!failed.isEmpty, "the faults were felt")
-        #expect(failed.allSatisfy { [500, 503].contains($0.status) }, "\(Set(failed.map(\.status)))")
+        #expect(failed.allSatisfy { $0.status == 503 }, "a plugin that loses the store answers 503: \(Set(failed.map(\.status)))")
         let slowest = outcomes.map(\.seconds).max() ?? 0
         #expect(slowest < 5, "every request ends within a bound; slowest \(slowest) s")
         let recovered = outcomes.filter { $0.number >= 340 }

@@ -22,14 +22,25 @@ struct GatewayPluginHost: PluginHost {
     let keyScope: PluginKeyScope
     let httpPolicy: PluginHTTPPolicy
     let logger: Logger
+    let faults: BindingFaults
+
+    /// Runs a session call, noting store failures for the error mapping.
+    private func noting<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SessionError {
+            if case .storeFailed = error { faults.recordStoreFailure(error.description) }
+            throw error
+        }
+    }
 
     static let notFound = #"{"status":"error","message":"Key not found"}"#
 
     /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other
     /// APIs but not this one is answered as missing, as if it did not exist.
     func getKeyData(key: String, apiID: String) async throws -> String {
-        guard keyScope == .grantedAPIs else { return try await sessions.keyDataJSON(key: key) }
-        guard let found = try await sessions.keyData(key: key) else { return Self.notFound }
+        guard keyScope == .grantedAPIs else { return try await noting { try await sessions.keyDataJSON(key: key) } }
+        guard let found = try await noting({ try await sessions.keyData(key: key) }) else { return Self.notFound }
         guard grantsThisAPI(found.session) else {
             logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
                                     metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
@@ -45,7 +56,8 @@ struct GatewayPluginHost: PluginHost {
     /// Under ``PluginKeyScope/grantedAPIs`` a plugin may not overwrite a
     /// session that grants other APIs but not its own.
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
-        if keyScope == .grantedAPIs, let existing = try await sessions.keyData(key: key), !grantsThisAPI(existing.session) {
+        if keyScope == .grantedAPIs, let existing = try await noting({ try await sessions.keyData(key: key) }),
+           !grantsThisAPI(existing.session) {
             throw PluginKeyScopeRefusal(key: KeyMask.mask(key), apiID: apiID)
         }
         if let race {
@@ -53,7 +65,7 @@ struct GatewayPluginHost: PluginHost {
             metrics.recordPluginWrite()
             return
         }
-        try await sessions.writeFromPlugin(key: key, json: sessionJSON, suppressReset: suppressReset, overlay: overlay)
+        _ = try await noting { try await sessions.writeFromPlugin(key: key, json: sessionJSON, suppressReset: suppressReset, overlay: overlay) }
         metrics.recordPluginWrite()
     }
 
@@ -90,6 +102,7 @@ extension GatewayServices {
     func pluginHost(for request: GatewayRequest) -> GatewayPluginHost {
         GatewayPluginHost(sessions: sessions, overlay: request.overlay, transport: transport, kv: pluginStorage, metrics: metrics,
                           requestID: request.id, race: race, apiID: request.api.definition.apiID,
-                          keyScope: config.pluginKeyScope, httpPolicy: config.pluginHTTP, logger: logger)
+                          keyScope: config.pluginKeyScope, httpPolicy: config.pluginHTTP, logger: logger,
+                          faults: request.bindingFaults)
     }
 }

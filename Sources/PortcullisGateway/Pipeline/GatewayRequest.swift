@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
 
@@ -32,6 +33,9 @@ public struct GatewayRequest: Sendable {
     public let overlay: SessionOverlay
     /// Headers to add to the response (set by stages, e.g. rate-limit info).
     public var responseHeaders: HeaderList
+    /// Store failures the request's plugin bindings ran into, so a plugin
+    /// that fails because the store is down answers 503, not 500.
+    let bindingFaults = BindingFaults()
 
     /// Creates a request.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
@@ -100,4 +104,18 @@ public struct GatewayRequest: Sendable {
             query = components.percentEncodedQuery
         }
     }
+}
+
+/// What went wrong underneath a request's plugins (shared by the request's
+/// tasks; set by the bindings, read when the pipeline maps an error).
+final class BindingFaults: Sendable {
+    private let storeFailure = Locked<String?>(nil)
+
+    /// Remembers the first store failure.
+    func recordStoreFailure(_ description: String) {
+        storeFailure.withLock { if $0 == nil { $0 = description } }
+    }
+
+    /// The first store failure, if any.
+    var firstStoreFailure: String? { storeFailure.value }
 }

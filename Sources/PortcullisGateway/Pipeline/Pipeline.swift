@@ -75,7 +75,9 @@ public struct Pipeline: Sendable {
         case let known as GatewayError:
             gatewayError = known
         case let plugin as PluginError:
-            if case .timedOut = plugin {
+            if let storeFailure = request.bindingFaults.firstStoreFailure {
+                gatewayError = .storeUnavailable("\(plugin.description) (the session store failed: \(storeFailure))")
+            } else if case .timedOut = plugin {
                 gatewayError = .pluginTimedOut(plugin.description)
             } else {
                 gatewayError = .pluginFailed(plugin.description)

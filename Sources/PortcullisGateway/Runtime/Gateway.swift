@@ -131,7 +131,8 @@ public final class Gateway: Sendable {
         let host = GatewayPluginHost(sessions: services.sessions, overlay: SessionOverlay(), transport: services.transport,
                                      kv: services.pluginStorage, metrics: services.metrics, requestID: UUID().uuidString,
                                      race: services.race, apiID: apiID, keyScope: services.config.pluginKeyScope,
-                                     httpPolicy: services.config.pluginHTTP, logger: services.logger)
+                                     httpPolicy: services.config.pluginHTTP, logger: services.logger,
+                                     faults: BindingFaults())
         let call = "TykGetKeyData(\(JSONValue.string(key).jsonString()), \(JSONValue.string(apiID).jsonString()))"
         let answer = try await services.engine.evaluate(call, realm: route.api.realm, host: host)
         guard case .string(let text) = try JSONValue(parsing: answer) else {
