@@ -75,16 +75,17 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses JSON text into a value.
+    /// Parses JSON text into a value; a ``JSONParseError`` says what is
+    /// wrong and where.
     public init(parsing text: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        self = try JSONReader.parse(text)
     }
 
     /// Serialises the value as compact JSON text with sorted keys.
     public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

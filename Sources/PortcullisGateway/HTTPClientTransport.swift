@@ -90,6 +90,10 @@ extension HTTPClient.Configuration {
         }
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
+        // The client's default of 8 connections per host caps a gateway's
+        // concurrency to one upstream at 8 requests; keep up to 256 open.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        configuration.connectionPool.idleTimeout = .seconds(60)
         configuration.timeout.connect = connectTimeout
         return configuration
     }

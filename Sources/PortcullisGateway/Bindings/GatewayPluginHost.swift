@@ -29,7 +29,10 @@ struct GatewayPluginHost: PluginHost {
         do {
             return try await body()
         } catch let error as SessionError {
-            if case .storeFailed = error { faults.recordStoreFailure(error.description) }
+            switch error {
+            case .storeFailed, .invalidationNotAcknowledged: faults.recordStoreFailure(error.description)
+            default: break
+            }
             throw error
         }
     }

@@ -54,20 +54,28 @@ public final class UpstreamProxy: Sendable {
     ]
 
     /// Sends the request; errors become gateway errors (502 or 504).
+    ///
+    /// Uses the client's event-loop API with an accumulating delegate: the
+    /// whole exchange stays on one event loop and the caller is resumed
+    /// once, which costs far fewer task switches than streaming the body
+    /// through the async API (the response is needed whole anyway).
     public func forward(_ outgoing: Outgoing) async throws -> Answer {
-        var request = HTTPClientRequest(url: outgoing.url)
-        request.method = HTTPMethod(rawValue: outgoing.method)
-        for (name, value) in outgoing.headers where !Self.hopByHop.contains(name.lowercased()) {
-            request.headers.add(name: name, value: value)
-        }
-        if !outgoing.body.isEmpty {
-            request.body = .bytes(ByteBuffer(bytes: outgoing.body))
+        let request: HTTPClient.Request
+        do {
+            var headers = HTTPHeaders()
+            for (name, value) in outgoing.headers where !Self.hopByHop.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
+            request = try HTTPClient.Request(url: outgoing.url, method: HTTPMethod(rawValue: outgoing.method), headers: headers,
+                                             body: outgoing.body.isEmpty ? nil : .bytes(outgoing.body))
+        } catch {
+            throw GatewayError.upstreamUnreachable("\(outgoing.method) \(outgoing.url): \(error)")
         }
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: maxResponseBytes)
+            let delegate = ResponseAccumulator(request: request, maxBodySize: maxResponseBytes)
+            let response = try await client.execute(request: request, delegate: delegate, deadline: .now() + timeout).futureResult.get()
             let headers = response.headers.filter { !Self.hopByHop.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }
-            return Answer(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
+            return Answer(status: Int(response.status.code), headers: headers, body: response.body.map { Array(buffer: $0) } ?? [])
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw GatewayError.upstreamTimeout("\(outgoing.method) \(outgoing.url)")
         } catch {
