@@ -36,6 +36,11 @@ public struct GatewayConfig: Sendable, Equatable {
     public var enableJSVM: Bool = true
     /// Longest a plugin call may run, seconds (`jsvm_timeout`); 0 or less means 5.
     public var jsvmTimeout: Double = 5
+    /// JavaScript worker threads (`jsvm_workers`, an extension); 0 means
+    /// two per core. A worker waiting on a binding (a store call, an HTTP
+    /// request) holds its thread, so more workers than cores keep the
+    /// cores busy.
+    public var jsvmWorkers: Int = 0
     /// Defer the gateway's own session bookkeeping writes (`optimisations_use_async_session_write`).
     /// Plugin writes are always acknowledged before the plugin call returns.
     public var asyncSessionWrite: Bool = false

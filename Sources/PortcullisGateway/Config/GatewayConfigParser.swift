@@ -43,6 +43,12 @@ extension GatewayConfig {
         config.enableJSVM = try root.bool("enable_jsvm") ?? config.enableJSVM
         config.jsvmTimeout = try root.double("jsvm_timeout") ?? config.jsvmTimeout
         if config.jsvmTimeout <= 0 { config.jsvmTimeout = 5 }
+        if let workers = try root.int("jsvm_workers") {
+            guard (0...256).contains(workers) else {
+                throw ConfigError.invalidField(file: file, field: "jsvm_workers", reason: "must be 0 (automatic) to 256, got \(workers)")
+            }
+            config.jsvmWorkers = Int(workers)
+        }
         config.asyncSessionWrite = try root.bool("optimisations_use_async_session_write") ?? false
         config.allowMasterKeys = try root.bool("allow_master_keys") ?? false
         config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false

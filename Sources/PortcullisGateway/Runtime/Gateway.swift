@@ -19,7 +19,8 @@ public final class Gateway: Sendable {
     public static func start(config: GatewayConfig, store: any SessionStore, clock: any GatewayClock = SystemClock(),
                              logger: Logger = Logger(label: "portcullis"),
                              semantics: SessionSemantics = .consistent) async throws -> Gateway {
-        let engine = JSEngine(configuration: JSEngineConfiguration(timeoutSeconds: config.jsvmTimeout, clock: clock,
+        let workers = config.jsvmWorkers > 0 ? config.jsvmWorkers : 2 * ProcessInfo.processInfo.activeProcessorCount
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, timeoutSeconds: config.jsvmTimeout, clock: clock,
                                                                    logger: logger.component("jsvm")))
         let apis = Locked<[String: APISessionSettings]>([:])
         let sessions = SessionManager(
