@@ -7,7 +7,7 @@ APT_PACKAGES := libjavascriptcoregtk-4.1-dev redis-server pkg-config
 BIN          := .build/release/portcullis
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: all deps build run plugins-demo test bench bench-peers clean help
+.PHONY: all deps build run plugins-demo test bench bench-peers soak clean help
 
 all: build
 
@@ -19,6 +19,7 @@ help:
 	@echo "make build  release build only"
 	@echo "make bench  release benchmarks: the JS engine, then the peer comparison"
 	@echo "make bench-peers  Portcullis vs nginx, njs, nginx+Lua, HAProxy+Lua (Benchmarks/README.md)"
+	@echo "make soak   two nodes on one Redis under wrk load, keys renewed every second (soak/README.md)"
 
 # Installs the system packages only when something is missing.
 deps:
@@ -70,6 +71,11 @@ bench: deps
 # writes Benchmarks/peer-results.md. Knobs: DURATION, CONNECTIONS, ONLY, ...
 bench-peers:
 	bash Benchmarks/peers/run.sh
+
+# Two nodes on one redis-server under wrk load for SOAK_SECONDS (default 300):
+# fails on any 401/non-2xx, error log line or RSS growth; writes soak/last-results.md.
+soak:
+	bash soak/run.sh
 
 clean:
 	rm -rf .build
