@@ -63,8 +63,9 @@ test: deps
 	$(SWIFT) test --skip-build
 
 bench: deps
-	$(SWIFT) build -c release --product EngineBench
-	.build/release/EngineBench | tee Benchmarks/engine-results.txt
+	$(SWIFT) build -c release --product MicroBench
+	LD_PRELOAD=$$(find .build/release/ -maxdepth 1 -name 'libMallocInterposerSwift.so' | head -1) \
+	  .build/release/MicroBench | tee Benchmarks/micro-results.txt
 	$(MAKE) bench-peers
 
 # Side-by-side with nginx, nginx+njs, nginx+Lua and HAProxy+Lua on loopback;

@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // JavaScriptCore (GTK build) C API, found through pkg-config.
@@ -94,11 +96,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `make bench`: measures the JS engine on its own.
+        // `make bench`: microbenchmarks of the engine, bindings, sessions per store, RESP, JSON.
         .executableTarget(
-            name: "EngineBench",
-            dependencies: ["PortcullisJS", "PortcullisCore"],
-            path: "Benchmarks/EngineBench"
+            name: "MicroBench",
+            dependencies: [
+                "PortcullisJS", "PortcullisCore", "PortcullisSessions", "PortcullisGateway", "PortcullisScenarios",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
+            path: "Benchmarks/MicroBench"
         ),
         .testTarget(name: "PortcullisCoreTests", dependencies: ["PortcullisCore"]),
         // Runs the built `portcullis` binary and, later, whole gateways over real sockets.
@@ -122,6 +128,18 @@ let package = Package(
         .testTarget(
             name: "PortcullisJSTests",
             dependencies: ["PortcullisJS", "PortcullisCore", "PortcullisGateway", "PortcullisTestSupport"]
+        ),
+        // Bounded property-based fuzzing of the session JSON decoder, the
+        // config and API definition parsers, and the RESP parser.
+        .testTarget(
+            name: "PortcullisFuzzTests",
+            dependencies: [
+                "PortcullisSessions",
+                "PortcullisGateway",
+                "PortcullisCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PortcullisSessionsTests",
