@@ -104,6 +104,26 @@ public struct Pipeline: Sendable {
         if case .pluginOverride = gatewayError {
             return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message, headers: request.responseHeaders)
         }
-        return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message)
+        return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message,
+                                     headers: Self.challengeHeaders(gatewayError, request: request))
+    }
+
+    /// What a client needs to recover: `WWW-Authenticate` on 401 (RFC 6750,
+    /// with the reason as `error_description`) and `Retry-After` when a rate
+    /// limit or quota refused the request.
+    static func challengeHeaders(_ error: GatewayError, request: GatewayRequest) -> HeaderList {
+        var headers = HeaderList()
+        let realm = request.api.definition.apiID.replacingOccurrences(of: "\"", with: "")
+        switch error {
+        case .authorizationMissing:
+            headers.add("WWW-Authenticate", "Bearer realm=\"\(realm)\"")
+        case .keyExpired:
+            headers.add("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(error.message)\"")
+        case .rateLimited, .quotaExceeded:
+            if let wait = request.responseHeaders.first("Retry-After") { headers.add("Retry-After", wait) }
+        default:
+            break
+        }
+        return headers
     }
 }

@@ -15,11 +15,15 @@ struct RateLimitQuotaStage: PipelineStage {
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
         guard let key = request.key, let session = request.session?.session else { return .next }
         if !api.definition.disableRateLimit, session.rate > 0, session.per > 0 {
-            try await checkRate(key: key, rate: session.rate, per: session.per)
+            if let wait = try await checkRate(key: key, rate: session.rate, per: session.per) {
+                request.responseHeaders.set("Retry-After", String(wait))
+                throw GatewayError.rateLimited
+            }
         }
         if !api.definition.disableQuota, session.quotaMax > 0 {
             switch try await services.sessions.consumeQuota(key: key, session: session) {
-            case .exceeded:
+            case .exceeded(let renews):
+                request.responseHeaders.set("Retry-After", String(max(1, renews - services.clock.unixSeconds())))
                 throw GatewayError.quotaExceeded
             case .allowed(let remaining, let renews):
                 try await recordQuota(remaining: remaining, renews: renews, request: &request)
@@ -45,7 +49,9 @@ struct RateLimitQuotaStage: PipelineStage {
         request.session = current
     }
 
-    private func checkRate(key: String, rate: Double, per: Double) async throws {
+    /// nil when allowed; otherwise whole seconds until the current window
+    /// ends (when the count starts to slide out), for `Retry-After`.
+    private func checkRate(key: String, rate: Double, per: Double) async throws -> Int? {
         let now = services.clock.now().timeIntervalSince1970
         let window = Int64((now / per).rounded(.down))
         let name = services.sessions.storageKey(for: key)
@@ -61,6 +67,7 @@ struct RateLimitQuotaStage: PipelineStage {
         }
         let elapsedFraction = (now - Double(window) * per) / per
         let weighted = Double(Int64(previous ?? "0") ?? 0) * (1 - elapsedFraction) + Double(current)
-        if weighted > rate { throw GatewayError.rateLimited }
+        guard weighted > rate else { return nil }
+        return max(1, Int((Double(window + 1) * per - now).rounded(.up)))
     }
 }
