@@ -5,7 +5,7 @@
 /// Reading follows RFC 8259, refuses trailing text and nesting deeper
 /// than ``JSONReader/maxDepth``, and keeps integers apart from numbers with
 /// a fraction: `5` and `5.0` and `1.7e9` become `.int` (they are exact
-/// integers), `5.5` becomes `.double`. Writing is compact, with sorted keys
+/// integers), `5.5` becomes `.double`. Writing is compact, with keys sorted by their UTF-8 bytes
 /// and `/` left unescaped.
 public struct JSONReader {
     /// Deepest nesting accepted; deeper input is refused, not a stack overflow.
@@ -280,7 +280,9 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
-            for (offset, key) in fields.keys.sorted().enumerated() {
+            // Byte order, as Go sorts map keys: a total order that does not
+            // depend on Unicode normalisation.
+            for (offset, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if offset > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
