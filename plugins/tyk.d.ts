@@ -187,7 +187,7 @@ declare const TykJS: {
 /** Builds a virtual endpoint's return value. */
 declare function TykJsResponse(response: TykVirtualResponse, sessionMeta: { [key: string]: any }): any;
 
-/** `console.*` writes through `log`. */
+/** `console.log` writes through `log`; `console.info/warn/error` at that level (extension). */
 declare const console: {
     log(...values: any[]): void;
     info(...values: any[]): void;
@@ -200,6 +200,13 @@ declare const console: {
 
 /** Writes a line to the gateway log (info level, type=log-msg). */
 declare function log(message: string): void;
+/** Extension (Tyk issue 2946): log at a level; arguments are joined with spaces. */
+declare namespace log {
+    function debug(...values: any[]): void;
+    function info(...values: any[]): void;
+    function warn(...values: any[]): void;
+    function error(...values: any[]): void;
+}
 /** Writes the text to the log as it is. */
 declare function rawlog(message: string): void;
 /** Base64 (padded) of the text's UTF-8. */

@@ -45,6 +45,14 @@ final class CallScope {
             logger.info("\(line.message)", metadata: metadata.merging(["type": "rawlog"]) { $1 })
         case .warning:
             logger.warning("\(line.message)", metadata: metadata)
+        case .debug:
+            logger.debug("\(line.message)", metadata: metadata.merging(["type": "log-msg"]) { $1 })
+        case .info:
+            logger.info("\(line.message)", metadata: metadata.merging(["type": "log-msg"]) { $1 })
+        case .warn:
+            logger.warning("\(line.message)", metadata: metadata.merging(["type": "log-msg"]) { $1 })
+        case .error:
+            logger.error("\(line.message)", metadata: metadata.merging(["type": "log-msg"]) { $1 })
         }
         if (current?.logs.count ?? 0) < Self.maxLinesKept { current?.logs.append(line) }
     }

@@ -1,4 +1,5 @@
-/// A line a plugin wrote with `log`, `rawlog` or `console.log`, kept with the
+/// A line a plugin wrote with `log`, `log.debug/info/warn/error`, `rawlog` or
+/// `console.*`, kept with the
 /// call's outcome so tools can show what the plugin said.
 public struct PluginLogLine: Sendable, Equatable, Codable {
     /// How the line was written.
@@ -9,6 +10,14 @@ public struct PluginLogLine: Sendable, Equatable, Codable {
         case raw
         /// A warning the engine added about the plugin's use of a binding.
         case warning
+        /// `log.debug(msg)` (an extension): a debug line.
+        case debug
+        /// `log.info(msg)` / `console.info` (an extension): an info line.
+        case info
+        /// `log.warn(msg)` / `console.warn` (an extension): a warning line.
+        case warn
+        /// `log.error(msg)` / `console.error` (an extension): an error line.
+        case error
     }
 
     /// How it was written.

@@ -18,6 +18,12 @@ enum TykBindings {
             scope.record(PluginLogLine(kind: .log, message: arg(context, arguments, 0)))
             return nil
         }
+        // Levelled logging behind log.debug/info/warn/error (Tyk issue 2946).
+        NativeFunction.install(context, name: "__portcullisLog") { context, arguments in
+            let kind = PluginLogLine.Kind(rawValue: arg(context, arguments, 0)) ?? .log
+            scope.record(PluginLogLine(kind: kind, message: arg(context, arguments, 1)))
+            return nil
+        }
         NativeFunction.install(context, name: "rawlog") { context, arguments in
             scope.record(PluginLogLine(kind: .raw, message: arg(context, arguments, 0)))
             return nil

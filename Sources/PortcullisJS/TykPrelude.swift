@@ -90,11 +90,19 @@ enum TykPrelude {
       global.TykJsResponse = function (response, sessionMeta) {
         return JSON.stringify({ Response: response, SessionMeta: sessionMeta });
       };
+      var levelled = global.__portcullisLog;
+      function leveller(level) {
+        return function () { levelled(level, Array.prototype.map.call(arguments, String).join(' ')); };
+      }
+      global.log.debug = leveller("debug");
+      global.log.info = leveller("info");
+      global.log.warn = leveller("warn");
+      global.log.error = leveller("error");
       global.console = {
         log: function () { log(Array.prototype.map.call(arguments, String).join(' ')); },
-        info: function () { log(Array.prototype.map.call(arguments, String).join(' ')); },
-        warn: function () { log(Array.prototype.map.call(arguments, String).join(' ')); },
-        error: function () { log(Array.prototype.map.call(arguments, String).join(' ')); }
+        info: leveller("info"),
+        warn: leveller("warn"),
+        error: leveller("error")
       };
     })(this);
     """#

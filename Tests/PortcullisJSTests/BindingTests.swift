@@ -24,6 +24,21 @@ struct BindingTests {
                                  PluginLogLine(kind: .log, message: "a 1")])
     }
 
+    @Test("log.debug/info/warn/error and console.info/warn/error log at their level (extension)")
+    func levelledLogging() async throws {
+        let outcome = try await run("""
+            log.debug("d", 1); log.info("i"); log.warn("w"); log.error("e", {a: 1});
+            console.info("ci"); console.warn("cw"); console.error("ce");
+            return mw.ReturnData(request, {});
+            """)
+        #expect(outcome.logs == [
+            PluginLogLine(kind: .debug, message: "d 1"), PluginLogLine(kind: .info, message: "i"),
+            PluginLogLine(kind: .warn, message: "w"), PluginLogLine(kind: .error, message: "e [object Object]"),
+            PluginLogLine(kind: .info, message: "ci"), PluginLogLine(kind: .warn, message: "cw"),
+            PluginLogLine(kind: .error, message: "ce"),
+        ])
+    }
+
     @Test("b64enc/b64dec/rawb64enc/rawb64dec follow Tyk, including an unpadded JWT part and invalid input")
     func base64() async throws {
         let outcome = try await run("""
