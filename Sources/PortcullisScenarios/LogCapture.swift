@@ -8,8 +8,16 @@ public struct CapturedLogLine: Sendable {
     public var node: String
     /// Its level.
     public var level: Logger.Level
-    /// The message and metadata, as one line.
-    public var text: String
+    /// The message alone.
+    public var message: String
+    /// The metadata, values as text.
+    public var metadata: [String: String]
+
+    /// The message and metadata (`key=value`, sorted), as one line.
+    public var text: String {
+        let details = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        return details.isEmpty ? message : "\(message) \(details)"
+    }
 }
 
 /// Keeps every line the nodes of one scenario log, so `expect_log` can
@@ -62,7 +70,6 @@ private struct CaptureHandler: LogHandler {
     func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        book.append(CapturedLogLine(node: node, level: event.level, text: details.isEmpty ? "\(event.message)" : "\(event.message) \(details)"))
+        book.append(CapturedLogLine(node: node, level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" }))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PortcullisCore
+import PortcullisTestSupport
 @testable import PortcullisSessions
 import Testing
 
@@ -212,8 +213,8 @@ struct SessionManagerTests {
     @Test("Quota: counts per window, refuses when exceeded, and repairs a stale window with the Tyk log line", arguments: StoreKind.allCases)
     func quota(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)
-        let capture = LogCapture()
-        let node = try await startManager(fixture.store, clock: fixture.clock, logger: capture.logger())
+        let capture = LogBook()
+        let node = try await startManager(fixture.store, clock: fixture.clock, logger: capture.logger(node: "a", level: .trace))
         let now = fixture.clock.unixSeconds()
         var session = makeSession()
         session.quotaMax = 2
@@ -225,7 +226,7 @@ struct SessionManagerTests {
         #expect(!capture.allText.contains("Incorrect key expiry"))
         session.quotaRenews = now - 5
         #expect(try await node.consumeQuota(key: Self.key, session: session) == .allowed(remaining: 1, renews: now + 60))
-        let repair = capture.lines.filter { $0.message == "Incorrect key expiry setting detected, correcting" }
+        let repair = capture.all.filter { $0.message == "Incorrect key expiry setting detected, correcting" }
         #expect(repair.count == 1)
         #expect(repair.first?.level == .warning)
         #expect(repair.first?.metadata["key"] == "****56bc")
@@ -242,14 +243,14 @@ struct SessionManagerTests {
     @Test("Logs never show a whole key", arguments: StoreKind.allCases)
     func logsMaskKeys(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)
-        let capture = LogCapture()
-        let node = try await startManager(fixture.store, clock: fixture.clock, logger: capture.logger())
+        let capture = LogBook()
+        let node = try await startManager(fixture.store, clock: fixture.clock, logger: capture.logger(node: "a", level: .trace))
         try await node.writeFromPlugin(key: Self.key, json: makeSession(expires: 1).jsonText(), suppressReset: false)
         _ = try await node.sessionForAuth(key: Self.key)
         _ = try? await node.writeFromPlugin(key: Self.key, json: "{", suppressReset: false)
         try await node.delete(key: Self.key)
         #expect(capture.allText.contains("****56bc"))
-        #expect(capture.lines.contains { $0.message == "Key added or updated." })
+        #expect(capture.all.contains { $0.message == "Key added or updated." })
         #expect(!capture.allText.contains(Self.key))
         await node.stop()
         await fixture.close()

@@ -57,50 +57,10 @@ final class StoreFixture: @unchecked Sendable {
     }
 }
 
-/// Collects log lines so tests can assert what was logged (and that keys
-/// are masked).
-final class LogCapture: @unchecked Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let lock = NSLock()
-    private var collected: [Line] = []
-
-    var lines: [Line] { lock.withLock { collected } }
-
-    func append(_ line: Line) { lock.withLock { collected.append(line) } }
-
-    /// A logger writing into this capture.
-    func logger(_ label: String = "test") -> Logger {
-        var logger = Logger(label: label) { _ in CapturingHandler(capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    /// Everything logged, messages and metadata values, as one text.
-    var allText: String {
-        lines.map { line in ([line.message] + line.metadata.values.sorted()).joined(separator: " ") }.joined(separator: "\n")
-    }
-}
-
-struct CapturingHandler: LogHandler {
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        capture.append(.init(level: event.level, message: event.message.description, metadata: merged.mapValues { "\($0)" }))
-    }
+extension LogBook {
+    /// Everything logged, messages and metadata, as one text (to assert
+    /// what was logged, and that keys are masked).
+    var allText: String { all.map(\.text).joined(separator: "\n") }
 }
 
 /// A session with one API in `access_rights`.
