@@ -9,45 +9,10 @@ import Testing
 /// status, and the server keeps serving.
 @Suite("Bad input over the socket", .serialized)
 struct BadInputTests {
-    private func withServer(_ h: GatewayHarness, _ body: (Int) async throws -> Void) async throws {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = Task { try await GatewayServer(gateway: h.gateway).run(onListening: { continuation.yield($0) }) }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        do {
-            try await body(port)
-        } catch {
-            server.cancel()
-            throw error
-        }
-        server.cancel()
-        _ = await server.result
-    }
-
     /// Sends raw bytes and returns what came back before the server closed or 2 s passed.
     private func raw(_ port: Int, _ bytes: String) async throws -> String {
         try await Task.detached {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw CancellationError() }
-            let data = Array(bytes.utf8)
-            _ = send(fd, data, data.count, 0)
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                received += buffer[0..<count]
-            }
+            guard let received = LoopbackSocket.exchange(port: port, bytes: Array(bytes.utf8)) else { throw CancellationError() }
             return String(decoding: received, as: UTF8.self)
         }.value
     }
@@ -64,7 +29,7 @@ struct BadInputTests {
                                    body: Fixture.session(expires: 0, api: "tok"))
         #expect(created.status == 200, "\(created.text)")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        try await withServer(h) { port in
+        try await h.withServer { port in
             let base = "http://127.0.0.1:\(port)"
             var big = HTTPClientRequest(url: "\(base)/open/x")
             big.headers.add(name: "X-Big", value: String(repeating: "a", count: 5000))

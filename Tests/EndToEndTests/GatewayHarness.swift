@@ -90,6 +90,23 @@ final class GatewayHarness: Sendable {
         return try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
     }
 
+    /// Serves the gateway over HTTP on a free loopback port for the
+    /// duration of `body`, which receives the port.
+    func withServer(_ body: (Int) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = Task { try await GatewayServer(gateway: gateway).run(onListening: { continuation.yield($0) }) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        do {
+            try await body(port)
+        } catch {
+            server.cancel()
+            throw error
+        }
+        server.cancel()
+        _ = await server.result
+    }
+
     func close() async {
         await gateway.shutdown()
         await upstream.stop()

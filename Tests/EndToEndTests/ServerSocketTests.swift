@@ -7,22 +7,6 @@ import Testing
 /// The gateway behind its real HTTP server, over loopback sockets.
 @Suite("HTTP server", .serialized)
 struct ServerSocketTests {
-    /// Runs the server on a free port for the duration of `body`.
-    private func withServer(_ h: GatewayHarness, _ body: (String) async throws -> Void) async throws {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = Task { try await GatewayServer(gateway: h.gateway).run { port in continuation.yield(port) } }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        do {
-            try await body("http://127.0.0.1:\(port)")
-        } catch {
-            server.cancel()
-            throw error
-        }
-        server.cancel()
-        _ = await server.result
-    }
-
     @Test("Requests over a socket reach the pipeline; a renewal in a pre hook serves the same request; big bodies get 413")
     func overSockets() async throws {
         let h = try await GatewayHarness.make(files: [
@@ -31,7 +15,8 @@ struct ServerSocketTests {
             "forum-renewal.js": try Fixture.forumRenewal,
         ]) { config in config.maxRequestBodySize = 1024 }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        try await withServer(h) { base in
+        try await h.withServer { port in
+            let base = "http://127.0.0.1:\(port)"
             var request = HTTPClientRequest(url: "\(base)/forum/items?x=1")
             request.headers.add(name: "x-session-key", value: "socket-key")
             let response = try await client.execute(request, timeout: .seconds(10))
