@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PortcullisCore
 import PortcullisJS
@@ -103,9 +104,15 @@ struct PluginHTTPRefused: Error, CustomStringConvertible {
 extension GatewayServices {
     /// The plugin host for one request.
     func pluginHost(for request: GatewayRequest) -> GatewayPluginHost {
-        GatewayPluginHost(sessions: sessions, overlay: request.overlay, transport: transport, kv: pluginStorage, metrics: metrics,
-                          requestID: request.id, race: race, apiID: request.api.definition.apiID,
-                          keyScope: config.pluginKeyScope, httpPolicy: config.pluginHTTP, logger: logger,
-                          faults: request.bindingFaults)
+        pluginHost(apiID: request.api.definition.apiID, requestID: request.id, overlay: request.overlay, faults: request.bindingFaults)
+    }
+
+    /// The plugin host for `apiID`'s plugins outside a client request
+    /// (tools and scenarios), or inside one with its overlay and faults.
+    func pluginHost(apiID: String, requestID: String = UUID().uuidString, overlay: SessionOverlay = SessionOverlay(),
+                    faults: BindingFaults = BindingFaults()) -> GatewayPluginHost {
+        GatewayPluginHost(sessions: sessions, overlay: overlay, transport: transport, kv: pluginStorage, metrics: metrics,
+                          requestID: requestID, race: race, apiID: apiID, keyScope: config.pluginKeyScope,
+                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults)
     }
 }

@@ -129,11 +129,7 @@ public final class Gateway: Sendable {
         guard let route = table.value.routes.first(where: { $0.api.definition.apiID == apiID }) else {
             throw GatewayError.pluginFailed("no API with api_id '\(apiID)' is loaded")
         }
-        let host = GatewayPluginHost(sessions: services.sessions, overlay: SessionOverlay(), transport: services.transport,
-                                     kv: services.pluginStorage, metrics: services.metrics, requestID: UUID().uuidString,
-                                     race: services.race, apiID: apiID, keyScope: services.config.pluginKeyScope,
-                                     httpPolicy: services.config.pluginHTTP, logger: services.logger,
-                                     faults: BindingFaults())
+        let host = services.pluginHost(apiID: apiID)
         let call = "TykGetKeyData(\(JSONValue.string(key).jsonString()), \(JSONValue.string(apiID).jsonString()))"
         let answer = try await services.engine.evaluate(call, realm: route.api.realm, host: host)
         guard case .string(let text) = try JSONValue(parsing: answer) else {
