@@ -43,6 +43,16 @@ interface TykRequest {
     RequestURI: string;
     /** `http` or `https`. */
     Scheme: string;
+    /** Portcullis extension (Tyk issue 961): the client's IP address as the gateway's socket saw it. Read-only. */
+    RemoteAddr: string;
+    /** Portcullis extension (Tyk issue 994): the `Host` header the client sent. Read-only. */
+    Host: string;
+    /** Portcullis extension: `api_id` of the API whose listen path matched. Read-only. */
+    APIID: string;
+    /** Portcullis extension: `name` of the API whose listen path matched. Read-only. */
+    APIName: string;
+    /** Portcullis extension: the listen path that matched, e.g. `/forum/`. Read-only. */
+    ListenPath: string;
 }
 
 /** How a middleware answers a request itself. */
@@ -152,10 +162,10 @@ interface TykVirtualResponse {
 
 /** A middleware made with `new TykJS.TykMiddleware.NewMiddleware({})`. */
 interface TykMiddleware {
-    /** Sets the request handler. */
-    NewProcessRequest(handler: (request: TykRequest, session: TykSession, config: TykSpec) => any): void;
-    /** Sets the response handler. */
-    NewProcessResponse(handler: (response: TykResponse, request: TykRequest, session: TykSession, config: TykSpec) => any): void;
+    /** Sets the request handler. Portcullis extension: the handler may be `async` (return a Promise of what it would return). */
+    NewProcessRequest(handler: (request: TykRequest, session: TykSession, config: TykSpec) => any | Promise<any>): void;
+    /** Sets the response handler. Portcullis extension: the handler may be `async`. */
+    NewProcessResponse(handler: (response: TykResponse, request: TykRequest, session: TykSession, config: TykSpec) => any | Promise<any>): void;
     /** What a request handler returns: the changed request and the session's new meta_data. */
     ReturnData(request: TykRequest, sessionMeta: { [key: string]: any }): any;
     /** What an auth_check handler returns: the request and the session it authenticated. */
@@ -262,6 +272,43 @@ declare function TykMakeHttpRequest(requestJSON: string): string | undefined;
 
 /** `{"requests": [{method, headers, body, relative_url}], "suppress_parallel_execution": false}` against a base URL. */
 declare function TykBatchRequest(batchJSON: string): string | undefined;
+
+/** Options of `fetch` (Portcullis extension). */
+interface PortcullisFetchOptions {
+    /** HTTP method; default GET. */
+    method?: string;
+    /** Request headers. */
+    headers?: { [name: string]: string };
+    /** Request body as text. */
+    body?: string;
+    /** Milliseconds before the request is abandoned and the Promise rejected; default 5000. */
+    timeout?: number;
+}
+
+/** What `fetch` resolves with (Portcullis extension). */
+interface PortcullisFetchResponse {
+    /** HTTP status code. */
+    status: number;
+    /** True for 2xx. */
+    ok: boolean;
+    /** Response headers, one comma-joined value per name. */
+    headers: { [name: string]: string };
+    /** Response body as text. */
+    body: string;
+    /** The body as text. */
+    text(): Promise<string>;
+    /** The body parsed as JSON; rejects when it is not JSON. */
+    json(): Promise<any>;
+}
+
+/**
+ * Portcullis extension: starts an HTTP request without blocking the plugin,
+ * so several run in parallel (`await Promise.all([fetch(a), fetch(b)])`).
+ * Rejects with an Error naming the reason: timeout, connection failure, or a
+ * host refused by plugin_http_allow / plugin_http_deny. Use it from an
+ * `async` handler; the whole call is still bounded by jsvm_timeout.
+ */
+declare function fetch(url: string, options?: PortcullisFetchOptions): Promise<PortcullisFetchResponse>;
 
 /** A small key-value store shared by the gateway's plugins; every failure throws. */
 declare function TykStorageGet(key: string): string | null;

@@ -25,7 +25,7 @@ struct Measurement {
 let interposed = ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("MallocInterposer") ?? false
 
 func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    duration.secondsValue
 }
 
 /// Runs `body` `count` times after a warm-up, counting allocations across every thread.

@@ -10,6 +10,8 @@ final class CallScope {
         var host: (any PluginHost)?
         var httpTimeoutSeconds: Double
         var logs: [PluginLogLine] = []
+        /// The `fetch()` calls this call started.
+        let fetches = FetchTracker()
     }
 
     var current: Invocation?
@@ -37,6 +39,7 @@ final class CallScope {
             line.message = head + "… [truncated: \(size) bytes in all]"
         }
         var metadata: Logger.Metadata = ["prefix": "jsvm", "plugin": .string(handlerName)]
+        if let extra = current?.host?.logMetadata { metadata.merge(extra) { mine, _ in mine } }
         switch line.kind {
         case .log:
             metadata["type"] = "log-msg"

@@ -140,7 +140,10 @@ public final class JSEngine: Sendable {
         return try await perform { state in
             let target = try state.realm(realm)
             state.scope.current = CallScope.Invocation(handler: handler, host: host, httpTimeoutSeconds: httpTimeout)
-            defer { state.scope.current = nil }
+            defer {
+                state.scope.current?.fetches.cancelAll()
+                state.scope.current = nil
+            }
             let text = try target.call(handlerName: handler, method: method, jsonArguments: arguments, limitSeconds: limit)
             return (text, state.scope.current?.logs ?? [])
         }

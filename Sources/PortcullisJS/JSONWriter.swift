@@ -114,6 +114,11 @@ extension MiniRequest {
         w.raw(","); w.key("Method"); w.string(method)
         w.raw(","); w.key("RequestURI"); w.string(requestURI)
         w.raw(","); w.key("Scheme"); w.string(scheme)
+        w.raw(","); w.key("RemoteAddr"); w.string(attributes.remoteAddress)
+        w.raw(","); w.key("Host"); w.string(attributes.host)
+        w.raw(","); w.key("APIID"); w.string(attributes.apiID)
+        w.raw(","); w.key("APIName"); w.string(attributes.apiName)
+        w.raw(","); w.key("ListenPath"); w.string(attributes.listenPath)
         w.raw("}")
         return w.text
     }

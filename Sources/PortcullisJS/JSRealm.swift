@@ -9,8 +9,11 @@ import PortcullisCore
 final class JSRealm {
     let name: String
     let context: JSGlobalContextRef
-    private let timeout: TimeoutFlag
+    let timeout: TimeoutFlag
+    let scope: CallScope
     private var handlers: [String: JSObjectRef] = [:]
+    /// Each loaded file's text by path, so errors can quote the failing line.
+    private var sources: [String: String] = [:]
 
     init(name: String, group: JSContextGroupRef, scope: CallScope, clock: any GatewayClock, timeout: TimeoutFlag) throws {
         guard let context = JSGlobalContextCreateInGroup(group, nil) else {
@@ -19,6 +22,7 @@ final class JSRealm {
         self.name = name
         self.context = context
         self.timeout = timeout
+        self.scope = scope
         TykBindings.install(context, scope: scope, clock: clock)
         try load(PluginScript(path: TykPrelude.path, source: TykPrelude.source))
     }
@@ -36,10 +40,12 @@ final class JSRealm {
             JSStringRelease(source)
             JSStringRelease(url)
         }
+        sources[script.path] = script.source
         var exception: JSValueRef?
         if !JSCheckScriptSyntax(context, source, url, 1, &exception) {
             let details = describe(exception)
-            throw PluginError.syntaxError(SourceLocation(file: script.path, line: details.line), message: details.message)
+            let column = details.column ?? details.line.flatMap { syntaxErrorColumn(in: script, line: $0, message: details.message) }
+            throw PluginError.syntaxError(location(script.path, details.line, column), message: details.message)
         }
         timeout.reset()
         exception = nil
@@ -47,7 +53,7 @@ final class JSRealm {
         if exception != nil {
             let details = describe(exception)
             let message = timeout.fired ? "top-level code ran past the execution time limit" : details.message
-            throw PluginError.loadFailed(SourceLocation(file: details.file ?? script.path, line: details.line), message: message)
+            throw PluginError.loadFailed(location(details.file ?? script.path, details.line, details.column), message: message)
         }
     }
 
@@ -81,8 +87,11 @@ final class JSRealm {
         }
         timeout.reset()
         var exception: JSValueRef?
-        let result = arguments.withUnsafeMutableBufferPointer { buffer in
+        var result = arguments.withUnsafeMutableBufferPointer { buffer in
             JSObjectCallAsFunction(context, function, this, buffer.count, buffer.baseAddress, &exception)
+        }
+        if exception == nil, let returned = result, isThenable(returned) {
+            result = try settle(returned, handlerName: handlerName, limitSeconds: limitSeconds, exception: &exception)
         }
         if exception != nil {
             if timeout.fired { throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds) }
@@ -90,8 +99,8 @@ final class JSRealm {
             if details.name == "PluginReturnError" {
                 throw PluginError.invalidReturn(handler: handlerName, reason: details.message)
             }
-            let location = details.file.map { SourceLocation(file: $0, line: details.line) }
-            throw PluginError.exception(handler: handlerName, location: location, message: details.message)
+            let thrownAt = details.file.map { location($0, details.line, details.column) }
+            throw PluginError.exception(handler: handlerName, location: thrownAt, message: details.message)
         }
         guard let result, JSValueIsString(context, result), let text = JSBridge.toString(context, result) else {
             let shown = JSBridge.toString(context, result) ?? "undefined"
@@ -145,6 +154,67 @@ final class JSRealm {
         var message: String
         var file: String?
         var line: Int?
+        var column: Int?
+    }
+
+    /// A positive whole-number property (`line`, `column`) of an exception.
+    private func position(_ name: String, of exception: JSValueRef) -> Int? {
+        guard let value = JSBridge.property(context, exception, name), JSValueIsNumber(context, value) else { return nil }
+        let number = JSValueToNumber(context, value, nil)
+        guard number.isFinite, number >= 1, number < 1e9 else { return nil }
+        return Int(number)
+    }
+
+    /// A location with the text of its line, when the file was loaded here.
+    private func location(_ file: String, _ line: Int?, _ column: Int?) -> SourceLocation {
+        var sourceLine: String?
+        if let line, line >= 1, let source = sources[file] {
+            // UTF-16, as JavaScriptCore counts lines and columns ("\r\n" is one Character).
+            let lines = source.utf16.split(separator: 0x0A, omittingEmptySubsequences: false)
+            if line <= lines.count {
+                var text = lines[line - 1]
+                if text.last == 0x0D { text = text.dropLast() }
+                sourceLine = String(decoding: Array(text), as: UTF16.self)
+            }
+        }
+        return SourceLocation(file: file, line: line, column: column, sourceLine: sourceLine)
+    }
+
+    /// JavaScriptCore gives syntax errors a line but no column. The column is
+    /// found by checking ever longer prefixes of the file: the shortest one
+    /// that fails with the same message on the same line ends at the
+    /// offending token. Nil when no prefix reproduces the error.
+    private func syntaxErrorColumn(in script: PluginScript, line: Int, message: String) -> Int? {
+        let units = Array(script.source.utf16)
+        var lineStart = 0
+        var currentLine = 1
+        while currentLine < line, lineStart < units.count {
+            if units[lineStart] == 0x0A { currentLine += 1 }
+            lineStart += 1
+        }
+        guard currentLine == line else { return nil }
+        var lineEnd = lineStart
+        while lineEnd < units.count, units[lineEnd] != 0x0A { lineEnd += 1 }
+        guard lineEnd > lineStart, lineEnd - lineStart <= 500 else { return nil }
+        let url = JSBridge.makeJSString(script.path)
+        defer { JSStringRelease(url) }
+        for end in (lineStart + 1)...lineEnd {
+            let prefix = JSBridge.makeJSString(String(decoding: units[0..<end], as: UTF16.self))
+            defer { JSStringRelease(prefix) }
+            var exception: JSValueRef?
+            guard !JSCheckScriptSyntax(context, prefix, url, 1, &exception) else { continue }
+            let details = describe(exception)
+            guard details.line == line, details.message == message else { continue }
+            // The token ends at `end`; put the caret on its first character
+            // when the message quotes it ("Unexpected token ';'").
+            var tokenLength = 1
+            if let open = message.firstIndex(of: "'"),
+               let close = message[message.index(after: open)...].firstIndex(of: "'") {
+                tokenLength = max(1, message[message.index(after: open)..<close].utf16.count)
+            }
+            return max(1, end - lineStart - tokenLength + 1)
+        }
+        return nil
     }
 
     private func describe(_ exception: JSValueRef?) -> ExceptionDetails {
@@ -154,15 +224,14 @@ final class JSRealm {
         if name == "PluginReturnError", let plain = JSBridge.property(context, exception, "message").flatMap({ JSBridge.toString(context, $0) }) {
             message = plain
         }
-        var line: Int?
-        if let value = JSBridge.property(context, exception, "line"), JSValueIsNumber(context, value) {
-            line = Int(JSValueToNumber(context, value, nil))
-        }
+        let line = position("line", of: exception)
         var file = JSBridge.property(context, exception, "sourceURL").flatMap { value -> String? in
             JSBridge.isNullish(context, value) ? nil : JSBridge.toString(context, value)
         }
+        let column = position("column", of: exception)
         if file == TykPrelude.path { file = nil }
-        return ExceptionDetails(name: name, message: message, file: file, line: file == nil ? nil : line)
+        return ExceptionDetails(name: name, message: message, file: file, line: file == nil ? nil : line,
+                                column: file == nil ? nil : column)
     }
 }
 

@@ -32,6 +32,9 @@ public struct MiniRequest: Sendable, Equatable {
     public var requestURI: String
     /// `http` or `https` (read-only).
     public var scheme: String
+    /// Who is calling and which API matched: fields Tyk never exposed
+    /// (read-only; a Portcullis extension, Tyk issues 961 and 994).
+    public var attributes = RequestAttributes()
 
     /// Creates a request object; unspecified fields take Tyk's zero values.
     public init(
@@ -84,6 +87,32 @@ extension MiniRequest: Codable {
         method = try c.decodeIfPresent(String.self, forKey: .method) ?? ""
         requestURI = try c.decodeIfPresent(String.self, forKey: .requestURI) ?? ""
         scheme = try c.decodeIfPresent(String.self, forKey: .scheme) ?? ""
+    }
+}
+
+/// Facts about a request that Tyk's request object lacks, passed to
+/// handlers as `request.RemoteAddr`, `request.Host`, `request.APIID`,
+/// `request.APIName` and `request.ListenPath`. Empty when unknown (a
+/// plugin run outside the gateway). Changes a handler makes are ignored.
+public struct RequestAttributes: Sendable, Equatable {
+    /// The client's IP address, as the gateway's socket saw it.
+    public var remoteAddress: String
+    /// The `Host` header (the name the client used).
+    public var host: String
+    /// The `api_id` of the API whose listen path matched.
+    public var apiID: String
+    /// The `name` of that API.
+    public var apiName: String
+    /// The listen path that matched, e.g. `/forum/`.
+    public var listenPath: String
+
+    /// Creates attributes; empty strings mean unknown.
+    public init(remoteAddress: String = "", host: String = "", apiID: String = "", apiName: String = "", listenPath: String = "") {
+        self.remoteAddress = remoteAddress
+        self.host = host
+        self.apiID = apiID
+        self.apiName = apiName
+        self.listenPath = listenPath
     }
 }
 

@@ -1,19 +1,74 @@
 /// Where in a plugin something went wrong.
+///
+/// Besides the file and line, a location may carry the column JavaScriptCore
+/// reported and the text of that line, so an error can show the plugin
+/// author the line itself with a caret under the failing expression.
+/// Two locations are equal when they name the same file and line: the column
+/// and the line's text are detail for display, not identity.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     /// The plugin file.
     public var file: String
     /// 1-based line number, when JavaScriptCore reported one.
     public var line: Int?
+    /// 1-based column (in UTF-16 code units, as JavaScriptCore counts), when known.
+    public var column: Int?
+    /// The text of `line` in the plugin source, when the source is known.
+    public var sourceLine: String?
 
     /// Creates a location.
-    public init(file: String, line: Int?) {
+    public init(file: String, line: Int?, column: Int? = nil, sourceLine: String? = nil) {
         self.file = file
         self.line = line
+        self.column = column
+        self.sourceLine = sourceLine
     }
 
+    /// Same file and line; the column and the line's text are not compared.
+    public static func == (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+        lhs.file == rhs.file && lhs.line == rhs.line
+    }
+
+    /// Hashes the file and line, matching `==`.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(file)
+        hasher.combine(line)
+    }
+
+    /// `file:line`, or the file alone when the line is unknown.
     public var description: String {
         if let line { return "\(file):\(line)" }
         return file
+    }
+
+    /// The failing line and, when the column is known, a caret under it:
+    ///
+    ///       12 |     var s = JSON.parse(keyData)
+    ///          |                       ^
+    ///
+    /// Nil when the line's text is unknown. Tabs before the column are kept
+    /// so the caret lines up in a terminal.
+    public var excerpt: String? {
+        guard let line, let sourceLine else { return nil }
+        let number = String(line)
+        var text = Array(sourceLine.utf16)
+        var caretOffset = column.map { max(0, $0 - 1) }
+        // Very long lines (minified code) are cut to a window around the column.
+        let window = 120
+        var lead = ""
+        if text.count > window {
+            let start = max(0, min((caretOffset ?? 0) - window / 2, text.count - window))
+            text = Array(text[start..<min(text.count, start + window)])
+            if start > 0 { lead = "…" }
+            caretOffset = caretOffset.map { $0 - start + lead.utf16.count }
+        }
+        let shown = lead + String(decoding: text, as: UTF16.self)
+        var result = "  \(number) | \(shown)"
+        if let caretOffset {
+            let before = Array(shown.utf16.prefix(caretOffset))
+            let padding = String(decoding: before, as: UTF16.self).map { $0 == "\t" ? "\t" : " " }
+            result += "\n  \(String(repeating: " ", count: number.count)) | \(padding.joined())^"
+        }
+        return result
     }
 }
 
@@ -37,14 +92,16 @@ public enum PluginError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The engine has been shut down.
     case engineStopped
 
+    /// One line saying what failed and where; syntax errors, load failures
+    /// and exceptions add the plugin's source line with a caret when known.
     public var description: String {
         switch self {
         case .syntaxError(let location, let message):
-            return "syntax error in plugin \(location): \(message)"
+            return Self.withExcerpt("syntax error in plugin \(location): \(message)", location)
         case .loadFailed(let location, let message):
-            return "plugin \(location) threw while loading: \(message)"
+            return Self.withExcerpt("plugin \(location) threw while loading: \(message)", location)
         case .exception(let handler, let location, let message):
-            if let location { return "plugin \(handler) threw at \(location): \(message)" }
+            if let location { return Self.withExcerpt("plugin \(handler) threw at \(location): \(message)", location) }
             return "plugin \(handler) threw: \(message)"
         case .timedOut(let handler, let limit):
             return "plugin \(handler) was stopped after running longer than \(Self.format(limit)) s (jsvm_timeout)"
@@ -57,6 +114,11 @@ public enum PluginError: Error, Sendable, Hashable, CustomStringConvertible {
         case .engineStopped:
             return "the JavaScript engine has been shut down"
         }
+    }
+
+    private static func withExcerpt(_ summary: String, _ location: SourceLocation) -> String {
+        guard let excerpt = location.excerpt else { return summary }
+        return summary + "\n" + excerpt
     }
 
     private static func format(_ seconds: Double) -> String {

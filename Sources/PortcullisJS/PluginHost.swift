@@ -1,3 +1,4 @@
+import Logging
 /// What a plugin's bindings reach outside JavaScript: sessions, HTTP and the
 /// plugin key-value store. The gateway implements it on its real session
 /// layer (so a write is acknowledged and visible to the rest of the request
@@ -22,11 +23,19 @@ public protocol PluginHost: Sendable {
 
     /// `TykStorage*`: the plugin key-value store, namespaced per gateway.
     var storage: (any PluginStorage)? { get }
+
+    /// Fields added to every log line the plugin writes during this call
+    /// (the gateway adds `request_id` and `api_id`), so a plugin's lines can
+    /// be found with the request's own.
+    var logMetadata: Logger.Metadata { get }
 }
 
 extension PluginHost {
     /// Hosts without a plugin store leave the `TykStorage*` bindings throwing.
     public var storage: (any PluginStorage)? { nil }
+
+    /// No extra fields.
+    public var logMetadata: Logger.Metadata { [:] }
 }
 
 /// The key-value store behind `TykStorageGet/Set/SetNX/Del/TTL/Incr`.

@@ -100,6 +100,22 @@ enum TykBindings {
                 return nil
             }
         }
+        // `fetch()` (an extension): starts the request and returns its id at
+        // once; the prelude wraps the id in a Promise that the engine settles
+        // when the response arrives (see JSRealm.settle).
+        NativeFunction.install(context, name: "__portcullisFetch") { context, arguments in
+            let host = try scope.requireHost("fetch")
+            guard let fetches = scope.current?.fetches else { throw NativeFunctionError("fetch is only available inside a handler") }
+            let timeout = scope.current?.httpTimeoutSeconds ?? 5
+            let id: Int
+            do {
+                let request = try TykHTTPContract.parseRequest(arg(context, arguments, 0), defaultTimeout: timeout)
+                id = fetches.start { TykHTTPContract.encodeFetchResponse(try await host.send(request)) }
+            } catch {
+                id = fetches.reject("fetch refused: \(error)")
+            }
+            return JSValueMakeNumber(context, Double(id))
+        }
         NativeFunction.install(context, name: "TykBatchRequest") { context, arguments in
             let host = try scope.requireHost("TykBatchRequest")
             let timeout = scope.current?.httpTimeoutSeconds ?? 5

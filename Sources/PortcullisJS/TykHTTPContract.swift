@@ -44,6 +44,13 @@ enum TykHTTPContract {
         return jsonText(reply)
     }
 
+    /// What `fetch()` resolves with before the prelude adds `ok`, `text()`
+    /// and `json()`: `{status, headers, body}`, one value per header name.
+    static func encodeFetchResponse(_ response: PluginHTTPResponse) -> String {
+        let headers = response.headers.mapValues { $0.joined(separator: ", ") }
+        return jsonText(["status": response.status, "headers": headers, "body": ByteText.decode(response.body).text])
+    }
+
     /// One request of a batch.
     struct BatchItem: Sendable {
         var request: PluginHTTPRequest

@@ -37,8 +37,15 @@ enum TykPrelude {
         log('Process Request Not Implemented');
         return request;
       };
+      function isThenable(value) {
+        return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+      }
+      // A handler may return a Promise (an extension): the result is checked once it settles.
       MiddlewareComponentMeta.prototype.DoProcessRequest = function (request, session, config) {
         var result = this.ProcessRequest(request, session, config);
+        return isThenable(result) ? result.then(finishRequest) : finishRequest(result);
+      };
+      function finishRequest(result) {
         if (!result) {
           throw returnError('the handler returned ' + String(result) +
             '; end it with `return <middleware>.ReturnData(request, session.meta_data || {})`');
@@ -49,18 +56,21 @@ enum TykPrelude {
         }
         result.Request.Headers = {};
         return JSON.stringify(result);
-      };
+      }
       MiddlewareComponentMeta.prototype.ProcessResponse = function (response) {
         log('Process Response Not Implemented');
         return { Response: response };
       };
       MiddlewareComponentMeta.prototype.DoProcessResponse = function (response, request, session, config) {
         var result = this.ProcessResponse(response, request, session, config);
+        return isThenable(result) ? result.then(finishResponse) : finishResponse(result);
+      };
+      function finishResponse(result) {
         if (!result || typeof result.Response !== 'object' || result.Response === null) {
           throw returnError('a response hook must return <middleware>.ReturnResponseData(response, {})');
         }
         return JSON.stringify(result);
-      };
+      }
 
       function NewMiddleware(configuration) {
         MiddlewareComponentMeta.call(this, configuration);
@@ -103,6 +113,39 @@ enum TykPrelude {
         info: leveller("info"),
         warn: leveller("warn"),
         error: leveller("error")
+      };
+
+      // fetch(url, {method, headers, body, timeout}) (an extension): a
+      // Promise of {status, ok, headers, body, text(), json()}; timeout in
+      // milliseconds. Requests run in parallel; TykMakeHttpRequest blocks.
+      var startFetch = global.__portcullisFetch;
+      var pending = {};
+      global.fetch = function (url, options) {
+        options = options || {};
+        var millis = options.timeout === undefined ? 0 : Number(options.timeout);
+        var id = startFetch(JSON.stringify({
+          Method: options.method ? String(options.method) : 'GET', Domain: String(url), Resource: '',
+          Headers: options.headers || {}, Body: options.body === undefined ? '' : String(options.body),
+          Timeout: millis > 0 ? millis / 1000 : 0
+        }));
+        return new Promise(function (resolve, reject) { pending[id] = { resolve: resolve, reject: reject }; });
+      };
+      global.__portcullisDeliver = function (id, ok, payload) {
+        var waiting = pending[id];
+        delete pending[id];
+        if (!waiting) { return; }
+        if (!ok) { waiting.reject(new Error(payload)); return; }
+        var response = JSON.parse(payload);
+        response.ok = response.status >= 200 && response.status < 300;
+        response.text = function () { return Promise.resolve(response.body); };
+        response.json = function () { return Promise.resolve().then(function () { return JSON.parse(response.body); }); };
+        waiting.resolve(response);
+      };
+      global.__portcullisWatch = function (promise) {
+        var box = { state: 'pending' };
+        Promise.resolve(promise).then(function (value) { box.state = 'ok'; box.value = value; },
+                                      function (error) { box.state = 'error'; box.error = error; });
+        return box;
       };
     })(this);
     """#

@@ -1,10 +1,13 @@
+import Crypto
 import Foundation
 import PortcullisCore
 
 /// Resolves the placeholders scenario files may use in strings:
 /// `{{now}}`, `{{now+60}}`, `{{now-24h}}` (Unix seconds on the scenario's
 /// clock), `{{upstream}}` (the loopback upstream's base URL) and
-/// `{{scenario_dir}}`. A string that is exactly one `{{now…}}` becomes an
+/// `{{scenario_dir}}`, and `{{jwt secret=S sub=alice exp=now+60}}` (an
+/// HS256 token signed with `S`; every other `name=value` is a claim, and
+/// `now±…` values become Unix seconds). A string that is exactly one `{{now…}}` becomes an
 /// integer, so `"expires": "{{now+60}}"` stores a number as Tyk requires.
 public struct TemplateContext: Sendable {
     /// Current Unix seconds.
@@ -51,8 +54,35 @@ public struct TemplateContext: Sendable {
         switch name {
         case "upstream": return upstream
         case "scenario_dir": return scenarioDirectory
-        default: return offset(name).map { String(now + $0) }
+        default:
+            if name.hasPrefix("jwt ") { return jwt(name.dropFirst(4)) }
+            return offset(name).map { String(now + $0) }
         }
+    }
+
+    /// An HS256 token from `secret=S claim=value …`; nil without a secret.
+    private func jwt(_ arguments: Substring) -> String? {
+        var secret: String?
+        var claims: [String: JSONValue] = [:]
+        for pair in arguments.split(separator: " ", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            if parts[0] == "secret" {
+                secret = parts[1]
+            } else if let seconds = offset(parts[1]) {
+                claims[parts[0]] = .int(now + seconds)
+            } else {
+                claims[parts[0]] = .string(parts[1])
+            }
+        }
+        guard let secret else { return nil }
+        func encode(_ bytes: some Sequence<UInt8>) -> String {
+            Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+        let signingInput = encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + encode(Array(JSONValue.object(claims).jsonString().utf8))
+        let signature = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return signingInput + "." + encode(signature)
     }
 
     /// `now`, `now+60`, `now-1d` → seconds relative to now.

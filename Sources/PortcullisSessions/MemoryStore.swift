@@ -64,20 +64,31 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
         return try state.withLock { s in
             try check(&s)
             let current = live(&s, key)
-            var currentVersion: UInt64?
+            var replaced: StoredSession?
             if let current {
                 switch current.value {
-                case .session(let record): currentVersion = record.version
-                case .string(let text): currentVersion = StoredSession.decode(stored: text).version
+                case .session(let record): replaced = record
+                case .string(let text): replaced = StoredSession.decode(stored: text)
                 }
             }
+            let currentVersion = replaced?.version
             if case .ifVersion(let expected) = condition, currentVersion != expected {
                 return .conflict(current: currentVersion)
             }
             s.versionCounter += 1
             let version = s.versionCounter
             s.entries[key] = Entry(value: .session(StoredSession(body: body, version: version)), expiresAt: deadline(ttlSeconds))
-            return .written(version: version)
+            return .written(version: version, replaced: replaced)
+        }
+    }
+
+    /// Every live key starting with `prefix`.
+    public func keys(withPrefix prefix: String) async throws -> [String] {
+        try await injectedDelay()
+        return try state.withLock { s in
+            try check(&s)
+            let candidates = s.entries.keys.filter { $0.hasPrefix(prefix) }
+            return candidates.filter { live(&s, $0) != nil }
         }
     }
 

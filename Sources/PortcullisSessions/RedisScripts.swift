@@ -18,8 +18,8 @@ struct RedisScript: Sendable {
 
     /// KEYS: session key, version counter. ARGV: record tail (see
     /// `StoredSession.tail(of:)`), TTL seconds, mode ("always"/"ifversion"),
-    /// expected version. Returns `{1, newVersion}` or `{0, currentVersion}`
-    /// (-1 when missing).
+    /// expected version. Returns `{1, newVersion, replacedRecord or false}`
+    /// or `{0, currentVersion}` (-1 when missing).
     static let writeSession = RedisScript("""
         local cur = redis.call('GET', KEYS[1])
         local curv = -1
@@ -36,7 +36,7 @@ struct RedisScript: Sendable {
         else
           redis.call('SET', KEYS[1], rec)
         end
-        return {1, v}
+        return {1, v, cur}
         """)
 
     /// KEYS: session key. Returns nil, or `{record, PTTL}` read atomically.

@@ -112,8 +112,13 @@ public final class RedisStore: SessionStore {
         }
         let reply = try await run(.writeSession, keys: [key, Self.versionCounterKey],
                                   arguments: [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode)
-        let (written, version) = try pair(reply, "session write")
-        if written == 1 { return .written(version: UInt64(max(0, version))) }
+        guard case .array(let items?) = reply, items.count >= 2,
+              case .integer(let written) = items[0], case .integer(let version) = items[1]
+        else { throw SessionStoreError.badReply(command: "session write", reason: "expected two integers, got \(reply.summary)") }
+        if written == 1 {
+            let replaced = items.count > 2 ? items[2].text.map(StoredSession.decode(stored:)) : nil
+            return .written(version: UInt64(max(0, version)), replaced: replaced)
+        }
         return .conflict(current: version < 0 ? nil : UInt64(version))
     }
 
@@ -127,6 +132,21 @@ public final class RedisStore: SessionStore {
     // MARK: Values and counters
 
     /// `GET`.
+    public func keys(withPrefix prefix: String) async throws -> [String] {
+        let pattern = prefix.map { "*?[]\\".contains($0) ? "\\\($0)" : String($0) }.joined() + "*"
+        var cursor = "0"
+        var found: [String] = []
+        repeat {
+            let reply = try await command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
+            guard case .array(let page?) = reply, page.count == 2, let next = page[0].text,
+                  case .array(let names?) = page[1]
+            else { throw SessionStoreError.badReply(command: "SCAN", reason: "expected a cursor and a list, got \(reply.summary)") }
+            found += names.compactMap(\.text)
+            cursor = next
+        } while cursor != "0"
+        return Array(Set(found))
+    }
+
     public func value(forKey key: String) async throws -> String? {
         try optionalText(try await command(["GET", key]), "GET")
     }

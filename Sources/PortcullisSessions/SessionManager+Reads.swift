@@ -14,8 +14,10 @@ extension SessionManager {
             return .valid(written, source: .overlay)
         }
         if let cached = cache?.lookup(storageKey), Self.accepts(cached.session, now) {
+            statistics.recordCacheLookup(hit: true)
             return .valid(cached, source: .cache)
         }
+        statistics.recordCacheLookup(hit: false)
         guard let current = try await readThroughCache(key, storageKey) else {
             logger.debug("key not found", metadata: ["key": .string(KeyMask.mask(key))])
             return .notFound

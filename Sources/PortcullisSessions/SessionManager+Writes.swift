@@ -59,7 +59,9 @@ extension SessionManager {
     /// renew" on every node once this returns).
     @discardableResult
     public func deactivate(key: String) async throws -> VersionedSession {
-        try await update(key: key) { $0.isInactive = true }
+        let written = try await update(key: key) { $0.isInactive = true }
+        statistics.recordRevoked()
+        return written
     }
 
     /// Deletes a key. When this returns, every live node has dropped it
@@ -68,12 +70,38 @@ extension SessionManager {
     @discardableResult
     public func delete(key: String, overlay: SessionOverlay? = nil) async throws -> Bool {
         guard !key.isEmpty else { throw SessionError.emptyKey }
-        let storageKey = storageKey(for: key)
+        return try await deleteRecord(storageKey: storageKey(for: key), key: key, overlay: overlay)
+    }
+
+    /// Bulk revocation: deletes every stored session that `matches`
+    /// accepts (e.g. all keys of an org or alias). Each deletion is
+    /// confirmed by every node before the next, as ``delete(key:overlay:)``,
+    /// so when this returns no node serves any of them. Returns how many
+    /// were deleted. Records that cannot be decoded are skipped and logged.
+    public func revokeAll(where matches: @Sendable (SessionState) -> Bool) async throws -> Int {
+        let names = try await storeCall("*", "scan") { try await store.keys(withPrefix: KeyNaming.sessionPrefix) }
+        var revoked = 0
+        for storageKey in names.sorted() {
+            let label = String(storageKey.dropFirst(KeyNaming.sessionPrefix.count))
+            guard let record = try await storeCall(label, "read", { try await store.readSession(key: storageKey) }) else { continue }
+            guard let session = try? SessionState(jsonText: record.body) else {
+                logger.warning("bulk revocation skipped a record that is not a session", metadata: ["key": .string(KeyMask.mask(label))])
+                continue
+            }
+            guard matches(session) else { continue }
+            if try await deleteRecord(storageKey: storageKey, key: label, overlay: nil) { revoked += 1 }
+        }
+        logger.info("Keys revoked in bulk.", metadata: ["revoked": .stringConvertible(revoked)])
+        return revoked
+    }
+
+    private func deleteRecord(storageKey: String, key: String, overlay: SessionOverlay?) async throws -> Bool {
         let outcome = try await storeCall(key, "delete") { try await store.deleteSession(key: storageKey) }
         cache?.invalidate(storageKey, version: outcome.version)
         overlay?.remove(storageKey: storageKey)
         logger.info("Key deleted.", metadata: ["key": .string(KeyMask.mask(key)), "existed": .stringConvertible(outcome.existed)])
         try await announce(key, storageKey: storageKey, version: outcome.version, acknowledged: true)
+        if outcome.existed { statistics.recordRevoked() }
         return outcome.existed
     }
 
@@ -98,7 +126,7 @@ extension SessionManager {
                 try await store.writeSession(key: storageKey, body: session.jsonText(), ttlSeconds: max(0, ttl), condition: .ifVersion(baseVersion))
             }
             switch outcome {
-            case .written(let version):
+            case .written(let version, _):
                 cached = VersionedSession(session: session, version: version)
                 try await announce(key, storageKey: storageKey, version: version, acknowledged: false)
                 return .written(version: version)
@@ -163,10 +191,11 @@ extension SessionManager {
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
             throw error
         }
-        guard case .written(let version) = outcome else {
+        guard case .written(let version, let replaced) = outcome else {
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
             return nil
         }
+        statistics.recordWrite(replaced: replaced, newExpires: session.expires)
         let written = VersionedSession(session: session, version: version)
         if let ticket { cache?.stored(ticket, storageKey: storageKey, value: written, ttlSeconds: ttl > 0 ? Double(ttl) : nil) }
         overlay?.record(storageKey: storageKey, written)

@@ -31,6 +31,8 @@ public final class SessionManager: Sendable {
     let bus: InvalidationBus
     let quota: QuotaLimiter
     let pendingWrites = Locked([UUID: Task<Void, Never>]())
+    /// Keys created, renewed and revoked, cache hits and store latency on this node.
+    public let statistics = SessionStatistics()
 
     /// Creates the session layer of one node on `store`. Call ``start()``
     /// before serving so invalidations arrive.
@@ -81,6 +83,11 @@ public final class SessionManager: Sendable {
 
     /// Runs a store operation, turning its failure into ``SessionError``.
     func storeCall<T: Sendable>(_ key: String, _ operation: String, _ body: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            statistics.recordStoreCall(operation, seconds: elapsed.secondsValue)
+        }
         do {
             return try await body()
         } catch let error as SessionStoreError {

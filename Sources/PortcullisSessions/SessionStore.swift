@@ -19,6 +19,11 @@ public protocol SessionStore: Sendable {
     /// Deletes the session record at `key`, consuming a version.
     func deleteSession(key: String) async throws -> SessionDeleteOutcome
 
+    /// Every live key that starts with `prefix`, in no particular order;
+    /// for bulk revocation. Redis walks the keyspace with `SCAN`, so a
+    /// large store is read in pages and never blocks the server.
+    func keys(withPrefix prefix: String) async throws -> [String]
+
     /// The string at `key`, or nil when missing or expired.
     func value(forKey key: String) async throws -> String?
 

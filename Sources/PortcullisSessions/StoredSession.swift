@@ -71,8 +71,10 @@ public enum SessionWriteCondition: Sendable, Equatable {
 
 /// The result of a session write.
 public enum SessionWriteOutcome: Sendable, Equatable {
-    /// Stored at this new version.
-    case written(version: UInt64)
+    /// Stored at this new version. `replaced` is the record it replaced
+    /// (nil when the key was new), so callers can tell a key created from
+    /// one renewed without a second read.
+    case written(version: UInt64, replaced: StoredSession?)
     /// Not stored: the record changed (or vanished) since the read it was
     /// based on. `current` is the stored version, nil when missing.
     case conflict(current: UInt64?)

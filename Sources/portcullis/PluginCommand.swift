@@ -5,6 +5,6 @@ struct PluginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
         abstract: "Run and check JS middleware on its own.",
-        subcommands: [PluginRunCommand.self]
+        subcommands: [PluginRunCommand.self, PluginTestCommand.self]
     )
 }

@@ -23,7 +23,12 @@ struct ServeCommand: AsyncParsableCommand {
 
         API definitions (Tyk classic JSON, one per file) are read from the config's app_path.
         A file with an error is refused with its file and field named; the others serve.
-        POST /tyk/reload re-reads them without dropping requests. SIGTERM drains and stops.
+        POST /tyk/reload re-reads them without dropping requests; --watch does the same whenever a
+        definition or plugin file changes. An API whose new version is broken keeps serving its old
+        one, and the reason is logged. SIGTERM drains and stops.
+
+        Logs go to standard error; --log-format json writes one JSON object per line with
+        request_id, api_id, the masked key and the plugin name as fields.
         """
     )
 
@@ -42,11 +47,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Reload when an API definition or plugin file changes (checked every second), as POST /tyk/reload does.")
+    var watch = false
+
+    @Option(help: "Log format: text, or json (one object per line with request_id, api_id, masked key and plugin).")
+    var logFormat: CommandSupport.LogFormat = .text
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level '\(logLevel)'")
         }
-        CommandSupport.bootstrapLogging(level)
+        CommandSupport.bootstrapLogging(level, format: logFormat)
         let path = config ?? "examples/tyk.conf"
         var (settings, ignored) = try GatewayConfig.parse(try CommandSupport.readFile(path, what: "config"), file: path)
         let logger = Logger(label: "portcullis")
@@ -60,8 +71,12 @@ struct ServeCommand: AsyncParsableCommand {
         let address = settings.listenAddress
         let storeType = settings.storage.type
         let controlHost = settings.controlAPIHostname.isEmpty ? address : settings.controlAPIHostname
+        let appPath = settings.appPath
+        let watcher = watch ? Task { await ReloadWatcher(gateway: gateway).run() } : nil
+        defer { watcher?.cancel() }
         try await GatewayServer(gateway: gateway).run(onListening: { port in
             logger.info("portcullis serving \(gateway.loadedAPIs.count) API(s) on http://\(address):\(port) (store: \(storeType))")
+            if watcher != nil { logger.info("watching \(appPath) and its plugin files for changes") }
         }, onControlListening: { port in
             logger.info("admin API (/tyk/…) on http://\(controlHost):\(port) only")
         })

@@ -16,7 +16,7 @@ struct ReloadAndShutdownTests {
         let folder: URL
         let upstream: TestUpstream
 
-        init(plugin: String) async throws {
+        init(plugin: String, arguments: [String] = []) async throws {
             upstream = try await TestUpstream.start()
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-node-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("apps"), withIntermediateDirectories: true)
@@ -30,7 +30,7 @@ struct ReloadAndShutdownTests {
             """#.write(to: folder.appendingPathComponent("apps/t.json"), atomically: true, encoding: .utf8)
             try writePlugin(plugin)
             process.executableURL = CommandLineTool.binary
-            process.arguments = ["serve", "--config", folder.appendingPathComponent("tyk.conf").path, "--log-level", "error"]
+            process.arguments = ["serve", "--config", folder.appendingPathComponent("tyk.conf").path, "--log-level", "error"] + arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -75,6 +75,47 @@ struct ReloadAndShutdownTests {
         if secret { request.headers.add(name: "x-tyk-authorization", value: "s3cret") }
         let response = try await client.execute(request, timeout: .seconds(30))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    @Test("--watch: a changed plugin serves without /tyk/reload; a broken plugin or definition keeps the old version serving")
+    func watch() async throws {
+        let node = try await Node(plugin: "v0", arguments: ["--watch"])
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        try await node.waitUntilServing(client)
+        let url = "http://127.0.0.1:\(node.port)/t/echo"
+        func version() async throws -> String? {
+            let (status, body) = try await Self.get(client, url)
+            guard status == 200, let range = body.range(of: #""x-version":"[^"]*""#, options: .regularExpression) else { return nil }
+            return String(body[range]).split(separator: ":").last.map { $0.replacingOccurrences(of: "\"", with: "") }
+        }
+        func waitFor(_ expected: String) async throws -> Bool {
+            for _ in 0..<100 {
+                if try await version() == expected { return true }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return false
+        }
+        #expect(try await version() == "v0")
+        try node.writePlugin("v1")
+        #expect(try await waitFor("v1"), "the edited plugin is served within 10 s")
+
+        try "var tagger = new TykJS.TykMiddleware.NewMiddleware({});\ntagger.NewProcessRequest(function (request {"
+            .write(to: node.folder.appendingPathComponent("tagger.js"), atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(try await version() == "v1", "a plugin with a syntax error leaves the old version serving")
+
+        try node.writePlugin("v2")
+        #expect(try await waitFor("v2"))
+        let definition = node.folder.appendingPathComponent("apps/t.json")
+        let good = try String(contentsOf: definition, encoding: .utf8)
+        try "{\"api_id\": \"tagged\", ".write(to: definition, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(try await version() == "v2", "a definition that no longer parses leaves the old version serving")
+        try good.write(to: definition, atomically: true, encoding: .utf8)
+        try node.writePlugin("v3")
+        #expect(try await waitFor("v3"))
+        try await client.shutdown()
+        await node.stop()
     }
 
     @Test("SIGTERM lets a request in flight finish, then the process exits 0")

@@ -75,7 +75,7 @@ struct TypeDeclarationsTests {
         defer { engine.shutdown() }
         let listed = try await engine.evaluate("""
             Object.getOwnPropertyNames(this).filter(function (n) {
-                return /^(Tyk|log$|rawlog$|b64|rawb64|console$)/.test(n);
+                return /^(Tyk|log$|rawlog$|b64|rawb64|console$|fetch$)/.test(n);
             }).sort().join(",")
             """, realm: "test-api")
         let runtime = Self.names(try JSONValue(parsing: listed).stringValue)

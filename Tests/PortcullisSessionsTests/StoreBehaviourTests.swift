@@ -12,13 +12,13 @@ struct StoreBehaviourTests {
         let store = fixture.store
         let body = makeSession(expires: 10).jsonText()
         #expect(try await store.readSession(key: "apikey-a") == nil)
-        guard case .written(let v1) = try await store.writeSession(key: "apikey-a", body: body, ttlSeconds: 0, condition: .always) else {
+        guard case .written(let v1, _) = try await store.writeSession(key: "apikey-a", body: body, ttlSeconds: 0, condition: .always) else {
             Issue.record("first write refused"); return
         }
         let read = try #require(try await store.readSession(key: "apikey-a"))
         #expect(read.version == v1)
         #expect(try SessionState(jsonText: read.body).expires == 10)
-        guard case .written(let v2) = try await store.writeSession(key: "apikey-a", body: body, ttlSeconds: 0, condition: .always) else {
+        guard case .written(let v2, _) = try await store.writeSession(key: "apikey-a", body: body, ttlSeconds: 0, condition: .always) else {
             Issue.record("second write refused"); return
         }
         #expect(v2 > v1)
@@ -30,18 +30,40 @@ struct StoreBehaviourTests {
         await fixture.close()
     }
 
+    @Test("A write returns the record it replaced (nil for a new key); prefix listing finds live keys only", arguments: StoreKind.allCases)
+    func replacedAndListed(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = fixture.store
+        guard case .written(let v1, let first) = try await store.writeSession(
+            key: "apikey-r", body: makeSession(expires: 100).jsonText(), ttlSeconds: 0, condition: .always) else {
+            Issue.record("write refused"); return
+        }
+        #expect(first == nil)
+        guard case .written(_, let replaced) = try await store.writeSession(
+            key: "apikey-r", body: makeSession(expires: 200).jsonText(), ttlSeconds: 0, condition: .always) else {
+            Issue.record("write refused"); return
+        }
+        #expect(replaced?.version == v1)
+        #expect(try replaced.map { try SessionState(jsonText: $0.body).expires } == 100)
+        _ = try await store.writeSession(key: "apikey-s", body: makeSession(expires: 1).jsonText(), ttlSeconds: 0, condition: .always)
+        try await store.setValue("x", forKey: "quota-r", ttlSeconds: 0)
+        _ = try await store.deleteSession(key: "apikey-s")
+        #expect(try await store.keys(withPrefix: "apikey-").sorted() == ["apikey-r"])
+        await fixture.close()
+    }
+
     @Test("Conditional writes: a stale version never replaces a newer record, a deleted one is not revived", arguments: StoreKind.allCases)
     func noResurrection(kind: StoreKind) async throws {
         let fixture = try StoreFixture(kind)
         let store = fixture.store
         let old = makeSession(expires: 100).jsonText()
         let renewed = makeSession(expires: 200).jsonText()
-        guard case .written(let v1) = try await store.writeSession(key: "apikey-k", body: old, ttlSeconds: 0, condition: .always),
-              case .written(let v2) = try await store.writeSession(key: "apikey-k", body: renewed, ttlSeconds: 0, condition: .always)
+        guard case .written(let v1, _) = try await store.writeSession(key: "apikey-k", body: old, ttlSeconds: 0, condition: .always),
+              case .written(let v2, _) = try await store.writeSession(key: "apikey-k", body: renewed, ttlSeconds: 0, condition: .always)
         else { Issue.record("writes refused"); return }
         #expect(try await store.writeSession(key: "apikey-k", body: old, ttlSeconds: 0, condition: .ifVersion(v1)) == .conflict(current: v2))
         #expect(try SessionState(jsonText: #require(try await store.readSession(key: "apikey-k")).body).expires == 200)
-        guard case .written(let v3) = try await store.writeSession(key: "apikey-k", body: renewed, ttlSeconds: 0, condition: .ifVersion(v2)) else {
+        guard case .written(let v3, _) = try await store.writeSession(key: "apikey-k", body: renewed, ttlSeconds: 0, condition: .ifVersion(v2)) else {
             Issue.record("matching conditional write refused"); return
         }
         #expect(v3 > v2)

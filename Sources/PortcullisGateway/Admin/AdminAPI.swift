@@ -4,7 +4,8 @@ import PortcullisCore
 import PortcullisSessions
 
 /// Tyk's gateway REST API, guarded by `secret` in `x-tyk-authorization`:
-/// `/tyk/keys` (create, read, update, delete), `/tyk/reload`; plus the
+/// `/tyk/keys` (create, read, update, delete; bulk revocation by org or
+/// alias), `/tyk/reload`; plus the
 /// unguarded `/hello` health check and `/metrics`.
 struct AdminAPI {
     let gateway: Gateway
@@ -17,7 +18,7 @@ struct AdminAPI {
         }
         if path == "/metrics" {
             return GatewayResponse(status: 200, headers: HeaderList([("Content-Type", "text/plain; version=0.0.4")]),
-                                   body: Array(services.metrics.render().utf8))
+                                   body: Array(services.metrics.render(sessions: services.sessions.statistics.snapshot).utf8))
         }
         guard path == "/tyk" || path.hasPrefix("/tyk/") else { return nil }
         guard Self.authorised(headers.first("x-tyk-authorization"), secret: services.config.secret) else {
@@ -25,7 +26,8 @@ struct AdminAPI {
             return Self.failure(403, "Attempted administrative access with invalid or missing key!")
         }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let suppressReset = RequestFixture.queryParameters(of: "/?" + (query ?? ""))["suppress_reset"]?.first == "1"
+        let parameters = RequestFixture.queryParameters(of: "/?" + (query ?? ""))
+        let suppressReset = parameters["suppress_reset"]?.first == "1"
         do {
             switch (method, Array(segments.dropFirst())) {
             case ("GET", ["reload"]), ("POST", ["reload"]), ("GET", ["reload", "group"]), ("POST", ["reload", "group"]):
@@ -33,6 +35,8 @@ struct AdminAPI {
                 return .json(JSONText.any(["status": "ok", "message": "", "refused": refused]))
             case ("POST", ["keys"]), ("POST", ["keys", "create"]):
                 return try await create(key: Self.generateKey(), body: body)
+            case ("DELETE", ["keys"]):
+                return try await revokeAll(orgID: parameters["org_id"]?.first, alias: parameters["alias"]?.first)
             case ("GET", ["keys"]):
                 return Self.failure(400, "listing keys is not supported; read one key with GET /tyk/keys/{key}")
             case ("GET", let rest) where rest.count == 2 && rest[0] == "keys":
@@ -82,6 +86,21 @@ struct AdminAPI {
         services.race?.forget(key: key)
         guard try await services.sessions.delete(key: key) else { return Self.failure(404, "Key not found") }
         return .json(JSONText.any(["key": key, "status": "ok", "action": "deleted"]))
+    }
+
+    /// `DELETE /tyk/keys?org_id=ORG` or `?alias=ALIAS` (or both, which
+    /// must both match): revokes every matching key on every node.
+    private func revokeAll(orgID: String?, alias: String?) async throws -> GatewayResponse {
+        let org = orgID ?? ""
+        let name = alias ?? ""
+        guard !org.isEmpty || !name.isEmpty else {
+            return Self.failure(400, "bulk revocation needs org_id or alias: DELETE /tyk/keys?org_id=ORG or DELETE /tyk/keys?alias=ALIAS")
+        }
+        let revoked = try await services.sessions.revokeAll { session in
+            (org.isEmpty || session.orgID == org) && (name.isEmpty || session.alias == name)
+        }
+        services.logger.info("bulk revocation", metadata: ["org_id": .string(org), "alias": .string(name), "revoked": .stringConvertible(revoked)])
+        return .json(JSONText.any(["status": "ok", "action": "revoked", "revoked": revoked]))
     }
 
     static func failure(_ status: Int, _ message: String) -> GatewayResponse {

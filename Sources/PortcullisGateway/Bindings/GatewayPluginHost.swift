@@ -25,6 +25,11 @@ struct GatewayPluginHost: PluginHost {
     let logger: Logger
     let faults: BindingFaults
 
+    /// The request and API every plugin log line is tagged with.
+    var logMetadata: Logger.Metadata {
+        ["request_id": .string(requestID), "api_id": .string(apiID)]
+    }
+
     /// Runs a session call, noting store failures for the error mapping.
     private func noting<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {

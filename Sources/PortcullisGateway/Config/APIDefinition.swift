@@ -41,6 +41,8 @@ public struct APIDefinition: Sendable, Equatable {
     public var disableQuota: Bool
     /// The file it was loaded from.
     public var file: String
+    /// JWT authentication (`enable_jwt`), nil for token or custom auth.
+    public var jwt: JWTSettings? = nil
 }
 
 /// `custom_middleware`: the JS hooks of an API.

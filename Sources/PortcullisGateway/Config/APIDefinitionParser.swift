@@ -46,7 +46,8 @@ enum APIDefinitionParser {
             virtualEndpoints: virtual,
             disableRateLimit: try root.bool("disable_rate_limit") ?? false,
             disableQuota: try root.bool("disable_quota") ?? false,
-            file: file
+            file: file,
+            jwt: try parseJWT(root)
         )
         if definition.targetURL.isEmpty && definition.virtualEndpoints.isEmpty {
             throw ConfigError.missingField(file: file, field: "proxy.target_url")

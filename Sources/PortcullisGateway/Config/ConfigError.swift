@@ -12,6 +12,15 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Two API definitions clash (same api_id or listen path).
     case conflict(file: String, reason: String)
 
+    /// The file the error is about.
+    public var file: String {
+        switch self {
+        case .unreadable(let file, _), .notJSON(let file, _), .invalidField(let file, _, _), .missingField(let file, _),
+             .conflict(let file, _):
+            return file
+        }
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let file, let reason): return "\(file): cannot read: \(reason)"

@@ -4,8 +4,15 @@
 public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No key in the auth header: 401 "Authorization field missing".
     case authorizationMissing
-    /// Unknown key, too short, or not granted this API: 403.
+    /// Unknown key or too short: 403 "Access to this API has been disallowed".
     case accessDisallowed
+    /// A known key whose `access_rights` do not grant this API: the same
+    /// 403 as ``accessDisallowed`` (clients cannot tell the two apart), a
+    /// separate case so metrics and logs can.
+    case notGranted
+    /// A JWT was refused before any session was looked up: 401
+    /// "Key not authorised: …" naming why.
+    case jwtRejected(JWTRejection)
     /// `is_inactive`: 403 "Key is inactive, please renew".
     case keyInactive
     /// `expires` in the past: 401 "Key has expired, please renew".
@@ -38,8 +45,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The HTTP status sent.
     public var status: Int {
         switch self {
-        case .authorizationMissing, .keyExpired: return 401
-        case .accessDisallowed, .keyInactive, .quotaExceeded: return 403
+        case .authorizationMissing, .keyExpired, .jwtRejected: return 401
+        case .accessDisallowed, .notGranted, .keyInactive, .quotaExceeded: return 403
         case .rateLimited: return 429
         case .pluginOverride(let status, _): return status
         case .pluginFailed: return 500
@@ -58,7 +65,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .authorizationMissing: return "Authorization field missing"
-        case .accessDisallowed: return "Access to this API has been disallowed"
+        case .accessDisallowed, .notGranted: return "Access to this API has been disallowed"
+        case .jwtRejected(let rejection): return "Key not authorised: \(rejection.message)"
         case .keyInactive: return "Key is inactive, please renew"
         case .keyExpired: return "Key has expired, please renew"
         case .rateLimited: return "Rate Limit Exceeded"
@@ -73,6 +81,21 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noAPI: return "No API is listening on this path"
         case .bodyTooLarge(let limit): return "Request body too large (limit \(limit) bytes)"
         case .badRequest(let reason): return reason
+        }
+    }
+
+    /// Why auth refused the request, for `portcullis_auth_failures_total`;
+    /// nil for refusals that are not about the credential.
+    public var authFailureReason: String? {
+        switch self {
+        case .authorizationMissing: return "missing"
+        case .accessDisallowed: return "not_found"
+        case .notGranted: return "not_granted"
+        case .keyExpired: return "expired"
+        case .keyInactive: return "inactive"
+        case .jwtRejected(.expired): return "jwt_expired"
+        case .jwtRejected: return "jwt_invalid"
+        default: return nil
         }
     }
 

@@ -65,10 +65,13 @@ public struct GatewayRequest: Sendable {
         let (text, encoding) = ByteText.decode(body)
         var headerMap = headers.grouped()
         if headerMap["Host"] == nil, let host = headers.first("host") { headerMap["Host"] = [host] }
-        let request = MiniRequest(
+        var request = MiniRequest(
             headers: headerMap, body: text, url: pathAndQuery,
             params: RequestFixture.queryParameters(of: pathAndQuery), method: method, requestURI: pathAndQuery,
             scheme: scheme)
+        request.attributes = RequestAttributes(
+            remoteAddress: remoteAddress ?? "", host: headers.first("host") ?? "", apiID: api.definition.apiID,
+            apiName: api.definition.name, listenPath: api.definition.listenPath)
         return (request, encoding)
     }
 

@@ -117,7 +117,7 @@ public struct Pipeline: Sendable {
         switch error {
         case .authorizationMissing:
             headers.add("WWW-Authenticate", "Bearer realm=\"\(realm)\"")
-        case .keyExpired:
+        case .keyExpired, .jwtRejected:
             headers.add("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(error.message)\"")
         case .rateLimited, .quotaExceeded:
             if let wait = request.responseHeaders.first("Retry-After") { headers.add("Retry-After", wait) }

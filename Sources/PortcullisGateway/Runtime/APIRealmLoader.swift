@@ -24,8 +24,16 @@ struct APIRealmLoader {
                     throw ConfigError.invalidField(file: api.file, field: "custom_middleware",
                                                    reason: "the API has JS hooks but enable_jsvm is false in the gateway config")
                 }
+                var jwt: JWTVerifier?
+                if let settings = api.jwt {
+                    let verifier = try await JWTVerifier.make(settings, file: api.file)
+                    if verifier.hasShortSecret {
+                        services.logger.warning("\(api.file): the HS256 secret in jwt_source is shorter than 32 bytes; anyone who guesses it can mint tokens")
+                    }
+                    jwt = verifier
+                }
                 try await services.engine.loadRealm(realm, scripts: scripts)
-                loaded.append(LoadedAPI(definition: api, realm: realm))
+                loaded.append(LoadedAPI(definition: api, realm: realm, jwt: jwt))
             } catch {
                 let message = "API \(api.apiID) (\(api.file)) not loaded: \(error)"
                 services.logger.error("\(message)")

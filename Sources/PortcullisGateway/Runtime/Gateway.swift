@@ -78,8 +78,15 @@ public final class Gateway: Sendable {
                 RouteTable.Route(api: $0, pipeline: Pipeline(api: $0, services: services),
                                  lease: RealmLease(realm: $0.realm, engine: services.engine))
             }
+            // A refused API keeps serving its previous version: refused at
+            // plugin load (its id is known), or its file no longer parses.
             let refusedIDs = Set(definitions.apis.map(\.apiID)).subtracting(loaded.map(\.definition.apiID))
-            routes += previous.routes.filter { refusedIDs.contains($0.api.definition.apiID) }
+            let brokenFiles = Set(definitions.failures.map(\.file))
+            let loadedIDs = Set(loaded.map(\.definition.apiID))
+            routes += previous.routes.filter {
+                refusedIDs.contains($0.api.definition.apiID)
+                    || (brokenFiles.contains($0.api.definition.file) && !loadedIDs.contains($0.api.definition.apiID))
+            }
             apiSettings.value = Dictionary(routes.map { ($0.api.definition.apiID, APISessionSettings(
                 apiID: $0.api.definition.apiID, sessionLifetime: $0.api.definition.sessionLifetime,
                 respectsKeyExpiration: $0.api.definition.sessionLifetimeRespectsKeyExpiration)) }, uniquingKeysWith: { first, _ in first })

@@ -57,3 +57,13 @@ public struct GatewayServices: Sendable {
         config.enableKeyLogging ? key : KeyMask.mask(key)
     }
 }
+
+extension GatewayServices {
+    /// Runs one plugin call and records its wall time in
+    /// `portcullis_plugin_duration_seconds`, whether it returned or threw.
+    func timedPlugin<T: Sendable>(api: String, plugin: String, _ call: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { metrics.recordPluginDuration(api: api, plugin: plugin, seconds: (ContinuousClock.now - started).secondsValue) }
+        return try await call()
+    }
+}

@@ -9,11 +9,14 @@ public struct LoadedAPI: Sendable {
     public let realm: String
     /// The spec object handlers receive.
     public let spec: PluginSpec
+    /// The token checker when the API uses JWT auth.
+    public let jwt: JWTVerifier?
 
     /// Creates a loaded API.
-    public init(definition: APIDefinition, realm: String) {
+    public init(definition: APIDefinition, realm: String, jwt: JWTVerifier? = nil) {
         self.definition = definition
         self.realm = realm
+        self.jwt = jwt
         self.spec = PluginSpec(apiID: definition.apiID, orgID: definition.orgID, configData: definition.configData)
     }
 }

@@ -8,6 +8,6 @@ struct AccessRightsStage: PipelineStage {
         if session.accessRights.isEmpty || session.accessRights[request.api.definition.apiID] != nil {
             return .next
         }
-        throw GatewayError.accessDisallowed
+        throw GatewayError.notGranted
     }
 }

@@ -3,7 +3,8 @@ import PortcullisJS
 import PortcullisSessions
 
 /// Finds who is calling: the JS `auth_check` hook when the API enables
-/// custom auth, otherwise the key in the API's auth header. The session is
+/// custom auth, a JWT's identity claim when it enables JWT, otherwise the
+/// key in the API's auth header. The session is
 /// read overlay → cache → store, so a key a pre hook just renewed is found
 /// renewed. Expired or inactive sessions are left for the key-expiry stage.
 struct AuthStage: PipelineStage {
@@ -26,6 +27,13 @@ struct AuthStage: PipelineStage {
         if presented.lowercased().hasPrefix("bearer ") { presented = String(presented.dropFirst(7)) }
         presented = presented.trimmingCharacters(in: .whitespaces)
         guard !presented.isEmpty else { throw GatewayError.authorizationMissing }
+        if let jwt = api.jwt {
+            // The token's own lifetime first; the session's is the key-expiry stage's.
+            switch await jwt.identity(of: presented, now: services.clock.unixSeconds()) {
+            case .success(let identity): presented = identity
+            case .failure(let rejection): throw GatewayError.jwtRejected(rejection)
+            }
+        }
         guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
         request.key = presented
         let lookup = if let race = services.race {
@@ -44,9 +52,11 @@ struct AuthStage: PipelineStage {
 
     private func customAuth(_ hook: MiddlewareEntry, _ request: inout GatewayRequest) async throws -> StageOutcome {
         let (mini, encoding) = request.miniRequest()
-        let outcome = try await services.engine.runMiddleware(
-            realm: api.realm, handler: hook.name, request: mini, sessionJSON: "{}", spec: api.spec,
-            host: services.pluginHost(for: request))
+        let host = services.pluginHost(for: request)
+        let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: hook.name) {
+            try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
+                                                    sessionJSON: "{}", spec: api.spec, host: host)
+        }
         if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding) {
             return .respond(response)
         }

@@ -35,9 +35,12 @@ struct JSHookStage: PipelineStage {
             let usesSession = phase != .pre && hook.requireSession && request.session != nil
             let sessionJSON = usesSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
             let (mini, encoding) = request.miniRequest()
-            let outcome = try await services.engine.runMiddleware(
-                realm: request.api.realm, handler: hook.name, request: mini, sessionJSON: sessionJSON,
-                spec: request.api.spec, host: services.pluginHost(for: request))
+            let host = services.pluginHost(for: request)
+            let api = request.api
+            let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: hook.name) {
+                try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
+                                                        sessionJSON: sessionJSON, spec: api.spec, host: host)
+            }
             if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding) {
                 return .respond(response)
             }

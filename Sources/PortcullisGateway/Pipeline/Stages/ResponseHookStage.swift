@@ -14,10 +14,12 @@ struct ResponseHookStage: ResponseStage {
             var (requestView, _) = request.miniRequest()
             requestView.body = ""
             do {
-                let outcome = try await services.engine.runResponseMiddleware(
-                    realm: api.realm, handler: hook.name, response: mini, request: requestView,
-                    sessionJSON: request.session?.session.jsonText() ?? "{}", spec: api.spec,
-                    host: services.pluginHost(for: request))
+                let host = services.pluginHost(for: request)
+                let sessionJSON = request.session?.session.jsonText() ?? "{}"
+                let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: hook.name) { [requestView] in
+                    try await services.engine.runResponseMiddleware(realm: api.realm, handler: hook.name, response: mini,
+                                                                    request: requestView, sessionJSON: sessionJSON, spec: api.spec, host: host)
+                }
                 let changed = outcome.response
                 for name in changed.deleteHeaders { response.headers.remove(name) }
                 for (name, value) in changed.setHeaders {

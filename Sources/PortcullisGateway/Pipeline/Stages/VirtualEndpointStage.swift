@@ -23,9 +23,11 @@ struct VirtualEndpointStage: PipelineStage {
                                                 params: params, scheme: request.scheme)
         let sessionJSON = endpoint.useSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
         do {
-            let outcome = try await services.engine.runVirtualEndpoint(
-                realm: api.realm, handler: endpoint.functionName, request: vepRequest, sessionJSON: sessionJSON,
-                spec: api.spec, host: services.pluginHost(for: request))
+            let host = services.pluginHost(for: request)
+            let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: endpoint.functionName) {
+                try await services.engine.runVirtualEndpoint(realm: api.realm, handler: endpoint.functionName, request: vepRequest,
+                                                             sessionJSON: sessionJSON, spec: api.spec, host: host)
+            }
             if endpoint.useSession, let meta = outcome.sessionMeta?.objectValue {
                 try await HookResults.replaceMetaData(meta, in: &request, services: services)
             }
