@@ -29,7 +29,7 @@ final class GatewayHarness: Sendable {
     /// Writes `files` (relative path → contents; `{{upstream}}` and
     /// `{{dir}}` are replaced) and starts a node on them.
     static func make(files: [String: String], store: (any SessionStore)? = nil, clock: VirtualClock? = nil,
-                     upstream: TestUpstream? = nil, logs: LogBook? = nil,
+                     upstream: TestUpstream? = nil, logs: LogBook? = nil, logger custom: Logger? = nil,
                      configure: (inout GatewayConfig) -> Void = { _ in }) async throws -> GatewayHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("apps"), withIntermediateDirectories: true)
@@ -53,6 +53,7 @@ final class GatewayHarness: Sendable {
         var logger = Logger(label: "portcullis.test")
         logger.logLevel = .critical
         if let logs { logger = logs.logger(node: "a", level: .info) }
+        if let custom { logger = custom }
         let gateway = try await Gateway.start(config: config, store: store ?? MemoryStore(clock: clock), clock: clock, logger: logger)
         return GatewayHarness(gateway: gateway, upstream: server, clock: clock, folder: folder, config: config)
     }

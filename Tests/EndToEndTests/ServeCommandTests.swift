@@ -6,15 +6,19 @@ import Testing
 /// `portcullis serve` as an operator runs it: a real process on a free port.
 @Suite("portcullis serve")
 struct ServeCommandTests {
-    @Test("Serves examples/ on the in-memory store and exits cleanly on SIGTERM")
+    @Test("Serves examples/ on the in-memory store, logs JSON lines with --log-format json, and exits cleanly on SIGTERM")
     func servesAndStops() async throws {
         let port = try RedisServer.freePort()
         let process = Process()
         process.executableURL = CommandLineTool.binary
-        process.arguments = ["serve", "--port", String(port), "--log-level", "warning"]
+        process.arguments = ["serve", "--port", String(port), "--log-level", "info", "--log-format", "json"]
         process.currentDirectoryURL = CommandLineTool.repositoryRoot
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-serve-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: logFile)
+        defer { try? FileManager.default.removeItem(at: logFile) }
+        process.standardError = logHandle
         try process.run()
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var answered: String?
@@ -38,6 +42,11 @@ struct ServeCommandTests {
         #expect(!process.isRunning)
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
+        try logHandle.close()
+        let lines = try String(contentsOf: logFile, encoding: .utf8).split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!lines.isEmpty && objects.count == lines.count, "every line is JSON: \(lines.prefix(3))")
+        #expect(objects.contains { ($0["message"] as? String)?.hasPrefix("portcullis serving") == true && $0["level"] as? String == "info" })
     }
 
     @Test("A bad --store is a usage error naming the accepted forms")
