@@ -106,6 +106,8 @@ let package = Package(
                 "PortcullisJS", "PortcullisCore", "PortcullisSessions", "PortcullisGateway", "PortcullisScenarios",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Benchmarks/MicroBench"
         ),

@@ -281,7 +281,7 @@ interface PortcullisFetchOptions {
     headers?: { [name: string]: string };
     /** Request body as text. */
     body?: string;
-    /** Milliseconds before the request is abandoned and the Promise rejected; default 5000. */
+    /** Milliseconds before the request is abandoned and the Promise rejected; default: the gateway's jsvm_timeout (5 s unless configured). */
     timeout?: number;
 }
 

@@ -1,3 +1,5 @@
+import _CryptoExtras
+import Crypto
 import Foundation
 import Logging
 import MallocInterposerSwift
@@ -137,6 +139,75 @@ try await measure("binding: TykSetKeyData (in-memory host)", count: 20, warmUp: 
 }
 try await measure("binding: TykMakeHttpRequest (loopback upstream)", count: 10, warmUp: 1, operationsPerCall: 200) {
     _ = try await engine.evaluate("loopHTTP(200, \"\(upstream.base)\")", realm: "bench", host: host)
+}
+
+// MARK: Async handlers: 4 sequential TykMakeHttpRequest calls against 4 parallel fetch() calls
+try await engine.loadRealm("fan-out", scripts: [PluginScript(path: "fanout.js", source: """
+    var sequential = new TykJS.TykMiddleware.NewMiddleware({});
+    sequential.NewProcessRequest(function (request, session, config) {
+        for (var i = 0; i < 4; i++) {
+            TykMakeHttpRequest(JSON.stringify({Method: "GET", Domain: "\(upstream.base)", Resource: "/delay/100"}));
+        }
+        return sequential.ReturnData(request, {});
+    });
+    var parallel = new TykJS.TykMiddleware.NewMiddleware({});
+    parallel.NewProcessRequest(async function (request, session, config) {
+        var calls = [];
+        for (var i = 0; i < 4; i++) { calls.push(fetch("\(upstream.base)/delay/100")); }
+        await Promise.all(calls);
+        return parallel.ReturnData(request, {});
+    });
+    """)])
+try await measure("fan-out: 4 × TykMakeHttpRequest, 100 ms upstream (sequential)", count: 10, warmUp: 1) {
+    _ = try await engine.runMiddleware(realm: "fan-out", handler: "sequential", request: request, spec: spec, host: host)
+}
+try await measure("fan-out: 4 × fetch() in Promise.all, 100 ms upstream", count: 10, warmUp: 1) {
+    _ = try await engine.runMiddleware(realm: "fan-out", handler: "parallel", request: request, spec: spec, host: host)
+}
+
+// MARK: JWT verification (HS256 in swift-crypto, RS256 through jwt-kit)
+func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
+let jwtNow = Int64(Date().timeIntervalSince1970)
+let jwtClaims = base64URL(Array(#"{"exp":\#(jwtNow + 3600),"sub":"alice"}"#.utf8))
+let hmacSecret = "a-benchmark-secret-of-at-least-32-bytes"
+let hsInput = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + jwtClaims
+let hsToken = hsInput + "." + base64URL(HMAC<SHA256>.authenticationCode(for: Array(hsInput.utf8), using: SymmetricKey(data: Array(hmacSecret.utf8))))
+let hsVerifier = try await JWTVerifier.make(JWTSettings(signingMethod: .hmac, key: hmacSecret), file: "bench.json")
+let rsaKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+let rsInput = base64URL(Array(#"{"alg":"RS256","typ":"JWT"}"#.utf8)) + "." + jwtClaims
+let rsSignature = try rsaKey.signature(for: Array(rsInput.utf8), padding: .insecurePKCS1v1_5)
+let rsToken = rsInput + "." + base64URL(rsSignature.rawRepresentation)
+let rsVerifier = try await JWTVerifier.make(JWTSettings(signingMethod: .rsa, key: rsaKey.publicKey.pemRepresentation), file: "bench.json")
+guard case .success = await hsVerifier.identity(of: hsToken, now: jwtNow),
+      case .success = await rsVerifier.identity(of: rsToken, now: jwtNow) else { fatalError("benchmark tokens do not verify") }
+await measure("JWT: HS256 verify + claims", count: 20_000) {
+    _ = await hsVerifier.identity(of: hsToken, now: jwtNow)
+}
+await measure("JWT: RS256 verify + claims (2048-bit)", count: 5_000) {
+    _ = await rsVerifier.identity(of: rsToken, now: jwtNow)
+}
+
+// MARK: Metrics
+let benchMetrics = GatewayMetrics()
+for api in 0..<20 {
+    for code in [200, 401, 403, 429] { benchMetrics.recordRequest(api: "api-\(api)", status: code) }
+    benchMetrics.recordPluginDuration(api: "api-\(api)", plugin: "hook", seconds: 0.001)
+}
+await measure("metrics: record one plugin duration", count: 100_000) {
+    benchMetrics.recordPluginDuration(api: "api-1", plugin: "hook", seconds: 0.002)
+}
+await measure("metrics: record one request", count: 100_000) {
+    benchMetrics.recordRequest(api: "api-1", status: 200)
+}
+let probe = Locked([String: DurationHistogram]())
+await measure("baseline: one locked dictionary update (the floor of this harness)", count: 100_000) {
+    probe.withLock { $0["k", default: DurationHistogram()].observe(0.002) }
+}
+await measure("metrics: render /metrics (20 APIs)", count: 5_000) {
+    _ = benchMetrics.render()
 }
 
 // MARK: Session JSON

@@ -82,10 +82,17 @@ public struct JWTVerifier: Sendable {
         return .success(identity)
     }
 
+    /// base64url without padding, as JWTs use it.
     private static func decode(_ part: Substring) -> Data? {
-        var text = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text)
+        var bytes = part.utf8.map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "-"): return UInt8(ascii: "+")
+            case UInt8(ascii: "_"): return UInt8(ascii: "/")
+            default: return byte
+            }
+        }
+        while bytes.count % 4 != 0 { bytes.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(bytes))
     }
 
     private static func decodeObject(_ part: Substring) -> [String: Any]? {

@@ -6,7 +6,8 @@ import NIOPosix
 /// A real HTTP server on 127.0.0.1 for plugin HTTP calls to reach.
 ///
 /// Paths: `/echo…` answers 200 with a JSON echo of method, path, headers and
-/// body; `/status/N` answers N; `/slow` answers after 3 s; anything else 200 "ok".
+/// body; `/status/N` answers N; `/delay/MS` answers after MS milliseconds
+/// (at most 10 s); `/slow` answers after 3 s; anything else 200 "ok".
 /// Every request is counted (``requestCount``).
 public final class LoopbackUpstream: Sendable {
     /// The bound port.
@@ -88,6 +89,8 @@ private final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable 
         } else if head.uri.hasPrefix("/status/"), let code = Int(head.uri.dropFirst("/status/".count)) {
             status = HTTPResponseStatus(statusCode: code)
             payload = Array("status \(code)".utf8)
+        } else if head.uri.hasPrefix("/delay/"), let millis = Int64(head.uri.dropFirst("/delay/".count)) {
+            delay = .milliseconds(max(0, min(millis, 10_000)))
         } else if head.uri.hasPrefix("/slow") {
             delay = .seconds(3)
         }
