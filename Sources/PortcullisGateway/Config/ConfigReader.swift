@@ -9,6 +9,11 @@ final class ConfigReader {
     let object: [String: JSONValue]
     private var used: Set<String> = []
     private var children: [ConfigReader] = []
+    /// Set while ``ConfigFieldCatalog`` runs a parser: every field name a
+    /// reader is asked for, and every one it acknowledges, is recorded
+    /// there with its dotted path.
+    @TaskLocal static var fieldRecorder: ConfigFieldRecorder?
+    private let recorder = ConfigReader.fieldRecorder
 
     init(file: String, prefix: String = "", object: [String: JSONValue]) {
         self.file = file
@@ -39,6 +44,7 @@ final class ConfigReader {
     /// The raw value, or nil when absent or null.
     func value(_ key: String) -> JSONValue? {
         used.insert(key)
+        recorder?.read(path(key))
         guard let value = object[key], value != .null else { return nil }
         return value
     }
@@ -105,6 +111,7 @@ final class ConfigReader {
     /// Marks fields as known even though this reader does not use them.
     func acknowledge(_ keys: String...) {
         used.formUnion(keys)
+        recorder?.acknowledge(keys.map(path))
     }
 }
 
