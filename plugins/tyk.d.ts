@@ -148,6 +148,16 @@ interface TykVirtualRequest {
     URL: string;
     Params: { [name: string]: string[] };
     Scheme: string;
+    /** Portcullis extension: the client's IP address. */
+    RemoteAddr: string;
+    /** Portcullis extension: the `Host` header. */
+    Host: string;
+    /** Portcullis extension: `api_id` of the matched API. */
+    APIID: string;
+    /** Portcullis extension: `name` of the matched API. */
+    APIName: string;
+    /** Portcullis extension: the listen path that matched. */
+    ListenPath: string;
 }
 
 /** What a virtual endpoint returns through TykJsResponse. */

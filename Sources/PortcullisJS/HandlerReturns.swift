@@ -53,9 +53,43 @@ public struct VirtualEndpointRequest: Sendable, Equatable, Codable {
     public var params: [String: [String]]
     /// `http` or `https`.
     public var scheme: String
+    /// Client address and matched API (an extension; see ``RequestAttributes``).
+    public var attributes = RequestAttributes()
 
     enum CodingKeys: String, CodingKey {
         case headers = "Headers", body = "Body", url = "URL", params = "Params", scheme = "Scheme"
+        case remoteAddress = "RemoteAddr", host = "Host", apiID = "APIID", apiName = "APIName", listenPath = "ListenPath"
+    }
+
+    /// Reads a request fixture; missing fields take empty values.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        headers = try c.decodeIfPresent([String: [String]].self, forKey: .headers) ?? [:]
+        body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
+        url = try c.decodeIfPresent(String.self, forKey: .url) ?? "/"
+        params = try c.decodeIfPresent([String: [String]].self, forKey: .params) ?? [:]
+        scheme = try c.decodeIfPresent(String.self, forKey: .scheme) ?? "http"
+        attributes = RequestAttributes(
+            remoteAddress: try c.decodeIfPresent(String.self, forKey: .remoteAddress) ?? "",
+            host: try c.decodeIfPresent(String.self, forKey: .host) ?? "",
+            apiID: try c.decodeIfPresent(String.self, forKey: .apiID) ?? "",
+            apiName: try c.decodeIfPresent(String.self, forKey: .apiName) ?? "",
+            listenPath: try c.decodeIfPresent(String.self, forKey: .listenPath) ?? "")
+    }
+
+    /// Writes the object the function receives.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(headers, forKey: .headers)
+        try c.encode(body, forKey: .body)
+        try c.encode(url, forKey: .url)
+        try c.encode(params, forKey: .params)
+        try c.encode(scheme, forKey: .scheme)
+        try c.encode(attributes.remoteAddress, forKey: .remoteAddress)
+        try c.encode(attributes.host, forKey: .host)
+        try c.encode(attributes.apiID, forKey: .apiID)
+        try c.encode(attributes.apiName, forKey: .apiName)
+        try c.encode(attributes.listenPath, forKey: .listenPath)
     }
 
     /// Creates a virtual endpoint request.

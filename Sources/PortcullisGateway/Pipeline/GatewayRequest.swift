@@ -61,6 +61,12 @@ public struct GatewayRequest: Sendable {
 
     /// The plugin view of this request (`MiniRequestObject`) and the
     /// encoding its body text uses.
+    /// What plugins see as `RemoteAddr`, `Host`, `APIID`, `APIName` and `ListenPath`.
+    var attributes: RequestAttributes {
+        RequestAttributes(remoteAddress: remoteAddress ?? "", host: headers.first("host") ?? "", apiID: api.definition.apiID,
+                          apiName: api.definition.name, listenPath: api.definition.listenPath)
+    }
+
     func miniRequest() -> (MiniRequest, ByteText) {
         let (text, encoding) = ByteText.decode(body)
         var headerMap = headers.grouped()
@@ -69,9 +75,7 @@ public struct GatewayRequest: Sendable {
             headers: headerMap, body: text, url: pathAndQuery,
             params: RequestFixture.queryParameters(of: pathAndQuery), method: method, requestURI: pathAndQuery,
             scheme: scheme)
-        request.attributes = RequestAttributes(
-            remoteAddress: remoteAddress ?? "", host: headers.first("host") ?? "", apiID: api.definition.apiID,
-            apiName: api.definition.name, listenPath: api.definition.listenPath)
+        request.attributes = attributes
         return (request, encoding)
     }
 

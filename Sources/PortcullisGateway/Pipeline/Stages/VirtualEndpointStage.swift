@@ -19,8 +19,9 @@ struct VirtualEndpointStage: PipelineStage {
         if request.headers.first("content-type")?.hasPrefix("application/x-www-form-urlencoded") == true {
             for (name, values) in RequestFixture.queryParameters(of: "/?" + text) { params[name, default: []] += values }
         }
-        let vepRequest = VirtualEndpointRequest(headers: request.headers.grouped(), body: text, url: request.pathAndQuery,
+        var vepRequest = VirtualEndpointRequest(headers: request.headers.grouped(), body: text, url: request.pathAndQuery,
                                                 params: params, scheme: request.scheme)
+        vepRequest.attributes = request.attributes
         let sessionJSON = endpoint.useSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
         do {
             let host = services.pluginHost(for: request)
