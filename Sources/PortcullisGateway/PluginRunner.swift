@@ -101,15 +101,9 @@ public struct PluginRunner: Sendable {
         var report: [String: JSONValue] = ["handler": .string(handler), "hook": .string(input.hook.rawValue)]
         let logs: [PluginLogLine]
         if input.hook == .virtual {
-            let request = VirtualEndpointRequest(headers: input.request.headers, body: input.request.body,
-                                                 url: input.request.url, params: input.request.params,
-                                                 scheme: input.request.scheme)
-            let outcome = try await engine.runVirtualEndpoint(realm: realm, handler: handler, request: request,
+            let outcome = try await engine.runVirtualEndpoint(realm: realm, handler: handler, request: Self.virtualRequest(input.request),
                                                               sessionJSON: sessionArgument, spec: input.spec, host: host)
-            report["response"] = .object([
-                "Code": .int(Int64(outcome.code)), "Headers": .object(outcome.headers.mapValues(JSONValue.string)),
-                "Body": .string(outcome.body),
-            ])
+            report["response"] = Self.response(outcome)
             report["sessionMeta"] = outcome.sessionMeta ?? .null
             logs = outcome.logs
         } else {
@@ -151,7 +145,22 @@ public struct PluginRunner: Sendable {
         return name
     }
 
-    private static func changes(_ request: MiniRequest) -> JSONValue {
+    /// What a virtual endpoint function receives for a request fixture.
+    static func virtualRequest(_ request: MiniRequest) -> VirtualEndpointRequest {
+        VirtualEndpointRequest(headers: request.headers, body: request.body, url: request.url, params: request.params,
+                               scheme: request.scheme)
+    }
+
+    /// A virtual endpoint's answer as JSON: `{Code, Headers, Body}`.
+    static func response(_ outcome: VirtualEndpointOutcome) -> JSONValue {
+        .object([
+            "Code": .int(Int64(outcome.code)), "Headers": .object(outcome.headers.mapValues(JSONValue.string)),
+            "Body": .string(outcome.body),
+        ])
+    }
+
+    /// The request changes a hook returned, with Tyk's field names.
+    static func changes(_ request: MiniRequest) -> JSONValue {
         .object([
             "SetHeaders": .object(request.setHeaders.mapValues(JSONValue.string)),
             "DeleteHeaders": .array(request.deleteHeaders.map(JSONValue.string)),
@@ -164,7 +173,8 @@ public struct PluginRunner: Sendable {
         ])
     }
 
-    private static func overrides(_ overrides: ReturnOverrides) -> JSONValue {
+    /// `ReturnOverrides` as JSON, with Tyk's field names.
+    static func overrides(_ overrides: ReturnOverrides) -> JSONValue {
         .object([
             "ResponseCode": .int(Int64(overrides.responseCode)),
             "ResponseError": .string(overrides.responseError),

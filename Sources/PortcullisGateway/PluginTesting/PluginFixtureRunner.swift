@@ -116,39 +116,17 @@ public struct PluginFixtureRunner: Sendable {
         var actual: [String: JSONValue] = [:]
         let logs: [PluginLogLine]
         if fixture.hook == .virtual {
-            let outcome = try await engine.runVirtualEndpoint(
-                realm: realm, handler: handler,
-                request: VirtualEndpointRequest(headers: request.headers, body: request.body, url: request.url,
-                                                params: request.params, scheme: request.scheme),
-                sessionJSON: sessionJSON, spec: spec, host: host)
-            actual["response"] = .object([
-                "Code": .int(Int64(outcome.code)), "Headers": .object(outcome.headers.mapValues(JSONValue.string)),
-                "Body": .string(outcome.body),
-            ])
+            let outcome = try await engine.runVirtualEndpoint(realm: realm, handler: handler,
+                                                              request: PluginRunner.virtualRequest(request),
+                                                              sessionJSON: sessionJSON, spec: spec, host: host)
+            actual["response"] = PluginRunner.response(outcome)
             actual["session_meta"] = outcome.sessionMeta ?? .null
             logs = outcome.logs
         } else {
             let outcome = try await engine.runMiddleware(realm: realm, handler: handler, request: request,
                                                          sessionJSON: sessionJSON, spec: spec, host: host)
-            let changed = outcome.request
-            actual["request"] = .object([
-                "SetHeaders": .object(changed.setHeaders.mapValues(JSONValue.string)),
-                "DeleteHeaders": .array(changed.deleteHeaders.map(JSONValue.string)),
-                "URL": .string(changed.url),
-                "Body": .string(changed.body),
-                "IgnoreBody": .bool(changed.ignoreBody),
-                "AddParams": .object(changed.addParams.mapValues(JSONValue.string)),
-                "ExtendedParams": .object(changed.extendedParams.mapValues { .array($0.map(JSONValue.string)) }),
-                "DeleteParams": .array(changed.deleteParams.map(JSONValue.string)),
-            ])
-            let overrides = changed.returnOverrides
-            actual["overrides"] = .object([
-                "ResponseCode": .int(Int64(overrides.responseCode)),
-                "ResponseError": .string(overrides.responseError),
-                "ResponseBody": .string(overrides.responseBody),
-                "ResponseHeaders": .object(overrides.responseHeaders.mapValues(JSONValue.string)),
-                "OverrideError": .bool(overrides.overrideError),
-            ])
+            actual["request"] = PluginRunner.changes(outcome.request)
+            actual["overrides"] = PluginRunner.overrides(outcome.request.returnOverrides)
             actual["session_meta"] = outcome.sessionMeta.map { .object($0.mapValues(JSONValue.string)) } ?? .null
             actual["session"] = outcome.session ?? .null
             actual["auth_value"] = outcome.authValue.map(JSONValue.string) ?? .null
