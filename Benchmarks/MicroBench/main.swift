@@ -26,9 +26,6 @@ struct Measurement {
 
 let interposed = ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("MallocInterposer") ?? false
 
-func seconds(_ duration: Duration) -> Double {
-    duration.secondsValue
-}
 
 /// Runs `body` `count` times after a warm-up, counting allocations across every thread.
 func measure(_ label: String, count: Int, warmUp: Int = 200, operationsPerCall: Int = 1,
@@ -37,7 +34,7 @@ func measure(_ label: String, count: Int, warmUp: Int = 200, operationsPerCall: 
     if interposed { MallocInterposerSwift.reset(); MallocInterposerSwift.hook() }
     let start = ContinuousClock.now
     for _ in 0..<count { try await body() }
-    let elapsed = seconds(ContinuousClock.now - start)
+    let elapsed = (ContinuousClock.now - start).secondsValue
     var mallocs: Int?
     var bytes: Int?
     if interposed {
@@ -59,7 +56,7 @@ func throughput(_ label: String, count: Int, callers: Int, _ body: @escaping @Se
         }
         try await group.waitForAll()
     }
-    print(format(Measurement(label: label, operations: count / callers * callers, seconds: seconds(ContinuousClock.now - start))))
+    print(format(Measurement(label: label, operations: count / callers * callers, seconds: (ContinuousClock.now - start).secondsValue)))
 }
 
 func format(_ m: Measurement) -> String {
@@ -166,20 +163,16 @@ try await measure("fan-out: 4 × fetch() in Promise.all, 100 ms upstream", count
 }
 
 // MARK: JWT verification (HS256 in swift-crypto, RS256 through jwt-kit)
-func base64URL(_ bytes: some Sequence<UInt8>) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
-}
 let jwtNow = Int64(Date().timeIntervalSince1970)
-let jwtClaims = base64URL(Array(#"{"exp":\#(jwtNow + 3600),"sub":"alice"}"#.utf8))
+let jwtClaims = Base64URL.encode(Array(#"{"exp":\#(jwtNow + 3600),"sub":"alice"}"#.utf8))
 let hmacSecret = "a-benchmark-secret-of-at-least-32-bytes"
-let hsInput = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + jwtClaims
-let hsToken = hsInput + "." + base64URL(HMAC<SHA256>.authenticationCode(for: Array(hsInput.utf8), using: SymmetricKey(data: Array(hmacSecret.utf8))))
+let hsInput = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + jwtClaims
+let hsToken = hsInput + "." + Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Array(hsInput.utf8), using: SymmetricKey(data: Array(hmacSecret.utf8))))
 let hsVerifier = try await JWTVerifier.make(JWTSettings(signingMethod: .hmac, key: hmacSecret), file: "bench.json")
 let rsaKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-let rsInput = base64URL(Array(#"{"alg":"RS256","typ":"JWT"}"#.utf8)) + "." + jwtClaims
+let rsInput = Base64URL.encode(Array(#"{"alg":"RS256","typ":"JWT"}"#.utf8)) + "." + jwtClaims
 let rsSignature = try rsaKey.signature(for: Array(rsInput.utf8), padding: .insecurePKCS1v1_5)
-let rsToken = rsInput + "." + base64URL(rsSignature.rawRepresentation)
+let rsToken = rsInput + "." + Base64URL.encode(rsSignature.rawRepresentation)
 let rsVerifier = try await JWTVerifier.make(JWTSettings(signingMethod: .rsa, key: rsaKey.publicKey.pemRepresentation), file: "bench.json")
 guard case .success = await hsVerifier.identity(of: hsToken, now: jwtNow),
       case .success = await rsVerifier.identity(of: rsToken, now: jwtNow) else { fatalError("benchmark tokens do not verify") }

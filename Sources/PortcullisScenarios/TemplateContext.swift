@@ -76,13 +76,10 @@ public struct TemplateContext: Sendable {
             }
         }
         guard let secret else { return nil }
-        func encode(_ bytes: some Sequence<UInt8>) -> String {
-            Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                .replacingOccurrences(of: "=", with: "")
-        }
-        let signingInput = encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + encode(Array(JSONValue.object(claims).jsonString().utf8))
+        let signingInput = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "."
+            + Base64URL.encode(Array(JSONValue.object(claims).jsonString().utf8))
         let signature = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-        return signingInput + "." + encode(signature)
+        return signingInput + "." + Base64URL.encode(signature)
     }
 
     /// `now`, `now+60`, `now-1d` → seconds relative to now.

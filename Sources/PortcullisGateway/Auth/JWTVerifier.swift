@@ -63,7 +63,7 @@ public struct JWTVerifier: Sendable {
         guard header["alg"] as? String == algorithm else { return .failure(.signatureInvalid) }
         if let hmacKey {
             let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-            guard let signature = Self.decode(parts[2]),
+            guard let signature = Base64URL.decode(parts[2]),
                   HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: hmacKey)
             else { return .failure(.signatureInvalid) }
         } else if let keys {
@@ -82,21 +82,8 @@ public struct JWTVerifier: Sendable {
         return .success(identity)
     }
 
-    /// base64url without padding, as JWTs use it.
-    private static func decode(_ part: Substring) -> Data? {
-        var bytes = part.utf8.map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "-"): return UInt8(ascii: "+")
-            case UInt8(ascii: "_"): return UInt8(ascii: "/")
-            default: return byte
-            }
-        }
-        while bytes.count % 4 != 0 { bytes.append(UInt8(ascii: "=")) }
-        return Data(base64Encoded: Data(bytes))
-    }
-
     private static func decodeObject(_ part: Substring) -> [String: Any]? {
-        guard let data = decode(part) else { return nil }
+        guard let data = Base64URL.decode(part) else { return nil }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisCore
 
 /// JWT authentication of one API (`enable_jwt` and the `jwt_*` fields of a
 /// Tyk classic definition). The token proves who the caller is; the
@@ -41,9 +42,7 @@ public struct JWTSettings: Sendable, Equatable {
     /// given as it is, or a secret that is not base64, is used unchanged.
     static func decodeSource(_ source: String) -> String {
         if source.contains("-----BEGIN") { return source }
-        var padded = source.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while padded.count % 4 != 0 { padded += "=" }
-        guard let data = Data(base64Encoded: padded), let text = String(data: data, encoding: .utf8), !text.isEmpty else {
+        guard let data = Base64URL.decode(source), let text = String(data: data, encoding: .utf8), !text.isEmpty else {
             return source
         }
         return text
