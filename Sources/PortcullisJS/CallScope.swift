@@ -10,8 +10,9 @@ final class CallScope {
         var host: (any PluginHost)?
         var httpTimeoutSeconds: Double
         var logs: [PluginLogLine] = []
-        /// The `fetch()` calls this call started.
-        let fetches = FetchTracker()
+        /// The `fetch()` calls this call started; made by the first one, so
+        /// calls that never fetch pay nothing for it.
+        var fetches: FetchTracker?
     }
 
     var current: Invocation?
@@ -58,6 +59,15 @@ final class CallScope {
             logger.error("\(line.message)", metadata: metadata.merging(["type": "log-msg"]) { $1 })
         }
         if (current?.logs.count ?? 0) < Self.maxLinesKept { current?.logs.append(line) }
+    }
+
+    /// The current call's fetch tracker, made on first use; nil outside a call.
+    func fetchTracker() -> FetchTracker? {
+        guard current != nil else { return nil }
+        if let existing = current?.fetches { return existing }
+        let made = FetchTracker()
+        current?.fetches = made
+        return made
     }
 
     /// The host for a binding that needs one; load-time code has none.

@@ -141,7 +141,7 @@ public final class JSEngine: Sendable {
             let target = try state.realm(realm)
             state.scope.current = CallScope.Invocation(handler: handler, host: host, httpTimeoutSeconds: httpTimeout)
             defer {
-                state.scope.current?.fetches.cancelAll()
+                state.scope.current?.fetches?.cancelAll()
                 state.scope.current = nil
             }
             let text = try target.call(handlerName: handler, method: method, jsonArguments: arguments, limitSeconds: limit)

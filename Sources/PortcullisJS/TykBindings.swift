@@ -105,7 +105,7 @@ enum TykBindings {
         // when the response arrives (see JSRealm.settle).
         NativeFunction.install(context, name: "__portcullisFetch") { context, arguments in
             let host = try scope.requireHost("fetch")
-            guard let fetches = scope.current?.fetches else { throw NativeFunctionError("fetch is only available inside a handler") }
+            guard let fetches = scope.fetchTracker() else { throw NativeFunctionError("fetch is only available inside a handler") }
             let timeout = scope.current?.httpTimeoutSeconds ?? 5
             let id: Int
             do {
