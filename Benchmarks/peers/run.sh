@@ -243,6 +243,18 @@ rss_kib() {
     echo "$total"
 }
 
+# CPU time (user + system) of a process and its children, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, read after the command name).
+cpu_ticks() {
+    local total=0 pid value
+    for pid in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+        value=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
+        total=$((total + ${value:-0}))
+    done
+    echo "$total"
+}
+CLOCK_TICKS=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
 # Share of all CPUs in use over one second, in percent (the machine should be
 # idle before a measurement; another build or test run skews the numbers).
 cpu_busy() {
@@ -292,7 +304,7 @@ session_json() {
 # ------------------------------------------------------------------- rows --
 
 ORDER=()
-declare -A LABEL STATUS RPS P50 P99 NOTE RSS_IDLE RSS_AFTER
+declare -A LABEL STATUS RPS P50 P99 NOTE RSS_IDLE RSS_AFTER CPU_US
 
 row() {
     ORDER+=("$1")
@@ -340,7 +352,7 @@ check_renewed() {
 # Warm-up, then the measured wrk run; fills RPS/P50/P99 and, given a pid,
 # the RSS before and after the load.
 measure() {
-    local id=$1 url=$2 pid=${3:-} out="$RUN/$1.wrk" rps total non2xx timeouts per_request busy="" _
+    local id=$1 url=$2 pid=${3:-} out="$RUN/$1.wrk" rps total non2xx timeouts per_request busy="" ticks_before=0 _
     [ -n "$pid" ] && RSS_IDLE[$id]=$(rss_kib "$pid")
     # Give another job on the machine up to QUIET_WAIT seconds to finish.
     for _ in $(seq "$QUIET_WAIT"); do
@@ -357,6 +369,7 @@ measure() {
             -H "x-session-key: $TOKEN" "$url" >"$RUN/$id.warmup" 2>&1 || true
     fi
     [ "${COUNT_REDIS:-}" != "1" ] || redis_cli CONFIG RESETSTAT >/dev/null
+    [ -n "$pid" ] && ticks_before=$(cpu_ticks "$pid")
     if ! timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency \
         -H "x-session-key: $TOKEN" "$url" >"$out" 2>&1; then
         invalid "$id" "wrk failed: $(tail -n 1 "$out")"
@@ -372,6 +385,10 @@ measure() {
         return 0
     fi
     RPS[$id]=$(awk -v r="$rps" 'BEGIN {printf "%.0f", r}')
+    if [ -n "$pid" ]; then
+        CPU_US[$id]=$(awk -v a="$ticks_before" -v b="$(cpu_ticks "$pid")" -v hz="$CLOCK_TICKS" -v n="$total" \
+            'BEGIN {printf "%.0f", (b - a) * 1000000 / hz / n}')
+    fi
     P50[$id]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     P99[$id]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     STATUS[$id]=ok
@@ -387,7 +404,7 @@ measure() {
         per_request=$(redis_per_request "$total" || true)
         note "$id" "Redis per request: ${per_request:-no commands}"
     fi
-    say "  $id: ${RPS[$id]} req/s, p50 ${P50[$id]} ms, p99 ${P99[$id]} ms"
+    say "  $id: ${RPS[$id]} req/s, p50 ${P50[$id]} ms, p99 ${P99[$id]} ms, CPU ${CPU_US[$id]:-?} µs/request"
 }
 
 # --------------------------------------------------------------- servers --
@@ -730,8 +747,8 @@ BASE_NJS=""
 
 table() {
     local id rss notes
-    echo "| target | requests/s | p50 ms | p99 ms | × upstream direct | × nginx+njs | RSS MiB idle → after load | notes |"
-    echo "|---|---:|---:|---:|---:|---:|---|---|"
+    echo "| target | requests/s | p50 ms | p99 ms | CPU µs/request | × upstream direct | × nginx+njs | RSS MiB idle → after load | notes |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
     for id in "${ORDER[@]}"; do
         rss="–"
         if [ -n "${RSS_IDLE[$id]:-}" ] && [ -n "${RSS_AFTER[$id]:-}" ]; then
@@ -740,9 +757,9 @@ table() {
         notes=${NOTE[$id]}
         if [ "${STATUS[$id]}" = "ok" ] || [[ ${STATUS[$id]} == invalid:* && -n "${RPS[$id]:-}" ]]; then
             [ "${STATUS[$id]}" = "ok" ] || notes="**${STATUS[$id]}**${notes:+; $notes}"
-            echo "| ${LABEL[$id]} | ${RPS[$id]} | ${P50[$id]} | ${P99[$id]} | $(ratio "${RPS[$id]}" "$BASE_UPSTREAM") | $(ratio "${RPS[$id]}" "$BASE_NJS") | $rss | $notes |"
+            echo "| ${LABEL[$id]} | ${RPS[$id]} | ${P50[$id]} | ${P99[$id]} | ${CPU_US[$id]:-–} | $(ratio "${RPS[$id]}" "$BASE_UPSTREAM") | $(ratio "${RPS[$id]}" "$BASE_NJS") | $rss | $notes |"
         else
-            echo "| ${LABEL[$id]} | – | – | – | – | – | – | ${STATUS[$id]}${notes:+; $notes} |"
+            echo "| ${LABEL[$id]} | – | – | – | – | – | – | – | ${STATUS[$id]}${notes:+; $notes} |"
         fi
     done
 }
@@ -778,5 +795,7 @@ say ""
     echo
     echo "RSS is VmRSS from /proc/PID/status: for nginx the master plus its workers; \"idle\" is after start-up and"
     echo "the first check requests, before the warm-up; \"after load\" is right after the measured run."
+    echo "CPU µs/request is the target's user + system time (/proc/PID/stat, with its child processes) over the"
+    echo "measured run divided by the requests wrk counted; wrk's own CPU and the upstream's are not in it."
 } >"$RESULTS"
 say "results written to $RESULTS (${ELAPSED}s)"

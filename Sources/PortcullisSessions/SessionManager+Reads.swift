@@ -30,6 +30,24 @@ extension SessionManager {
         return .valid(current, source: .store)
     }
 
+    /// The auth lookup when it needs no store round trip: the session from
+    /// the overlay or this node's coherent cache, only when it would be
+    /// accepted. nil means "ask ``sessionForAuth(key:overlay:)``" — a miss,
+    /// or a rejection that rule 4 says must be confirmed against the store.
+    public func acceptedWithoutStore(key: String, overlay: SessionOverlay?) -> VersionedSession? {
+        guard !key.isEmpty, cache != nil || (overlay?.count ?? 0) > 0 else { return nil }
+        let storageKey = storageKey(for: key)
+        let now = clock.unixSeconds()
+        if let written = overlay?.entry(storageKey: storageKey), Self.accepts(written.session, now) {
+            return written
+        }
+        if let cached = cache?.lookup(storageKey), Self.accepts(cached.session, now) {
+            statistics.recordCacheLookup(hit: true)
+            return cached
+        }
+        return nil
+    }
+
     /// `TykGetKeyData` / admin read: the stored session, straight from the
     /// store (never the cache), expired or not; nil when there is none.
     public func keyData(key: String) async throws -> VersionedSession? {

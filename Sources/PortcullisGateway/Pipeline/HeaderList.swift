@@ -1,3 +1,5 @@
+import NIOHTTP1
+
 /// HTTP headers in order, with case-insensitive lookup and Go's canonical
 /// names (`x-api-key` → `X-Api-Key`) where Tyk shows canonical names.
 public struct HeaderList: Sendable, Equatable, Sequence {
@@ -7,6 +9,12 @@ public struct HeaderList: Sendable, Equatable, Sequence {
     /// Creates a list.
     public init(_ fields: [(String, String)] = []) {
         self.fields = fields.map { (name: $0.0, value: $0.1) }
+    }
+
+    /// Copies NIO's headers, in order.
+    public init(_ headers: HTTPHeaders) {
+        fields.reserveCapacity(headers.count)
+        for (name, value) in headers { fields.append((name: name, value: value)) }
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PortcullisJS
 import PortcullisSessions
 
@@ -43,29 +44,112 @@ public struct Pipeline: Sendable {
             ? [] : [ResponseHookStage(api: api, services: services)]
     }
 
-    /// Runs every stage until one answers; errors become Tyk's error bodies.
-    public func handle(_ request: GatewayRequest, services: GatewayServices) async -> GatewayResponse {
-        var request = request
-        var response: GatewayResponse
+    /// Where a request stands after some of its stages ran.
+    public enum Progress: Sendable {
+        /// The request is answered (by a stage, or with an error).
+        case answered(GatewayResponse)
+        /// The stages are done; the upstream has the rest.
+        case forward(UpstreamRequest)
+        /// Stage `stage` has to wait; ``advance(_:from:services:)`` goes on from there.
+        case waiting(stage: Int)
+    }
+
+    /// Whether response stages run on the upstream's answer.
+    public var hasResponseStages: Bool { !responseStages.isEmpty }
+
+    /// Runs the stages that can decide at once, from `start`, until one
+    /// answers, the upstream is next, or a stage has to wait. Errors become
+    /// Tyk's error bodies.
+    public func advanceInline(_ request: inout GatewayRequest, from start: Int = 0,
+                              services: GatewayServices) -> Progress {
+        var index = start
         do {
-            response = try await runStages(&request)
-            for stage in responseStages {
-                try await stage.run(&response, for: request)
+            while index < stages.count {
+                guard let outcome = try stages[index].runInline(&request) else { return .waiting(stage: index) }
+                switch outcome {
+                case .next: index += 1
+                case .respond(let response): return .answered(response)
+                case .forward(let outgoing): return .forward(outgoing)
+                }
             }
+        } catch {
+            return .answered(Self.errorResponse(error, request: request, services: services))
+        }
+        return .answered(GatewayResponse.error(status: 500, message: "no stage answered the request"))
+    }
+
+    /// Runs the stages from `start` to the end, waiting where they wait.
+    /// Never returns ``Progress/waiting(stage:)``.
+    public func advance(_ request: inout GatewayRequest, from start: Int, services: GatewayServices) async -> Progress {
+        do {
+            for stage in stages[start...] {
+                switch try await stage.run(&request) {
+                case .next: continue
+                case .respond(let response): return .answered(response)
+                case .forward(let outgoing): return .forward(outgoing)
+                }
+            }
+        } catch {
+            return .answered(Self.errorResponse(error, request: request, services: services))
+        }
+        return .answered(GatewayResponse.error(status: 500, message: "no stage answered the request"))
+    }
+
+    /// The upstream's answer (or why there is none) as the response the
+    /// response stages see.
+    public func response(to upstream: Result<UpstreamAnswer, GatewayError>, request: GatewayRequest,
+                         services: GatewayServices) -> (GatewayResponse, failed: Bool) {
+        switch upstream {
+        case .success(let answer):
+            return (GatewayResponse(status: answer.status, headers: HeaderList(answer.headers), body: Array(buffer: answer.body)), false)
+        case .failure(let error):
+            return (Self.errorResponse(error, request: request, services: services), true)
+        }
+    }
+
+    /// Runs the response stages on the upstream's answer.
+    public func runResponseStages(_ response: inout GatewayResponse, request: GatewayRequest,
+                                  services: GatewayServices) async {
+        do {
+            for stage in responseStages { try await stage.run(&response, for: request) }
         } catch {
             response = Self.errorResponse(error, request: request, services: services)
         }
+    }
+
+    /// The response as sent: with the headers the stages asked for.
+    public func finish(_ response: GatewayResponse, request: GatewayRequest) -> GatewayResponse {
+        guard !request.responseHeaders.fields.isEmpty else { return response }
+        var response = response
         for field in request.responseHeaders { response.headers.set(field.name, field.value) }
         return response
     }
 
-    private func runStages(_ request: inout GatewayRequest) async throws -> GatewayResponse {
-        for stage in stages {
-            if case .respond(let response) = try await stage.run(&request) {
-                return response
+    /// Runs a whole request, waiting wherever a stage waits; the upstream
+    /// is called through `services.upstream`. For embedders and tests; the
+    /// data plane runs the same steps without a task where it can.
+    public func handle(_ request: GatewayRequest, services: GatewayServices) async -> GatewayResponse {
+        var request = request
+        var progress = advanceInline(&request, services: services)
+        if case .waiting(let stage) = progress { progress = await advance(&request, from: stage, services: services) }
+        switch progress {
+        case .answered(let response):
+            return finish(response, request: request)
+        case .waiting:
+            return finish(GatewayResponse.error(status: 500, message: "no stage answered the request"), request: request)
+        case .forward(let outgoing):
+            let upstream: Result<UpstreamAnswer, GatewayError>
+            do {
+                upstream = .success(try await services.upstream.send(outgoing))
+            } catch let error as GatewayError {
+                upstream = .failure(error)
+            } catch {
+                upstream = .failure(.upstreamUnreachable("\(outgoing.summary): \(error)"))
             }
+            var (response, failed) = self.response(to: upstream, request: request, services: services)
+            if !failed { await runResponseStages(&response, request: request, services: services) }
+            return finish(response, request: request)
         }
-        return GatewayResponse.error(status: 500, message: "no stage answered the request")
     }
 
     /// Maps anything a stage threw to the response Tyk would send, and logs it.

@@ -3,8 +3,10 @@ public enum StageOutcome: Sendable {
     /// Go on to the next stage.
     case next
     /// Stop here and send this response (a plugin override, a virtual
-    /// endpoint, the upstream's answer).
+    /// endpoint).
     case respond(GatewayResponse)
+    /// Send this to the upstream; the response stages run on its answer.
+    case forward(UpstreamRequest)
 }
 
 /// One named step of the request pipeline. A stage reads and changes the
@@ -14,8 +16,22 @@ public protocol PipelineStage: Sendable {
     /// The stage's name in logs and metrics (`pre`, `auth`, `key_expiry`, …).
     var name: String { get }
 
+    /// Decides at once, without waiting, when the stage can: nothing to do,
+    /// or only local work (a header check, a session found in this node's
+    /// coherent cache). nil means the stage must wait for something (a
+    /// JS worker, a store round trip) and ``run(_:)`` is called instead.
+    ///
+    /// A request whose every stage decides here is served on its event
+    /// loop without a task, continuation or thread hop.
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome?
+
     /// Runs the stage on one request.
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome
+}
+
+extension PipelineStage {
+    /// Stages that always wait.
+    public func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? { nil }
 }
 
 /// A stage that rewrites the response on its way out (response hooks).

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
@@ -9,7 +10,7 @@ import PortcullisSessions
 public final class Gateway: Sendable {
     /// Everything the stages use.
     public let services: GatewayServices
-    private let table: Locked<RouteTable>
+    let table: Locked<RouteTable>
     private let reloadLock = AsyncLock()
 
     /// Builds a node on a store: starts the session layer, loads every API
@@ -41,7 +42,7 @@ public final class Gateway: Sendable {
         let services = GatewayServices(
             config: config, engine: engine, sessions: sessions, store: store,
             pluginStorage: PluginKeyValueStore(store: store),
-            proxy: UpstreamProxy(insecureSkipVerify: config.proxySSLInsecureSkipVerify),
+            upstream: UpstreamClient(insecureSkipVerify: config.proxySSLInsecureSkipVerify),
             transport: HTTPClientTransport(tls: .init(insecureSkipVerify: config.proxySSLInsecureSkipVerify)),
             metrics: GatewayMetrics(), clock: clock, logger: logger, semantics: semantics)
         let gateway = Gateway(services: services, apiSettings: apis)
@@ -50,6 +51,8 @@ public final class Gateway: Sendable {
     }
 
     private let apiSettings: Locked<[String: APISessionSettings]>
+    /// Where a data-plane request's waiting stages run: its own event loop.
+    let loopExecutors = EventLoopTaskExecutors(group: MultiThreadedEventLoopGroup.singleton)
     private let failures = Locked<[String]>([])
 
     private init(services: GatewayServices, apiSettings: Locked<[String: APISessionSettings]>) {
@@ -120,7 +123,7 @@ public final class Gateway: Sendable {
             return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
         }
         defer { route.lease.leave() }
-        let request = GatewayRequest(id: UUID().uuidString, api: route.api, method: method, path: path, query: query,
+        let request = GatewayRequest(id: RequestID.next(), api: route.api, method: method, path: path, query: query,
                                      headers: headers, body: body, scheme: scheme, remoteAddress: remoteAddress)
         let response = await route.pipeline.handle(request, services: services)
         await services.race?.flush(requestID: request.id, sessions: services.sessions)
@@ -148,7 +151,7 @@ public final class Gateway: Sendable {
     /// Finishes deferred writes and closes connections.
     public func shutdown() async {
         await services.sessions.stop()
-        try? await services.proxy.shutdown()
+        await services.upstream.shutdown()
         try? await services.transport.shutdown()
         services.engine.shutdown()
     }

@@ -4,7 +4,7 @@ import PortcullisJS
 import PortcullisSessions
 
 /// The long-lived parts every stage uses: the JS engine, the session layer,
-/// the upstream proxy, the HTTP transport for plugins, metrics, the clock.
+/// the upstream client, the HTTP transport for plugins, metrics, the clock.
 /// One per gateway node; stages hold it, never globals.
 public struct GatewayServices: Sendable {
     /// The gateway configuration.
@@ -17,8 +17,8 @@ public struct GatewayServices: Sendable {
     public let store: any SessionStore
     /// The plugin key-value store (`TykStorage*`).
     public let pluginStorage: PluginKeyValueStore
-    /// Forwards requests upstream.
-    public let proxy: UpstreamProxy
+    /// Forwards requests upstream over per-event-loop keep-alive pools.
+    public let upstream: UpstreamClient
     /// Sends plugin HTTP requests.
     public let transport: HTTPClientTransport
     /// Counters for `/metrics`.
@@ -36,14 +36,14 @@ public struct GatewayServices: Sendable {
 
     /// Creates the service set.
     public init(config: GatewayConfig, engine: JSEngine, sessions: SessionManager, store: any SessionStore, pluginStorage: PluginKeyValueStore,
-                proxy: UpstreamProxy, transport: HTTPClientTransport, metrics: GatewayMetrics, clock: any GatewayClock,
+                upstream: UpstreamClient, transport: HTTPClientTransport, metrics: GatewayMetrics, clock: any GatewayClock,
                 logger: Logger, semantics: SessionSemantics = .consistent) {
         self.config = config
         self.engine = engine
         self.sessions = sessions
         self.store = store
         self.pluginStorage = pluginStorage
-        self.proxy = proxy
+        self.upstream = upstream
         self.transport = transport
         self.metrics = metrics
         self.clock = clock

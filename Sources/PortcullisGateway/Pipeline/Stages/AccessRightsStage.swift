@@ -3,7 +3,15 @@
 struct AccessRightsStage: PipelineStage {
     var name: String { "access_rights" }
 
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        try decide(request)
+    }
+
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        try decide(request)
+    }
+
+    private func decide(_ request: GatewayRequest) throws -> StageOutcome {
         guard let session = request.session?.session else { return .next }
         if session.accessRights.isEmpty || session.accessRights[request.api.definition.apiID] != nil {
             return .next

@@ -17,16 +17,24 @@ struct AuthStage: PipelineStage {
         self.services = services
     }
 
+    /// Token auth whose session this node's coherent cache (or the
+    /// request's overlay) holds and accepts decides at once; everything
+    /// else — custom auth, JWT, a miss, a rejection to confirm — waits.
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        guard services.race == nil, api.jwt == nil, !usesCustomAuth else { return nil }
+        let presented = try presentedToken(request)
+        guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
+        guard let found = services.sessions.acceptedWithoutStore(key: presented, overlay: request.overlay) else { return nil }
+        request.key = presented
+        request.session = found
+        return .next
+    }
+
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
-        if api.definition.customAuthEnabled, let hook = api.definition.middleware.authCheck, !hook.disabled {
+        if usesCustomAuth, let hook = api.definition.middleware.authCheck {
             return try await customAuth(hook, &request)
         }
-        guard var presented = request.headers.first(api.definition.authHeaderName), !presented.isEmpty else {
-            throw GatewayError.authorizationMissing
-        }
-        if presented.lowercased().hasPrefix("bearer ") { presented = String(presented.dropFirst(7)) }
-        presented = presented.trimmingCharacters(in: .whitespaces)
-        guard !presented.isEmpty else { throw GatewayError.authorizationMissing }
+        var presented = try presentedToken(request)
         if let jwt = api.jwt {
             // The token's own lifetime first; the session's is the key-expiry stage's.
             switch await jwt.identity(of: presented, now: services.clock.unixSeconds()) {
@@ -48,6 +56,22 @@ struct AuthStage: PipelineStage {
             throw GatewayError.accessDisallowed
         }
         return .next
+    }
+
+    private var usesCustomAuth: Bool {
+        guard api.definition.customAuthEnabled, let hook = api.definition.middleware.authCheck else { return false }
+        return !hook.disabled
+    }
+
+    /// The credential in the API's auth header, without a `Bearer ` prefix.
+    private func presentedToken(_ request: GatewayRequest) throws -> String {
+        guard var presented = request.headers.first(api.definition.authHeaderName), !presented.isEmpty else {
+            throw GatewayError.authorizationMissing
+        }
+        if presented.count > 7, presented.prefix(7).lowercased() == "bearer " { presented = String(presented.dropFirst(7)) }
+        presented = presented.trimmingCharacters(in: .whitespaces)
+        guard !presented.isEmpty else { throw GatewayError.authorizationMissing }
+        return presented
     }
 
     private func customAuth(_ hook: MiddlewareEntry, _ request: inout GatewayRequest) async throws -> StageOutcome {

@@ -30,6 +30,11 @@ struct JSHookStage: PipelineStage {
         self.services = services
     }
 
+    /// A phase with no hooks goes on at once.
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        hooks.isEmpty ? .next : nil
+    }
+
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
         for hook in hooks {
             let usesSession = phase != .pre && hook.requireSession && request.session != nil

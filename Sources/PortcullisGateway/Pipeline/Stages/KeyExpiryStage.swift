@@ -10,6 +10,15 @@ struct KeyExpiryStage: PipelineStage {
     let services: GatewayServices
     var name: String { "key_expiry" }
 
+    /// A session that is neither expired nor inactive, with nothing written
+    /// in this request, passes at once; anything else is looked up again.
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        guard let current = request.session else { return .next }
+        guard services.race == nil, request.overlay.count == 0 else { return nil }
+        let rejected = current.session.isInactive || current.session.isExpired(at: services.clock.unixSeconds())
+        return rejected ? nil : .next
+    }
+
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
         guard let current = request.session else { return .next }
         let now = services.clock.unixSeconds()

@@ -1,26 +1,55 @@
-import Foundation
+import NIOCore
+import NIOHTTP1
 
-/// Sends the request to the API's `target_url` and answers with what the
-/// upstream said (502 when it cannot be reached, 504 when it is too slow).
+/// Hands the request to the upstream at the API's `target_url`: builds the
+/// outgoing request (listen path stripped when asked, hop-by-hop headers
+/// dropped, the client added to `X-Forwarded-For`) and leaves sending it to
+/// the data plane's connection pool. 502 when the target cannot be used.
 struct ProxyStage: PipelineStage {
     let api: LoadedAPI
     let services: GatewayServices
+    /// The parsed `target_url`; nil when the API has none or it is unusable.
+    let target: UpstreamTarget?
     var name: String { "proxy" }
 
-    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
-        guard !api.definition.targetURL.isEmpty else { throw GatewayError.noAPI(path: request.path) }
+    init(api: LoadedAPI, services: GatewayServices) {
+        self.api = api
+        self.services = services
+        self.target = UpstreamTarget(url: api.definition.targetURL)
+    }
+
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        guard let target else {
+            if api.definition.targetURL.isEmpty { throw GatewayError.noAPI(path: request.path) }
+            throw GatewayError.upstreamUnreachable("the target_url '\(api.definition.targetURL)' is not an http(s) URL")
+        }
         let forwardedPath = api.definition.stripListenPath
             ? Self.relativePath(request.path, listenPath: api.definition.listenPath) : request.path
-        var url = Self.join(api.definition.targetURL, forwardedPath)
-        if let query = request.query, !query.isEmpty { url += "?" + query }
-        var headers = request.headers.fields.map { ($0.name, $0.value) }
-        if let remote = request.remoteAddress {
-            let prior = request.headers.first("x-forwarded-for")
-            headers.removeAll { $0.0.lowercased() == "x-forwarded-for" }
-            headers.append(("X-Forwarded-For", prior.map { "\($0), \(remote)" } ?? remote))
+        var uri = target.basePath + (forwardedPath.hasPrefix("/") ? forwardedPath : "/" + forwardedPath)
+        if let query = request.query, !query.isEmpty { uri += "?" + query }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(request.headers.fields.count + 1)
+        var priorForwardedFor: String?
+        for field in request.headers.fields {
+            if UpstreamHeaders.hopByHopRequest.contains(where: { field.name.utf8.count == $0.utf8.count && field.name.lowercased() == $0 }) {
+                continue
+            }
+            if request.remoteAddress != nil, field.name.count == 15, field.name.lowercased() == "x-forwarded-for" {
+                if priorForwardedFor == nil { priorForwardedFor = field.value }
+                continue
+            }
+            headers.add(name: field.name, value: field.value)
         }
-        let answer = try await services.proxy.forward(.init(method: request.method, url: url, headers: headers, body: request.body))
-        return .respond(GatewayResponse(status: answer.status, headers: HeaderList(answer.headers), body: answer.body))
+        if let remote = request.remoteAddress {
+            headers.add(name: "X-Forwarded-For", value: priorForwardedFor.map { "\($0), \(remote)" } ?? remote)
+        }
+        let method = HTTPMethod(rawValue: request.method)
+        let body = request.body.isEmpty ? ByteBuffer() : ByteBuffer(bytes: request.body)
+        return .forward(UpstreamRequest(target: target, method: method, uri: uri, headers: headers, body: body))
+    }
+
+    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        try runInline(&request) ?? .next
     }
 
     /// The path below the listen path, always starting with `/`.
@@ -30,11 +59,5 @@ struct ProxyStage: PipelineStage {
         guard path.hasPrefix(bare) else { return path }
         let rest = String(path.dropFirst(bare.count))
         return rest.hasPrefix("/") ? rest : "/" + rest
-    }
-
-    /// `http://up/base` + `/items` → `http://up/base/items`.
-    static func join(_ target: String, _ path: String) -> String {
-        let base = target.hasSuffix("/") ? String(target.dropLast()) : target
-        return base + (path.hasPrefix("/") ? path : "/" + path)
     }
 }

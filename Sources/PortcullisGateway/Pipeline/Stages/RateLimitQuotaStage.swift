@@ -12,6 +12,15 @@ struct RateLimitQuotaStage: PipelineStage {
     let services: GatewayServices
     var name: String { "rate_limit_quota" }
 
+    /// A session with neither a rate limit nor a quota on this API passes
+    /// at once; counting waits for the store.
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        guard request.key != nil, let session = request.session?.session else { return .next }
+        let limited = !api.definition.disableRateLimit && session.rate > 0 && session.per > 0
+        let counted = !api.definition.disableQuota && session.quotaMax > 0
+        return limited || counted ? nil : .next
+    }
+
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
         guard let key = request.key, let session = request.session?.session else { return .next }
         if !api.definition.disableRateLimit, session.rate > 0, session.per > 0 {

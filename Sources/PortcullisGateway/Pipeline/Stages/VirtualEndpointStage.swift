@@ -8,12 +8,21 @@ struct VirtualEndpointStage: PipelineStage {
     let services: GatewayServices
     var name: String { "virtual_endpoint" }
 
-    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
-        guard !api.definition.virtualEndpoints.isEmpty else { return .next }
+    /// A request no virtual endpoint serves goes on at once.
+    func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        endpoint(for: request) == nil ? .next : nil
+    }
+
+    private func endpoint(for request: GatewayRequest) -> VirtualEndpointDefinition? {
+        guard !api.definition.virtualEndpoints.isEmpty else { return nil }
         let relative = ProxyStage.relativePath(request.path, listenPath: api.definition.listenPath)
-        guard let endpoint = api.definition.virtualEndpoints.first(where: {
+        return api.definition.virtualEndpoints.first {
             $0.method == request.method && ($0.path == relative || $0.path == request.path)
-        }) else { return .next }
+        }
+    }
+
+    func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
+        guard let endpoint = endpoint(for: request) else { return .next }
         let text = ByteText.decode(request.body).text
         var params = RequestFixture.queryParameters(of: request.pathAndQuery)
         if request.headers.first("content-type")?.hasPrefix("application/x-www-form-urlencoded") == true {

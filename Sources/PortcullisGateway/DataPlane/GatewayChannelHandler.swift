@@ -1,0 +1,247 @@
+import NIOCore
+import NIOHTTP1
+
+/// Sent down a connection's pipeline when the server stops: finish what is
+/// in flight, then close.
+struct DrainConnection: Sendable {}
+
+/// One client connection of the data plane: reads HTTP/1.1 requests,
+/// enforces the header and body limits, hands each request to the gateway
+/// and writes the answers back in request order.
+///
+/// Pipelined requests are read and started without waiting for earlier
+/// answers (no read suppression); answers that finish early wait in order.
+/// Reading pauses only when `maxInFlight` requests are unanswered.
+final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    struct Limits {
+        var maxBodyBytes: Int
+        var maxHeaderBytes: Int
+        var maxInFlight: Int = 32
+    }
+
+    private struct Receiving {
+        var head: HTTPRequestHead
+        var body: ByteBuffer?
+        var refusal: GatewayError?
+    }
+
+    private struct Answered {
+        var response: GatewayResponse
+        var keepAlive: Bool
+        var isHead: Bool
+    }
+
+    private let gateway: Gateway
+    private let servesAdmin: Bool
+    private let limits: Limits
+    private let serverName: String
+    private var remoteAddress: String?
+    private var receiving: Receiving?
+    /// The rest of a refused request's body is read and dropped.
+    private var discarding = false
+    private var nextSequence = 0
+    private var nextToWrite = 0
+    private var ready: [Int: Answered] = [:]
+    private var readPending = false
+    private var closing = false
+    private var draining = false
+    private var context: ChannelHandlerContext?
+
+    init(gateway: Gateway, servesAdmin: Bool, limits: Limits, serverName: String) {
+        self.gateway = gateway
+        self.servesAdmin = servesAdmin
+        self.limits = limits
+        self.serverName = serverName
+    }
+
+    private var inFlight: Int { nextSequence - nextToWrite }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        remoteAddress = context.channel.remoteAddress?.ipAddress
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let current = Receiving(head: head, body: nil, refusal: refusal(for: head))
+            if current.refusal != nil {
+                discarding = true
+                start(current, context: context)
+            } else {
+                receiving = current
+            }
+        case .body(var part):
+            guard !discarding, var current = receiving else { return }
+            receiving = nil
+            let size = (current.body?.readableBytes ?? 0) + part.readableBytes
+            if size > limits.maxBodyBytes {
+                current.refusal = .bodyTooLarge(limit: limits.maxBodyBytes)
+                current.body = nil
+                discarding = true
+                start(current, context: context)
+                return
+            } else if current.body == nil {
+                current.body = part
+            } else {
+                current.body?.writeBuffer(&part)
+            }
+            receiving = current
+        case .end:
+            if discarding {
+                discarding = false
+                return
+            }
+            guard let current = receiving else { return }
+            receiving = nil
+            start(current, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if inFlight >= limits.maxInFlight {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainConnection {
+            draining = true
+            if inFlight == 0 && receiving == nil { close(context) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests
+
+    /// 431 and 413 are decided from the head alone where they can be: a
+    /// declared body over the limit is refused before it is read.
+    private func refusal(for head: HTTPRequestHead) -> GatewayError? {
+        var headerBytes = 0
+        for (name, value) in head.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        if headerBytes > limits.maxHeaderBytes { return .headersTooLarge(limit: limits.maxHeaderBytes) }
+        if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > limits.maxBodyBytes {
+            return .bodyTooLarge(limit: limits.maxBodyBytes)
+        }
+        return nil
+    }
+
+    private func start(_ request: Receiving, context: ChannelHandlerContext) {
+        let sequence = nextSequence
+        nextSequence += 1
+        let head = request.head
+        let keepAlive = head.isKeepAlive && !draining
+        let isHead = head.method == .HEAD
+        if let refusal = request.refusal {
+            // The rest of an oversized body is not worth reading.
+            deliver(GatewayResponse.error(status: refusal.status, message: refusal.message), sequence: sequence,
+                    keepAlive: false, isHead: isHead)
+            return
+        }
+        let (rawPath, query) = Self.split(head.uri)
+        guard rawPath.hasPrefix("/") else {
+            deliver(GatewayResponse.error(status: 400, message: "the request target must be a path"), sequence: sequence,
+                    keepAlive: keepAlive, isHead: isHead)
+            return
+        }
+        guard let path = RequestPath.normalised(rawPath) else {
+            deliver(GatewayResponse.error(status: 400, message: "the request path climbs above the root"), sequence: sequence,
+                    keepAlive: keepAlive, isHead: isHead)
+            return
+        }
+        let incoming = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: HeaderList(head.headers),
+                                       body: request.body.map { Array(buffer: $0) } ?? [], remoteAddress: remoteAddress)
+        gateway.serve(incoming, servesAdmin: servesAdmin, on: context.eventLoop) { [self] response in
+            deliver(response, sequence: sequence, keepAlive: keepAlive, isHead: isHead)
+        }
+    }
+
+    private static func split(_ uri: String) -> (String, String?) {
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else {
+            return (uri.isEmpty ? "/" : uri, nil)
+        }
+        let path = String(uri[..<mark])
+        return (path.isEmpty ? "/" : path, String(uri[uri.index(after: mark)...]))
+    }
+
+    // MARK: Responses
+
+    private func deliver(_ response: GatewayResponse, sequence: Int, keepAlive: Bool, isHead: Bool) {
+        guard let context, !closing else { return }
+        var wrote = false
+        var next: Answered? = Answered(response: response, keepAlive: keepAlive, isHead: isHead)
+        if sequence != nextToWrite {
+            ready[sequence] = next
+            next = nil
+        }
+        while let answered = next ?? ready.removeValue(forKey: nextToWrite) {
+            next = nil
+            nextToWrite += 1
+            wrote = true
+            let keepAlive = answered.keepAlive && !draining
+            write(answered, keepAlive: keepAlive, context: context)
+            if !keepAlive {
+                context.flush()
+                close(context)
+                return
+            }
+        }
+        guard wrote else { return }
+        context.flush()
+        if draining && inFlight == 0 && receiving == nil {
+            close(context)
+            return
+        }
+        if readPending && inFlight < limits.maxInFlight {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func write(_ answered: Answered, keepAlive: Bool, context: ChannelHandlerContext) {
+        let response = answered.response
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.headers.fields.count + 3)
+        for field in response.headers.fields {
+            let lowered = field.name.lowercased()
+            if lowered == "content-length" || lowered == "connection" || lowered == "transfer-encoding" { continue }
+            headers.add(name: field.name, value: field.value)
+        }
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        if !headers.contains(name: "server") { headers.add(name: "Server", value: serverName) }
+        let status = HTTPResponseStatus(statusCode: response.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if !answered.isHead && !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,172 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The keep-alive upstream connections of one event loop. A request that
+/// arrives on this loop is forwarded over a connection of the same loop,
+/// so the whole exchange runs on one thread with no hand-over.
+///
+/// Only touched on its event loop.
+final class UpstreamConnectionPool: @unchecked Sendable {
+    /// Connection settings shared by every loop's pool.
+    struct Settings: Sendable {
+        var connectTimeout: TimeAmount
+        var idleTimeout: TimeAmount
+        var maxIdlePerTarget: Int
+        var tls: NIOSSLContext?
+        var tlsSetupError: String?
+    }
+
+    private final class Connection {
+        let channel: any Channel
+        let handler: UpstreamExchangeHandler
+        var idleTimer: Scheduled<Void>?
+
+        init(channel: any Channel, handler: UpstreamExchangeHandler) {
+            self.channel = channel
+            self.handler = handler
+        }
+    }
+
+    let eventLoop: any EventLoop
+    private let settings: Settings
+    private var idle: [UpstreamTarget: [Connection]] = [:]
+    private var open = 0
+    private var closed = false
+
+    init(eventLoop: any EventLoop, settings: Settings) {
+        self.eventLoop = eventLoop
+        self.settings = settings
+    }
+
+    /// Connections open now (idle or busy), for tests and metrics.
+    var openConnections: Int { open }
+
+    /// Sends `request` over an idle connection to its target, or a new one.
+    /// A reused connection that turns out to be closed before any answer
+    /// arrived is replaced once for idempotent methods, the way a browser
+    /// or nginx retries a stale keep-alive connection.
+    func send(_ request: UpstreamRequest, limit: Int, timeout: TimeAmount,
+              completion: @escaping (Result<UpstreamAnswer, UpstreamFailure>) -> Void) {
+        eventLoop.assertInEventLoop()
+        guard !closed else {
+            completion(.failure(.connect("the gateway is shutting down")))
+            return
+        }
+        if let connection = takeIdle(request.target) {
+            exchange(connection, request, limit: limit, timeout: timeout) { [self] result in
+                if case .failure(.broken(_, receivedAnything: false)) = result, Self.isIdempotent(request.method) {
+                    connectAndSend(request, limit: limit, timeout: timeout, completion: completion)
+                } else {
+                    completion(result)
+                }
+            }
+            return
+        }
+        connectAndSend(request, limit: limit, timeout: timeout, completion: completion)
+    }
+
+    /// Closes every idle connection; busy ones close when their exchange ends.
+    func close() {
+        eventLoop.assertInEventLoop()
+        closed = true
+        for connections in idle.values {
+            for connection in connections {
+                connection.idleTimer?.cancel()
+                connection.channel.close(promise: nil)
+            }
+        }
+        idle.removeAll()
+    }
+
+    private func takeIdle(_ target: UpstreamTarget) -> Connection? {
+        while var list = idle[target], let connection = list.popLast() {
+            idle[target] = list.isEmpty ? nil : list
+            connection.idleTimer?.cancel()
+            connection.idleTimer = nil
+            if connection.handler.isReady { return connection }
+            connection.channel.close(promise: nil)
+        }
+        return nil
+    }
+
+    private func exchange(_ connection: Connection, _ request: UpstreamRequest, limit: Int, timeout: TimeAmount,
+                          completion: @escaping (Result<UpstreamAnswer, UpstreamFailure>) -> Void) {
+        connection.handler.onExchangeEnded = { [self] reusable in
+            if reusable {
+                park(connection, request.target)
+            } else {
+                connection.channel.close(promise: nil)
+            }
+        }
+        connection.handler.send(request, limit: limit, timeout: timeout, completion: completion)
+    }
+
+    private func park(_ connection: Connection, _ target: UpstreamTarget) {
+        guard !closed, connection.handler.isReady, (idle[target]?.count ?? 0) < settings.maxIdlePerTarget else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) { [weak connection] in
+            connection?.channel.close(promise: nil)
+        }
+        idle[target, default: []].append(connection)
+    }
+
+    private func connectAndSend(_ request: UpstreamRequest, limit: Int, timeout: TimeAmount,
+                                completion: @escaping (Result<UpstreamAnswer, UpstreamFailure>) -> Void) {
+        let target = request.target
+        if target.usesTLS && settings.tls == nil {
+            completion(.failure(.connect("TLS is not available: \(settings.tlsSetupError ?? "no TLS context")")))
+            return
+        }
+        let handler = UpstreamExchangeHandler()
+        let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+        let tls = target.usesTLS ? settings.tls : nil
+        let serverName = Self.isAddress(target.host) ? nil : target.host
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(settings.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                do {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(boundHandler.value)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+        bootstrap.connect(host: target.host, port: target.port).hop(to: eventLoop).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(.connect("\(error)")))
+            case .success(let channel):
+                open += 1
+                let connection = Connection(channel: channel, handler: handler)
+                handler.onClose = { [self, weak connection] in
+                    open -= 1
+                    guard let connection, var list = idle[target], let index = list.firstIndex(where: { $0 === connection }) else { return }
+                    list.remove(at: index)
+                    idle[target] = list.isEmpty ? nil : list
+                    connection.idleTimer?.cancel()
+                }
+                exchange(connection, request, limit: limit, timeout: timeout, completion: completion)
+            }
+        }
+    }
+
+    private static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: return true
+        default: return false
+        }
+    }
+
+    /// IP literals get no SNI name (NIOSSL refuses them as host names).
+    private static func isAddress(_ host: String) -> Bool {
+        host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+    }
+}

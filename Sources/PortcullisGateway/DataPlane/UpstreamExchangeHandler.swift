@@ -1,0 +1,167 @@
+import NIOCore
+import NIOHTTP1
+
+/// Why one upstream exchange failed.
+enum UpstreamFailure: Error, Sendable {
+    /// No connection could be made.
+    case connect(String)
+    /// The connection closed or failed before the whole answer arrived;
+    /// `receivedAnything` tells whether a retry could duplicate work the
+    /// upstream already started answering.
+    case broken(String, receivedAnything: Bool)
+    /// No whole answer within the response timeout.
+    case timedOut
+    /// The answer's body passed the size limit.
+    case tooLarge(limit: Int)
+}
+
+/// Sends one request at a time over a keep-alive upstream connection and
+/// collects the whole answer (bounded), then tells its pool whether the
+/// connection can carry another request.
+///
+/// Lives on the connection's event loop; every method is called there.
+final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+    typealias Completion = (Result<UpstreamAnswer, UpstreamFailure>) -> Void
+
+    private struct Exchange {
+        var completion: Completion
+        var head: HTTPResponseHead?
+        var body: ByteBuffer?
+        var limit: Int
+        var timeout: Scheduled<Void>?
+        var requestAllowsReuse: Bool
+    }
+
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    /// Told when an exchange ended: `true` when the connection may be reused.
+    var onExchangeEnded: ((Bool) -> Void)?
+    /// Told once when the connection closes.
+    var onClose: (() -> Void)?
+    /// Requests this connection has carried.
+    private(set) var exchanges = 0
+
+    /// Whether the connection can take a request now.
+    var isReady: Bool { context?.channel.isActive == true && exchange == nil }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Writes `request` and reports its answer (or failure) once.
+    func send(_ request: UpstreamRequest, limit: Int, timeout: TimeAmount, completion: @escaping Completion) {
+        guard let context, context.channel.isActive else {
+            completion(.failure(.broken("the connection was closed", receivedAnything: false)))
+            return
+        }
+        exchanges += 1
+        var headers = request.headers
+        headers.replaceOrAdd(name: "Host", value: request.target.hostHeader)
+        if request.body.readableBytes > 0 || !Self.allowsEmptyBody(request.method) {
+            headers.replaceOrAdd(name: "Content-Length", value: String(request.body.readableBytes))
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: headers)
+        let scheduled = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] () -> Void in self?.timedOut() }
+        exchange = Exchange(completion: completion, limit: limit, timeout: scheduled, requestAllowsReuse: head.isKeepAlive)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if request.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard var current = exchange else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            // 1xx answers are not the response; wait for the real one.
+            guard head.status.code >= 200 || head.status == .switchingProtocols else { return }
+            current.head = head
+            exchange = current
+        case .body(var part):
+            guard current.head != nil else { return }
+            let size = (current.body?.readableBytes ?? 0) + part.readableBytes
+            guard size <= current.limit else {
+                finish(.failure(.tooLarge(limit: current.limit)), reusable: false)
+                context.close(promise: nil)
+                return
+            }
+            exchange = nil
+            if current.body == nil {
+                current.body = part
+            } else {
+                current.body?.writeBuffer(&part)
+            }
+            exchange = current
+        case .end:
+            guard let head = current.head else { return }
+            var headers = head.headers
+            for name in UpstreamHeaders.hopByHopResponse { headers.remove(name: name) }
+            let answer = UpstreamAnswer(status: Int(head.status.code), headers: headers,
+                                        body: current.body ?? ByteBuffer())
+            finish(.success(answer), reusable: head.isKeepAlive && current.requestAllowsReuse)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let current = exchange {
+            finish(.failure(.broken("the upstream closed the connection", receivedAnything: current.head != nil)), reusable: false)
+        }
+        onClose?()
+        onClose = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let current = exchange {
+            finish(.failure(.broken("\(error)", receivedAnything: current.head != nil)), reusable: false)
+        }
+        context.close(promise: nil)
+    }
+
+    private func timedOut() {
+        guard exchange != nil else { return }
+        finish(.failure(.timedOut), reusable: false)
+        context?.close(promise: nil)
+    }
+
+    private func finish(_ result: Result<UpstreamAnswer, UpstreamFailure>, reusable: Bool) {
+        guard let current = exchange else { return }
+        exchange = nil
+        current.timeout?.cancel()
+        // The pool's callback holds the connection while it is busy; drop
+        // it before calling, so the next exchange installs its own. The
+        // pool hears first, so the caller's next request can reuse it.
+        let ended = onExchangeEnded
+        onExchangeEnded = nil
+        ended?(reusable)
+        current.completion(result)
+    }
+
+    /// Methods whose requests carry no `Content-Length: 0` when empty.
+    private static func allowsEmptyBody(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .DELETE, .OPTIONS, .TRACE, .CONNECT: return true
+        default: return false
+        }
+    }
+}
+
+/// Headers that describe one connection, not the message.
+enum UpstreamHeaders {
+    /// Never forwarded from the client to the upstream.
+    static let hopByHopRequest: [String] = [
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "content-length", "host",
+    ]
+    /// Never forwarded from the upstream to the client (the gateway frames
+    /// the body itself).
+    static let hopByHopResponse: [String] = [
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "content-length",
+    ]
+}
