@@ -13,6 +13,12 @@ public protocol PluginHost: Sendable {
     /// Expired sessions are returned as they are.
     func getKeyData(key: String, apiID: String) async throws -> String
 
+    /// `TykGetKeyData` answered on the calling worker thread when the
+    /// session is at hand without I/O (the in-memory store); nil when only
+    /// ``getKeyData(key:apiID:)`` can answer. Saves the hand-over to
+    /// another thread and back that an `async` call costs a blocked worker.
+    func getKeyDataImmediately(key: String, apiID: String) throws -> String?
+
     /// `TykSetKeyData(key, json, suppressReset)`: stores the session and
     /// returns only once the write is acknowledged. Throws (becoming a JS
     /// exception) when the JSON is not a valid session or the store refuses.
@@ -31,6 +37,9 @@ public protocol PluginHost: Sendable {
 }
 
 extension PluginHost {
+    /// Hosts answer through ``getKeyData(key:apiID:)`` unless they say otherwise.
+    public func getKeyDataImmediately(key: String, apiID: String) throws -> String? { nil }
+
     /// Hosts without a plugin store leave the `TykStorage*` bindings throwing.
     public var storage: (any PluginStorage)? { nil }
 

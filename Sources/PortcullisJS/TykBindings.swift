@@ -66,7 +66,8 @@ enum TykBindings {
             let host = try scope.requireHost("TykGetKeyData")
             let key = arg(context, arguments, 0)
             let apiID = arguments.count > 1 && !JSBridge.isNullish(context, arguments[1]) ? arg(context, arguments, 1) : ""
-            let json = try BlockingBridge.wait { try await host.getKeyData(key: key, apiID: apiID) }
+            let json = try host.getKeyDataImmediately(key: key, apiID: apiID)
+                ?? BlockingBridge.wait { try await host.getKeyData(key: key, apiID: apiID) }
             return JSBridge.makeString(context, json)
         }
         NativeFunction.install(context, name: "TykSetKeyData") { context, arguments in

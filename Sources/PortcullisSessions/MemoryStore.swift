@@ -6,7 +6,7 @@ import PortcullisCore
 /// ``VirtualClock`` by a day expires day-old keys. Several session layers in
 /// one process can share a `MemoryStore` and see each other's
 /// invalidations, like nodes sharing Redis.
-public final class MemoryStore: SessionStore, @unchecked Sendable {
+public final class MemoryStore: SessionStore, ImmediateSessionReads, @unchecked Sendable {
     private enum Value {
         case session(StoredSession)
         case string(String)
@@ -45,7 +45,17 @@ public final class MemoryStore: SessionStore, @unchecked Sendable {
     /// Reads the session record at `key` (nil when missing or past its TTL).
     public func readSession(key: String) async throws -> StoredSession? {
         try await injectedDelay()
-        return try state.withLock { s in
+        return try readNow(key)
+    }
+
+    /// The record now, from memory; waits only when a test injected latency.
+    public func readSessionImmediately(key: String) throws -> ImmediateResult<StoredSession?> {
+        guard state.withLock({ $0.latency }) <= 0 else { return .mustWait }
+        return .ready(try readNow(key))
+    }
+
+    private func readNow(_ key: String) throws -> StoredSession? {
+        try state.withLock { s in
             try check(&s)
             guard let entry = live(&s, key) else { return nil }
             var record: StoredSession

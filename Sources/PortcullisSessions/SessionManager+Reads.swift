@@ -57,6 +57,26 @@ extension SessionManager {
         return try decode(key, record)
     }
 
+    /// ``keyData(key:)`` without waiting, when the store answers reads
+    /// in-process (the memory store); ``ImmediateResult/mustWait`` otherwise.
+    public func keyDataImmediately(key: String) throws -> ImmediateResult<VersionedSession?> {
+        guard !key.isEmpty else { return .ready(nil) }
+        guard let local = store as? any ImmediateSessionReads else { return .mustWait }
+        let storageKey = storageKey(for: key)
+        let started = ContinuousClock.now
+        let read: ImmediateResult<StoredSession?>
+        do {
+            read = try local.readSessionImmediately(key: storageKey)
+        } catch let error as SessionStoreError {
+            logger.error("session store failed", metadata: ["key": .string(KeyMask.mask(key)), "operation": "read", "error": .string(error.description)])
+            throw SessionError.storeFailed(key: KeyMask.mask(key), operation: "read", cause: error)
+        }
+        guard case .ready(let record) = read else { return .mustWait }
+        statistics.recordStoreCall("read", seconds: (ContinuousClock.now - started).secondsValue)
+        guard let record else { return .ready(nil) }
+        return .ready(try decode(key, record))
+    }
+
     /// `TykGetKeyData`'s string answer: the session JSON, or Tyk's
     /// `{"status":"error","message":"Key not found"}`.
     public func keyDataJSON(key: String) async throws -> String {

@@ -83,3 +83,21 @@ public final class StoreSubscription: Sendable {
         onCancel()
     }
 }
+
+/// An answer that is either at hand now or needs the caller to wait for it.
+public enum ImmediateResult<Value> {
+    /// The answer, without I/O.
+    case ready(Value)
+    /// Only the `async` call can answer.
+    case mustWait
+}
+
+extension ImmediateResult: Sendable where Value: Sendable {}
+
+/// A store that can answer reads in-process, without I/O, so a JS worker
+/// serving `TykGetKeyData` keeps its thread instead of handing the read
+/// to another one and waiting for it.
+public protocol ImmediateSessionReads: SessionStore {
+    /// The record at `key` (nil when there is none), or ``ImmediateResult/mustWait``.
+    func readSessionImmediately(key: String) throws -> ImmediateResult<StoredSession?>
+}

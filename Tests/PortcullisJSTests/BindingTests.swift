@@ -99,7 +99,7 @@ struct BindingTests {
             (#"TykSetKeyData("k", "{not json")"#, "not valid JSON"),
             (#"TykSetKeyData("k", {"expires": 1})"#, "JSON.stringify"),
             (#"TykSetKeyData("k", "[1,2]")"#, "must be a JSON object"),
-            (#"TykSetKeyData("k", JSON.stringify({"expires": Date.now() / 1000 + 0.5}))"#, "must be an integer"),
+            (#"TykSetKeyData("k", JSON.stringify({"expires": Math.floor(Date.now() / 1000) + 0.5}))"#, "must be an integer"),
           ])
     func setKeyDataErrors(call: String, expected: String) async throws {
         let host = LocalPluginHost()

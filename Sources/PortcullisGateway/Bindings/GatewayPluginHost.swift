@@ -43,7 +43,28 @@ struct GatewayPluginHost: PluginHost {
         }
     }
 
+    /// Notes store failures of a call that does not wait.
+    private func notingNow<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SessionError {
+            if case .storeFailed = error { faults.recordStoreFailure(error.description) }
+            throw error
+        }
+    }
+
     static let notFound = #"{"status":"error","message":"Key not found"}"#
+
+    /// The same answer as ``getKeyData(key:apiID:)`` when the store reads
+    /// in-process; nil when it has to wait (Redis).
+    func getKeyDataImmediately(key: String, apiID: String) throws -> String? {
+        guard case .ready(let found) = try notingNow({ try sessions.keyDataImmediately(key: key) }) else { return nil }
+        guard let found else { return Self.notFound }
+        guard keyScope == .grantedAPIs, !grantsThisAPI(found.session) else { return found.session.jsonText() }
+        logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
+                       metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
+        return Self.notFound
+    }
 
     /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other
     /// APIs but not this one is answered as missing, as if it did not exist.

@@ -171,7 +171,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             return
         }
         let incoming = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: HeaderList(head.headers),
-                                       body: request.body.map { Array(buffer: $0) } ?? [], remoteAddress: remoteAddress)
+                                       bodyBuffer: request.body ?? ByteBuffer(), remoteAddress: remoteAddress)
         gateway.serve(incoming, servesAdmin: servesAdmin, on: context.eventLoop) { [self] response in
             deliver(response, sequence: sequence, keepAlive: keepAlive, isHead: isHead)
         }
@@ -221,23 +221,22 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func write(_ answered: Answered, keepAlive: Bool, context: ChannelHandlerContext) {
         let response = answered.response
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(response.headers.fields.count + 3)
-        for field in response.headers.fields {
-            let lowered = field.name.lowercased()
-            if lowered == "content-length" || lowered == "connection" || lowered == "transfer-encoding" { continue }
-            headers.add(name: field.name, value: field.value)
-        }
-        headers.add(name: "Content-Length", value: String(response.body.count))
+        var list = response.headers
+        list.removeAll(named: Self.framingHeaders)
+        var headers = list.storage
+        headers.add(name: "Content-Length", value: String(response.bodyBuffer.readableBytes))
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         if !headers.contains(name: "server") { headers.add(name: "Server", value: serverName) }
         let status = HTTPResponseStatus(statusCode: response.status)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        if !answered.isHead && !response.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        if !answered.isHead && response.bodyBuffer.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(response.bodyBuffer))), promise: nil)
         }
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
     }
+
+    /// Headers the gateway sets itself when it frames a response.
+    private static let framingHeaders = ["content-length", "connection", "transfer-encoding"]
 
     private func close(_ context: ChannelHandlerContext) {
         guard !closing else { return }

@@ -99,9 +99,9 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             exchange = current
         case .end:
             guard let head = current.head else { return }
-            var headers = head.headers
-            for name in UpstreamHeaders.hopByHopResponse { headers.remove(name: name) }
-            let answer = UpstreamAnswer(status: Int(head.status.code), headers: headers,
+            var headers = HeaderList(head.headers)
+            headers.removeAll(named: UpstreamHeaders.hopByHopResponse)
+            let answer = UpstreamAnswer(status: Int(head.status.code), headers: headers.storage,
                                         body: current.body ?? ByteBuffer())
             finish(.success(answer), reusable: head.isKeepAlive && current.requestAllowsReuse)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
@@ -19,8 +20,13 @@ public struct GatewayRequest: Sendable {
     public var query: String?
     /// Headers in order, names as received.
     public var headers: HeaderList
+    /// Body bytes as read off the connection.
+    public var bodyBuffer: ByteBuffer
     /// Body bytes.
-    public var body: [UInt8]
+    public var body: [UInt8] {
+        get { Array(buffer: bodyBuffer) }
+        set { bodyBuffer = ByteBuffer(bytes: newValue) }
+    }
     /// `http` or `https`.
     public var scheme: String
     /// The client's address, when known.
@@ -40,13 +46,20 @@ public struct GatewayRequest: Sendable {
     /// Creates a request.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
                 body: [UInt8], scheme: String = "http", remoteAddress: String? = nil) {
+        self.init(id: id, api: api, method: method, path: path, query: query, headers: headers,
+                  bodyBuffer: body.isEmpty ? ByteBuffer() : ByteBuffer(bytes: body), scheme: scheme, remoteAddress: remoteAddress)
+    }
+
+    /// Creates a request around a body buffer.
+    public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
+                bodyBuffer: ByteBuffer, scheme: String = "http", remoteAddress: String? = nil) {
         self.id = id
         self.api = api
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
-        self.body = body
+        self.bodyBuffer = bodyBuffer
         self.scheme = scheme
         self.remoteAddress = remoteAddress
         self.overlay = SessionOverlay()

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// What the gateway sends back: from a stage that answered early, from an
 /// error, or from the upstream (possibly changed by response hooks).
@@ -7,14 +8,28 @@ public struct GatewayResponse: Sendable {
     public var status: Int
     /// Headers in order.
     public var headers: HeaderList
+    /// Body bytes as NIO holds them: the upstream's body reaches the
+    /// client without a copy.
+    public var bodyBuffer: ByteBuffer
+
     /// Body bytes.
-    public var body: [UInt8]
+    public var body: [UInt8] {
+        get { Array(buffer: bodyBuffer) }
+        set { bodyBuffer = ByteBuffer(bytes: newValue) }
+    }
 
     /// Creates a response.
     public init(status: Int, headers: HeaderList = HeaderList(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.bodyBuffer = body.isEmpty ? ByteBuffer() : ByteBuffer(bytes: body)
+    }
+
+    /// Creates a response around a body buffer.
+    public init(status: Int, headers: HeaderList, bodyBuffer: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.bodyBuffer = bodyBuffer
     }
 
     /// Tyk's error body `{"error": "<message>"}` with a JSON content type.

@@ -2,36 +2,45 @@ import NIOHTTP1
 
 /// HTTP headers in order, with case-insensitive lookup and Go's canonical
 /// names (`x-api-key` → `X-Api-Key`) where Tyk shows canonical names.
+///
+/// Stored as NIO's `HTTPHeaders`, so headers read off a connection reach
+/// the stages, and the upstream's headers reach the client, without a copy.
 public struct HeaderList: Sendable, Equatable, Sequence {
-    /// The headers in order.
-    public private(set) var fields: [(name: String, value: String)] = []
+    /// The headers as NIO holds them.
+    public private(set) var storage: HTTPHeaders
 
     /// Creates a list.
     public init(_ fields: [(String, String)] = []) {
-        self.fields = fields.map { (name: $0.0, value: $0.1) }
+        storage = HTTPHeaders(fields)
     }
 
-    /// Copies NIO's headers, in order.
+    /// Wraps NIO's headers, in order, without copying them.
     public init(_ headers: HTTPHeaders) {
-        fields.reserveCapacity(headers.count)
-        for (name, value) in headers { fields.append((name: name, value: value)) }
+        storage = headers
     }
 
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+    /// The headers in order.
+    public var fields: [(name: String, value: String)] {
+        storage.map { (name: $0.name, value: $0.value) }
+    }
+
+    /// Whether there are none.
+    public var isEmpty: Bool { storage.isEmpty }
+
+    public func makeIterator() -> HTTPHeaders.Iterator { storage.makeIterator() }
 
     public static func == (lhs: HeaderList, rhs: HeaderList) -> Bool {
-        lhs.fields.map { [$0.name, $0.value] } == rhs.fields.map { [$0.name, $0.value] }
+        lhs.storage.elementsEqual(rhs.storage) { $0.name == $1.name && $0.value == $1.value }
     }
 
     /// The first value of `name`.
     public func first(_ name: String) -> String? {
-        let lowered = name.lowercased()
-        return fields.first { $0.name.lowercased() == lowered }?.value
+        storage.first(name: name)
     }
 
     /// Adds a value.
     public mutating func add(_ name: String, _ value: String) {
-        fields.append((name: name, value: value))
+        storage.add(name: name, value: value)
     }
 
     /// Replaces every value of `name` with one.
@@ -42,14 +51,33 @@ public struct HeaderList: Sendable, Equatable, Sequence {
 
     /// Removes every value of `name`.
     public mutating func remove(_ name: String) {
-        let lowered = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == lowered }
+        storage.remove(name: name)
+    }
+
+    /// Removes every header whose name is one of `lowercasedNames`, in one
+    /// pass over the list when none is present (the common case).
+    mutating func removeAll(named lowercasedNames: [String]) {
+        var present: [String] = []
+        for (name, _) in storage {
+            for candidate in lowercasedNames where Self.equalsASCIICaseInsensitive(name, candidate) && !present.contains(candidate) {
+                present.append(candidate)
+            }
+        }
+        for name in present { storage.remove(name: name) }
+    }
+
+    /// ASCII case-insensitive equality without allocating.
+    static func equalsASCIICaseInsensitive(_ value: String, _ lowercased: String) -> Bool {
+        guard value.utf8.count == lowercased.utf8.count else { return false }
+        return zip(value.utf8, lowercased.utf8).allSatisfy { a, b in
+            a == b || (a >= 65 && a <= 90 && a + 32 == b)
+        }
     }
 
     /// `{Canonical-Name: [values]}`, as plugins see `request.Headers`.
     public func grouped() -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for field in fields { result[Self.canonical(field.name), default: []].append(field.value) }
+        for field in storage { result[Self.canonical(field.name), default: []].append(field.value) }
         return result
     }
 

@@ -101,7 +101,7 @@ public struct Pipeline: Sendable {
                          services: GatewayServices) -> (GatewayResponse, failed: Bool) {
         switch upstream {
         case .success(let answer):
-            return (GatewayResponse(status: answer.status, headers: HeaderList(answer.headers), body: Array(buffer: answer.body)), false)
+            return (GatewayResponse(status: answer.status, headers: HeaderList(answer.headers), bodyBuffer: answer.body), false)
         case .failure(let error):
             return (Self.errorResponse(error, request: request, services: services), true)
         }
@@ -119,7 +119,7 @@ public struct Pipeline: Sendable {
 
     /// The response as sent: with the headers the stages asked for.
     public func finish(_ response: GatewayResponse, request: GatewayRequest) -> GatewayResponse {
-        guard !request.responseHeaders.fields.isEmpty else { return response }
+        guard !request.responseHeaders.isEmpty else { return response }
         var response = response
         for field in request.responseHeaders { response.headers.set(field.name, field.value) }
         return response

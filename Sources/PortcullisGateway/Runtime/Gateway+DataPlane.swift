@@ -15,17 +15,17 @@ public struct IncomingRequest: Sendable {
     /// Headers in order, names as received.
     public var headers: HeaderList
     /// Body bytes.
-    public var body: [UInt8]
+    public var bodyBuffer: ByteBuffer
     /// The client's IP address.
     public var remoteAddress: String?
 
     /// Creates a request.
-    public init(method: String, path: String, query: String?, headers: HeaderList, body: [UInt8], remoteAddress: String?) {
+    public init(method: String, path: String, query: String?, headers: HeaderList, bodyBuffer: ByteBuffer, remoteAddress: String?) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
-        self.body = body
+        self.bodyBuffer = bodyBuffer
         self.remoteAddress = remoteAddress
     }
 }
@@ -47,8 +47,8 @@ extension Gateway {
             let reply = NIOLoopBound(respond, eventLoop: eventLoop)
             Task {
                 let answer = await handle(method: incoming.method, path: incoming.path, query: incoming.query,
-                                          headers: incoming.headers, body: incoming.body, remoteAddress: incoming.remoteAddress,
-                                          servesAdmin: servesAdmin)
+                                          headers: incoming.headers, body: Array(buffer: incoming.bodyBuffer),
+                                          remoteAddress: incoming.remoteAddress, servesAdmin: servesAdmin)
                 eventLoop.execute { reply.value(answer) }
             }
             return
@@ -67,7 +67,7 @@ extension Gateway {
             return
         }
         var request = GatewayRequest(id: RequestID.next(), api: route.api, method: incoming.method, path: incoming.path,
-                                     query: incoming.query, headers: incoming.headers, body: incoming.body,
+                                     query: incoming.query, headers: incoming.headers, bodyBuffer: incoming.bodyBuffer,
                                      remoteAddress: incoming.remoteAddress)
         let progress = route.pipeline.advanceInline(&request, services: services)
         proceed(progress, request, route, eventLoop, respond)

@@ -8,12 +8,19 @@ import PortcullisSessions
 /// durations, store latency and the session cache hit ratio.
 public final class GatewayMetrics: Sendable {
     private struct State {
-        var requests: [String: Int] = [:]
+        /// Keyed by API and status, rendered as labels only when scraped,
+        /// so counting a request builds no string.
+        var requests: [RequestKey: Int] = [:]
         var errors: [String: Int] = [:]
         var authFailures: [String: Int] = [:]
         var expiredRejected = 0
         var pluginWrites = 0
         var pluginDurations: [String: DurationHistogram] = [:]
+    }
+
+    private struct RequestKey: Hashable {
+        var api: String
+        var status: Int
     }
 
     private let state = Locked(State())
@@ -23,7 +30,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts one finished request.
     public func recordRequest(api: String, status: Int) {
-        let key = "api_id=\"\(Self.escape(api))\",code=\"\(status)\""
+        let key = RequestKey(api: api, status: status)
         state.withLock { $0.requests[key, default: 0] += 1 }
     }
 
@@ -60,7 +67,9 @@ public final class GatewayMetrics: Sendable {
             lines += values.keys.sorted().map { "\(name){\($0)} \(values[$0] ?? 0)" }
         }
         family("portcullis_requests_total", "counter", "Requests answered, by API and status code.")
-        labelled("portcullis_requests_total", s.requests)
+        var requests: [String: Int] = [:]
+        for (key, count) in s.requests { requests["api_id=\"\(Self.escape(key.api))\",code=\"\(key.status)\"", default: 0] += count }
+        labelled("portcullis_requests_total", requests)
         family("portcullis_request_errors_total", "counter", "Requests refused or failed, by API and reason.")
         labelled("portcullis_request_errors_total", s.errors)
         family("portcullis_auth_failures_total", "counter",

@@ -5,8 +5,9 @@ import PortcullisSessions
 
 /// The long-lived parts every stage uses: the JS engine, the session layer,
 /// the upstream client, the HTTP transport for plugins, metrics, the clock.
-/// One per gateway node; stages hold it, never globals.
-public struct GatewayServices: Sendable {
+/// One per gateway node; stages hold it, never globals. A class, so a stage
+/// or request that holds it costs one reference, not one per service.
+public final class GatewayServices: Sendable {
     /// The gateway configuration.
     public let config: GatewayConfig
     /// The JavaScript engine.

@@ -1,8 +1,10 @@
 import PortcullisJS
 
 /// An API definition that has been loaded: its plugins are in the engine
-/// under `realm`, and its spec object is ready for handlers.
-public struct LoadedAPI: Sendable {
+/// under `realm`, and its spec object is ready for handlers. A class, so
+/// every request that carries it shares one copy instead of retaining each
+/// field of the definition.
+public final class LoadedAPI: Sendable {
     /// The definition.
     public let definition: APIDefinition
     /// The engine realm holding this API's plugins (changes on every reload).

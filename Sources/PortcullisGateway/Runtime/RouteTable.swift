@@ -1,10 +1,16 @@
 /// The APIs being served, matched by longest listen path first.
 struct RouteTable: Sendable {
-    struct Route: Sendable {
+    final class Route: Sendable {
         let api: LoadedAPI
         let pipeline: Pipeline
         /// Keeps the realm loaded while requests run on this version.
         let lease: RealmLease
+
+        init(api: LoadedAPI, pipeline: Pipeline, lease: RealmLease) {
+            self.api = api
+            self.pipeline = pipeline
+            self.lease = lease
+        }
     }
 
     let routes: [Route]

@@ -27,25 +27,16 @@ struct ProxyStage: PipelineStage {
             ? Self.relativePath(request.path, listenPath: api.definition.listenPath) : request.path
         var uri = target.basePath + (forwardedPath.hasPrefix("/") ? forwardedPath : "/" + forwardedPath)
         if let query = request.query, !query.isEmpty { uri += "?" + query }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.fields.count + 1)
-        var priorForwardedFor: String?
-        for field in request.headers.fields {
-            if UpstreamHeaders.hopByHopRequest.contains(where: { field.name.utf8.count == $0.utf8.count && field.name.lowercased() == $0 }) {
-                continue
-            }
-            if request.remoteAddress != nil, field.name.count == 15, field.name.lowercased() == "x-forwarded-for" {
-                if priorForwardedFor == nil { priorForwardedFor = field.value }
-                continue
-            }
-            headers.add(name: field.name, value: field.value)
-        }
+        var headers = request.headers
+        headers.removeAll(named: UpstreamHeaders.hopByHopRequest)
         if let remote = request.remoteAddress {
-            headers.add(name: "X-Forwarded-For", value: priorForwardedFor.map { "\($0), \(remote)" } ?? remote)
+            let prior = headers.first("x-forwarded-for")
+            if prior != nil { headers.remove("x-forwarded-for") }
+            headers.add("X-Forwarded-For", prior.map { "\($0), \(remote)" } ?? remote)
         }
         let method = HTTPMethod(rawValue: request.method)
-        let body = request.body.isEmpty ? ByteBuffer() : ByteBuffer(bytes: request.body)
-        return .forward(UpstreamRequest(target: target, method: method, uri: uri, headers: headers, body: body))
+        return .forward(UpstreamRequest(target: target, method: method, uri: uri, headers: headers.storage,
+                                        body: request.bodyBuffer))
     }
 
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
