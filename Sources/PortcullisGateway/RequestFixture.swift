@@ -65,10 +65,10 @@ public enum RequestFixture {
 
     /// The query parameters of a path-and-query, as Go's `url.Query()` gives them.
     public static func queryParameters(of url: String) -> [String: [String]] {
-        guard let components = URLComponents(string: url) else { return [:] }
-        var params: [String: [String]] = [:]
-        for item in components.queryItems ?? [] { params[item.name, default: []].append(item.value ?? "") }
-        return params
+        guard let mark = url.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [:] }
+        var query = url.utf8[url.utf8.index(after: mark)...]
+        if let hash = query.firstIndex(of: UInt8(ascii: "#")) { query = query[..<hash] }
+        return QueryString.parse(query)
     }
 }
 

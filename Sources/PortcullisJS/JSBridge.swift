@@ -5,6 +5,12 @@ import CJavaScriptCore
 enum JSBridge {
     /// Creates a retained JSC string from UTF-16 code units; the caller releases it.
     static func makeJSString(_ string: String) -> JSStringRef {
+        // UTF-8 straight from the string's storage; JSC keeps ASCII text as
+        // 8-bit characters. Text with a NUL would be cut at it, so it (and
+        // only it) goes through UTF-16.
+        if !string.utf8.contains(0) {
+            return string.withCString { JSStringCreateWithUTF8CString($0) }
+        }
         let units = Array(string.utf16)
         return units.withUnsafeBufferPointer { buffer in
             JSStringCreateWithCharacters(buffer.baseAddress, buffer.count)
@@ -15,7 +21,16 @@ enum JSBridge {
     static func swiftString(_ jsString: JSStringRef) -> String {
         let length = JSStringGetLength(jsString)
         guard length > 0, let characters = JSStringGetCharactersPtr(jsString) else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: characters, count: length), as: UTF16.self)
+        let units = UnsafeBufferPointer(start: characters, count: length)
+        // ASCII (nearly all plugin text: JSON, headers, keys) narrows byte
+        // by byte; anything else is transcoded.
+        if !units.contains(where: { $0 >= 0x80 }) {
+            return String(unsafeUninitializedCapacity: length) { buffer in
+                for index in 0..<length { buffer[index] = UInt8(truncatingIfNeeded: units[index]) }
+                return length
+            }
+        }
+        return String(decoding: units, as: UTF16.self)
     }
 
     /// A JS string value holding `string`.

@@ -1,9 +1,9 @@
-import Foundation
 import PortcullisCore
 
-/// Reads what `DoProcessRequest` returned without `JSONDecoder`, which
-/// dominated the per-call cost. Types are as strict as Tyk's Go structs and
-/// every error names the field path the plugin wrote.
+/// Reads what `DoProcessRequest` returned without `JSONDecoder` or
+/// `JSONSerialization`, which dominated the per-call cost: the JSON text
+/// is read by ``JSONReader`` on its UTF-8 bytes. Types are as strict as
+/// Tyk's Go structs and every error names the field path the plugin wrote.
 enum MiddlewareReturnParser {
     struct Failure: Error {
         var reason: String
@@ -11,46 +11,45 @@ enum MiddlewareReturnParser {
 
     static func parse(_ text: String, handler: String) throws -> MiddlewareReturn {
         do {
-            guard let root = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                throw Failure(reason: "the result must be an object")
+            let parsed: JSONValue
+            do {
+                parsed = try JSONReader.parse(text)
+            } catch {
+                throw PluginError.invalidReturn(handler: handler, reason: "the result is not valid JSON: \(error)")
             }
+            guard case .object(let root) = parsed else { throw Failure(reason: "the result must be an object") }
             var result = MiddlewareReturn()
-            if let request = root["Request"], !(request is NSNull) {
+            if let request = root["Request"], request != .null {
                 result.request = try miniRequest(object(request, "Request"))
             }
-            if let meta = root["SessionMeta"], !(meta is NSNull) {
+            if let meta = root["SessionMeta"], meta != .null {
                 result.sessionMeta = try stringMap(meta, "SessionMeta")
             }
-            if let session = root["Session"], !(session is NSNull) {
-                guard JSONSerialization.isValidJSONObject(session), session is [String: Any] else {
-                    throw Failure(reason: "Session: expected a session object, found \(kind(session))")
+            if let session = root["Session"], session != .null {
+                guard case .object = session else {
+                    throw Failure(reason: "Session: expected a session object, found \(session.kind)")
                 }
-                let data = try JSONSerialization.data(withJSONObject: session)
-                result.session = try JSONDecoder().decode(JSONValue.self, from: data)
+                result.session = session
             }
-            if let authValue = root["AuthValue"], !(authValue is NSNull) {
+            if let authValue = root["AuthValue"], authValue != .null {
                 result.authValue = try string(authValue, "AuthValue")
             }
             return result
         } catch let failure as Failure {
             throw PluginError.invalidReturn(handler: handler, reason: failure.reason)
-        } catch let error as PluginError {
-            throw error
-        } catch {
-            throw PluginError.invalidReturn(handler: handler, reason: "the result is not valid JSON: \(error)")
         }
     }
 
-    private static func miniRequest(_ o: [String: Any]) throws -> MiniRequest {
-        func field<T>(_ key: String, _ read: (Any, String) throws -> T, _ fallback: T) throws -> T {
-            guard let value = o[key], !(value is NSNull) else { return fallback }
+    private static func miniRequest(_ o: [String: JSONValue]) throws -> MiniRequest {
+        func field<T>(_ key: String, _ read: (JSONValue, String) throws -> T, _ fallback: T) throws -> T {
+            guard let value = o[key], value != .null else { return fallback }
             return try read(value, "Request.\(key)")
         }
         var overrides = ReturnOverrides()
-        if let value = o["ReturnOverrides"], !(value is NSNull) {
+        if let value = o["ReturnOverrides"], value != .null {
             let r = try object(value, "Request.ReturnOverrides")
-            func sub<T>(_ key: String, _ read: (Any, String) throws -> T, _ fallback: T) throws -> T {
-                guard let value = r[key], !(value is NSNull) else { return fallback }
+            func sub<T>(_ key: String, _ read: (JSONValue, String) throws -> T, _ fallback: T) throws -> T {
+                guard let value = r[key], value != .null else { return fallback }
                 return try read(value, "Request.ReturnOverrides.\(key)")
             }
             overrides = ReturnOverrides(
@@ -68,70 +67,62 @@ enum MiddlewareReturnParser {
             requestURI: try field("RequestURI", string, ""), scheme: try field("Scheme", string, ""))
     }
 
-    private static func kind(_ value: Any) -> String {
-        switch value {
-        case is NSNull: return "null"
-        case is String: return "a string"
-        case is [Any]: return "an array"
-        case is [String: Any]: return "an object"
-        case _ where isBoolean(value): return "a boolean"
-        case is NSNumber: return "a number"
-        default: return "\(type(of: value))"
-        }
-    }
-
-    private static func isBoolean(_ value: Any) -> Bool {
-        // JSONSerialization gives booleans as NSNumber with the `c` type code.
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
-    }
-
-    private static func object(_ value: Any, _ path: String) throws -> [String: Any] {
-        guard let object = value as? [String: Any] else { throw Failure(reason: "\(path) must be an object, found \(kind(value))") }
+    private static func object(_ value: JSONValue, _ path: String) throws -> [String: JSONValue] {
+        guard case .object(let object) = value else { throw Failure(reason: "\(path) must be an object, found \(value.kind)") }
         return object
     }
 
-    private static func string(_ value: Any, _ path: String) throws -> String {
-        guard let text = value as? String, !(value is NSNumber) else {
-            throw Failure(reason: "\(path) must be a string (Tyk decodes it into that type), found \(kind(value))")
+    private static func string(_ value: JSONValue, _ path: String) throws -> String {
+        guard case .string(let text) = value else {
+            throw Failure(reason: "\(path) must be a string (Tyk decodes it into that type), found \(value.kind)")
         }
         return text
     }
 
-    private static func integer(_ value: Any, _ path: String) throws -> Int {
-        guard let number = value as? NSNumber, !isBoolean(value), let exact = Int(exactly: number.doubleValue) else {
-            throw Failure(reason: "\(path) must be an integer (Tyk decodes it into that type), found \(kind(value))")
+    private static func integer(_ value: JSONValue, _ path: String) throws -> Int {
+        guard case .int(let number) = value, let exact = Int(exactly: number) else {
+            throw Failure(reason: "\(path) must be an integer (Tyk decodes it into that type), found \(value.kind)")
         }
         return exact
     }
 
-    private static func boolean(_ value: Any, _ path: String) throws -> Bool {
-        guard isBoolean(value), let flag = value as? Bool else {
-            throw Failure(reason: "\(path) must be true or false, found \(kind(value))")
+    private static func boolean(_ value: JSONValue, _ path: String) throws -> Bool {
+        guard case .bool(let flag) = value else {
+            throw Failure(reason: "\(path) must be true or false, found \(value.kind)")
         }
         return flag
     }
 
-    private static func stringMap(_ value: Any, _ path: String) throws -> [String: String] {
+    private static func stringMap(_ value: JSONValue, _ path: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        for (key, item) in try object(value, path) {
-            guard !(item is NSNull) else { continue }
+        for (key, item) in try object(value, path) where item != .null {
             result[key] = try string(item, "\(path).\(key)")
         }
         return result
     }
 
-    private static func stringList(_ value: Any, _ path: String) throws -> [String] {
-        guard let items = value as? [Any] else { throw Failure(reason: "\(path) must be an array of strings, found \(kind(value))") }
+    private static func stringList(_ value: JSONValue, _ path: String) throws -> [String] {
+        guard case .array(let items) = value else {
+            throw Failure(reason: "\(path) must be an array of strings, found \(value.kind)")
+        }
         return try items.enumerated().map { try string($0.element, "\(path)[\($0.offset)]") }
     }
 
-    private static func listMap(_ value: Any, _ path: String) throws -> [String: [String]] {
+    private static func listMap(_ value: JSONValue, _ path: String) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for (key, item) in try object(value, path) {
-            guard !(item is NSNull) else { continue }
+        for (key, item) in try object(value, path) where item != .null {
             result[key] = try stringList(item, "\(path).\(key)")
         }
         return result
+    }
+}
+
+private extension JSONValue {
+    /// The JSON type as the messages name it (numbers are numbers).
+    var kind: String {
+        switch self {
+        case .int, .double: return "a number"
+        default: return typeDescription
+        }
     }
 }

@@ -51,15 +51,21 @@ extension SessionManager {
     /// `TykGetKeyData` / admin read: the stored session, straight from the
     /// store (never the cache), expired or not; nil when there is none.
     public func keyData(key: String) async throws -> VersionedSession? {
+        try await renderedKeyData(key: key)?.found
+    }
+
+    /// ``keyData(key:)`` with the session's JSON text, as `TykGetKeyData`
+    /// returns it; an unchanged record is rendered once, not on every read.
+    public func renderedKeyData(key: String) async throws -> RenderedSession? {
         guard !key.isEmpty else { return nil }
         let storageKey = storageKey(for: key)
         guard let record = try await storeCall(key, "read", { try await store.readSession(key: storageKey) }) else { return nil }
-        return try decode(key, record)
+        return try rendered.rendered(key, record) { try decode(key, record) }
     }
 
-    /// ``keyData(key:)`` without waiting, when the store answers reads
-    /// in-process (the memory store); ``ImmediateResult/mustWait`` otherwise.
-    public func keyDataImmediately(key: String) throws -> ImmediateResult<VersionedSession?> {
+    /// ``renderedKeyData(key:)`` without waiting, when the store answers
+    /// reads in-process (the memory store); ``ImmediateResult/mustWait`` otherwise.
+    public func renderedKeyDataImmediately(key: String) throws -> ImmediateResult<RenderedSession?> {
         guard !key.isEmpty else { return .ready(nil) }
         guard let local = store as? any ImmediateSessionReads else { return .mustWait }
         let storageKey = storageKey(for: key)
@@ -74,16 +80,16 @@ extension SessionManager {
         guard case .ready(let record) = read else { return .mustWait }
         statistics.recordStoreCall("read", seconds: (ContinuousClock.now - started).secondsValue)
         guard let record else { return .ready(nil) }
-        return .ready(try decode(key, record))
+        return .ready(try rendered.rendered(key, record) { try decode(key, record) })
     }
 
     /// `TykGetKeyData`'s string answer: the session JSON, or Tyk's
     /// `{"status":"error","message":"Key not found"}`.
     public func keyDataJSON(key: String) async throws -> String {
-        guard let found = try await keyData(key: key) else {
+        guard let found = try await renderedKeyData(key: key) else {
             return #"{"status":"error","message":"Key not found"}"#
         }
-        return found.session.jsonText()
+        return found.json
     }
 
     /// Counts one request against the key's quota (counter `quota-<key>`).

@@ -31,6 +31,8 @@ public final class SessionManager: Sendable {
     let bus: InvalidationBus
     let quota: QuotaLimiter
     let pendingWrites = Locked([UUID: Task<Void, Never>]())
+    /// Stored records already decoded and rendered for `TykGetKeyData`.
+    let rendered = RenderedSessionMemo()
     /// Keys created, renewed and revoked, cache hits and store latency on this node.
     public let statistics = SessionStatistics()
 

@@ -58,9 +58,9 @@ struct GatewayPluginHost: PluginHost {
     /// The same answer as ``getKeyData(key:apiID:)`` when the store reads
     /// in-process; nil when it has to wait (Redis).
     func getKeyDataImmediately(key: String, apiID: String) throws -> String? {
-        guard case .ready(let found) = try notingNow({ try sessions.keyDataImmediately(key: key) }) else { return nil }
+        guard case .ready(let found) = try notingNow({ try sessions.renderedKeyDataImmediately(key: key) }) else { return nil }
         guard let found else { return Self.notFound }
-        guard keyScope == .grantedAPIs, !grantsThisAPI(found.session) else { return found.session.jsonText() }
+        guard keyScope == .grantedAPIs, !grantsThisAPI(found.found.session) else { return found.json }
         logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
                        metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
         return Self.notFound
@@ -70,13 +70,13 @@ struct GatewayPluginHost: PluginHost {
     /// APIs but not this one is answered as missing, as if it did not exist.
     func getKeyData(key: String, apiID: String) async throws -> String {
         guard keyScope == .grantedAPIs else { return try await noting { try await sessions.keyDataJSON(key: key) } }
-        guard let found = try await noting({ try await sessions.keyData(key: key) }) else { return Self.notFound }
-        guard grantsThisAPI(found.session) else {
+        guard let found = try await noting({ try await sessions.renderedKeyData(key: key) }) else { return Self.notFound }
+        guard grantsThisAPI(found.found.session) else {
             logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
-                                    metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
+                           metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
             return Self.notFound
         }
-        return found.session.jsonText()
+        return found.json
     }
 
     private func grantsThisAPI(_ session: SessionState) -> Bool {

@@ -31,7 +31,10 @@ final class UpstreamConnectionPool: @unchecked Sendable {
 
     let eventLoop: any EventLoop
     private let settings: Settings
-    private var idle: [UpstreamTarget: [Connection]] = [:]
+    /// Idle connections by target. A gateway talks to few targets, so a
+    /// short list compared by equality beats hashing the target's strings
+    /// on every request.
+    private var idle: [(target: UpstreamTarget, connections: [Connection])] = []
     private var open = 0
     private var closed = false
 
@@ -71,8 +74,8 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     func close() {
         eventLoop.assertInEventLoop()
         closed = true
-        for connections in idle.values {
-            for connection in connections {
+        for bucket in idle {
+            for connection in bucket.connections {
                 connection.idleTimer?.cancel()
                 connection.channel.close(promise: nil)
             }
@@ -80,9 +83,13 @@ final class UpstreamConnectionPool: @unchecked Sendable {
         idle.removeAll()
     }
 
+    private func bucket(_ target: UpstreamTarget) -> Int? {
+        idle.firstIndex { $0.target == target }
+    }
+
     private func takeIdle(_ target: UpstreamTarget) -> Connection? {
-        while var list = idle[target], let connection = list.popLast() {
-            idle[target] = list.isEmpty ? nil : list
+        guard let index = bucket(target) else { return nil }
+        while let connection = idle[index].connections.popLast() {
             connection.idleTimer?.cancel()
             connection.idleTimer = nil
             if connection.handler.isReady { return connection }
@@ -104,14 +111,19 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     }
 
     private func park(_ connection: Connection, _ target: UpstreamTarget) {
-        guard !closed, connection.handler.isReady, (idle[target]?.count ?? 0) < settings.maxIdlePerTarget else {
+        let index = bucket(target)
+        guard !closed, connection.handler.isReady, (index.map { idle[$0].connections.count } ?? 0) < settings.maxIdlePerTarget else {
             connection.channel.close(promise: nil)
             return
         }
         connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) { [weak connection] in
             connection?.channel.close(promise: nil)
         }
-        idle[target, default: []].append(connection)
+        if let index {
+            idle[index].connections.append(connection)
+        } else {
+            idle.append((target: target, connections: [connection]))
+        }
     }
 
     private func connectAndSend(_ request: UpstreamRequest, limit: Int, timeout: TimeAmount,
@@ -148,9 +160,9 @@ final class UpstreamConnectionPool: @unchecked Sendable {
                 let connection = Connection(channel: channel, handler: handler)
                 handler.onClose = { [self, weak connection] in
                     open -= 1
-                    guard let connection, var list = idle[target], let index = list.firstIndex(where: { $0 === connection }) else { return }
-                    list.remove(at: index)
-                    idle[target] = list.isEmpty ? nil : list
+                    guard let connection, let index = bucket(target),
+                          let position = idle[index].connections.firstIndex(where: { $0 === connection }) else { return }
+                    idle[index].connections.remove(at: position)
                     connection.idleTimer?.cancel()
                 }
                 exchange(connection, request, limit: limit, timeout: timeout, completion: completion)

@@ -25,13 +25,22 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     typealias OutboundOut = HTTPClientRequestPart
     typealias Completion = (Result<UpstreamAnswer, UpstreamFailure>) -> Void
 
-    private struct Exchange {
-        var completion: Completion
+    /// The exchange in progress; a class so reading the answer's parts
+    /// mutates it in place.
+    private final class Exchange {
+        let completion: Completion
         var head: HTTPResponseHead?
         var body: ByteBuffer?
-        var limit: Int
+        let limit: Int
         var timeout: Scheduled<Void>?
-        var requestAllowsReuse: Bool
+        let requestAllowsReuse: Bool
+
+        init(completion: @escaping Completion, limit: Int, timeout: Scheduled<Void>?, requestAllowsReuse: Bool) {
+            self.completion = completion
+            self.limit = limit
+            self.timeout = timeout
+            self.requestAllowsReuse = requestAllowsReuse
+        }
     }
 
     private var context: ChannelHandlerContext?
@@ -75,13 +84,12 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard var current = exchange else { return }
+        guard let current = exchange else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             // 1xx answers are not the response; wait for the real one.
             guard head.status.code >= 200 || head.status == .switchingProtocols else { return }
             current.head = head
-            exchange = current
         case .body(var part):
             guard current.head != nil else { return }
             let size = (current.body?.readableBytes ?? 0) + part.readableBytes
@@ -90,13 +98,11 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
                 context.close(promise: nil)
                 return
             }
-            exchange = nil
             if current.body == nil {
                 current.body = part
             } else {
                 current.body?.writeBuffer(&part)
             }
-            exchange = current
         case .end:
             guard let head = current.head else { return }
             var headers = HeaderList(head.headers)

@@ -81,12 +81,40 @@ public struct HeaderList: Sendable, Equatable, Sequence {
         return result
     }
 
-    /// Go's canonical MIME header name.
+    /// Go's canonical MIME header name (`textproto.CanonicalMIMEHeaderKey`):
+    /// the first letter and every letter after a `-` upper case, the rest
+    /// lower case; a name with a byte that is not a token character is
+    /// returned as it is. A name already canonical is returned without a copy.
     public static func canonical(_ name: String) -> String {
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return name }
-        return name.split(separator: "-", omittingEmptySubsequences: false)
-            .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
-            .joined(separator: "-")
+        var upper = true
+        var changes = false
+        for byte in name.utf8 {
+            guard isTokenByte(byte) else { return name }
+            if upper && byte >= 0x61 && byte <= 0x7A { changes = true }
+            if !upper && byte >= 0x41 && byte <= 0x5A { changes = true }
+            upper = byte == 0x2D
+        }
+        guard changes else { return name }
+        var bytes = Array(name.utf8)
+        upper = true
+        for index in bytes.indices {
+            let byte = bytes[index]
+            if upper && byte >= 0x61 && byte <= 0x7A { bytes[index] = byte - 32 }
+            if !upper && byte >= 0x41 && byte <= 0x5A { bytes[index] = byte + 32 }
+            upper = byte == 0x2D
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// RFC 7230 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): return true
+        default: return false
+        }
     }
 
     /// Refuses header injection: names must be tokens, values must not break lines.

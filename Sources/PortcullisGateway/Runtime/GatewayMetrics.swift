@@ -15,12 +15,19 @@ public final class GatewayMetrics: Sendable {
         var authFailures: [String: Int] = [:]
         var expiredRejected = 0
         var pluginWrites = 0
-        var pluginDurations: [String: DurationHistogram] = [:]
+        var pluginDurations: [PluginKey: DurationHistogram] = [:]
     }
 
     private struct RequestKey: Hashable {
         var api: String
         var status: Int
+    }
+
+    private struct PluginKey: Hashable {
+        var api: String
+        var plugin: String
+
+        var labels: String { "api_id=\"\(GatewayMetrics.escape(api))\",plugin=\"\(GatewayMetrics.escape(plugin))\"" }
     }
 
     private let state = Locked(State())
@@ -52,7 +59,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Records how long one plugin call took, by API and middleware name.
     public func recordPluginDuration(api: String, plugin: String, seconds: Double) {
-        let key = "api_id=\"\(Self.escape(api))\",plugin=\"\(Self.escape(plugin))\""
+        let key = PluginKey(api: api, plugin: plugin)
         state.withLock { $0.pluginDurations[key, default: DurationHistogram()].observe(seconds) }
     }
 
@@ -86,8 +93,8 @@ public final class GatewayMetrics: Sendable {
         family("portcullis_plugin_session_writes_total", "counter", "TykSetKeyData writes acknowledged by the store.")
         lines.append("portcullis_plugin_session_writes_total \(s.pluginWrites)")
         family("portcullis_plugin_duration_seconds", "histogram", "Time spent in each plugin call, by API and middleware name.")
-        for key in s.pluginDurations.keys.sorted() {
-            lines += s.pluginDurations[key]?.exposition(name: "portcullis_plugin_duration_seconds", labels: key) ?? []
+        for (labels, key) in s.pluginDurations.keys.map({ ($0.labels, $0) }).sorted(by: { $0.0 < $1.0 }) {
+            lines += s.pluginDurations[key]?.exposition(name: "portcullis_plugin_duration_seconds", labels: labels) ?? []
         }
         family("portcullis_store_latency_seconds", "histogram", "Latency of session store operations, by operation.")
         for operation in sessions.storeLatency.keys.sorted() {
@@ -104,7 +111,7 @@ public final class GatewayMetrics: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func escape(_ value: String) -> String {
+    fileprivate static func escape(_ value: String) -> String {
         // Label values are almost always plain; skip the copies when they are.
         guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
             return value

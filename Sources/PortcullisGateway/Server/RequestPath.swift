@@ -4,6 +4,8 @@ enum RequestPath {
     /// resolved, so `/api/../tyk/keys` cannot slip past listen-path routing
     /// or reach the upstream; nil when it climbs above the root.
     static func normalised(_ path: String) -> String? {
+        // Most paths have no dot at all: nothing to resolve.
+        guard path.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "%") }) else { return path }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         guard segments.contains(where: { isDot($0) || isDotDot($0) }) else { return path }
         var kept: [Substring] = []

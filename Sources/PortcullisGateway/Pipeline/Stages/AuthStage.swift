@@ -58,6 +58,18 @@ struct AuthStage: PipelineStage {
         return .next
     }
 
+    /// The value without leading or trailing spaces and tabs (what
+    /// `CharacterSet.whitespaces` trims in a header value).
+    static func trimmingSpaces(_ value: Substring) -> String {
+        let utf8 = value.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        if first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) { return String(value) }
+        return String(value[first...last])
+    }
+
     private var usesCustomAuth: Bool {
         guard api.definition.customAuthEnabled, let hook = api.definition.middleware.authCheck else { return false }
         return !hook.disabled
@@ -65,13 +77,16 @@ struct AuthStage: PipelineStage {
 
     /// The credential in the API's auth header, without a `Bearer ` prefix.
     private func presentedToken(_ request: GatewayRequest) throws -> String {
-        guard var presented = request.headers.first(api.definition.authHeaderName), !presented.isEmpty else {
+        guard let header = request.headers.first(api.definition.authHeaderName), !header.isEmpty else {
             throw GatewayError.authorizationMissing
         }
-        if presented.count > 7, presented.prefix(7).lowercased() == "bearer " { presented = String(presented.dropFirst(7)) }
-        presented = presented.trimmingCharacters(in: .whitespaces)
-        guard !presented.isEmpty else { throw GatewayError.authorizationMissing }
-        return presented
+        var presented = Substring(header)
+        if presented.utf8.count > 7, HeaderList.equalsASCIICaseInsensitive(String(presented.prefix(7)), "bearer ") {
+            presented = presented.dropFirst(7)
+        }
+        let token = Self.trimmingSpaces(presented)
+        guard !token.isEmpty else { throw GatewayError.authorizationMissing }
+        return token
     }
 
     private func customAuth(_ hook: MiddlewareEntry, _ request: inout GatewayRequest) async throws -> StageOutcome {
