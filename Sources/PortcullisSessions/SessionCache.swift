@@ -23,6 +23,8 @@ final class SessionCache: Sendable {
         var value: VersionedSession
         var storedAt: Date
         var deadline: Date
+        /// The session's JSON text, made the first time a plugin reads it.
+        var json: String?
     }
 
     private struct Floor {
@@ -71,6 +73,30 @@ final class SessionCache: Sendable {
             }
             return entry.value
         }
+    }
+
+    /// The cached session with its JSON text (rendered once per entry), if
+    /// present, fresh, and the cache is live: what `TykGetKeyData` answers.
+    func lookupRendered(_ storageKey: String) -> RenderedSession? {
+        let now = clock.now()
+        let found = state.withLock { s -> Entry? in
+            guard !s.suspended, let entry = s.entries[storageKey] else { return nil }
+            guard now < entry.deadline else {
+                s.entries.removeValue(forKey: storageKey)
+                return nil
+            }
+            return entry
+        }
+        guard let found else { return nil }
+        if let json = found.json { return RenderedSession(found: found.value, json: json) }
+        let json = found.value.session.jsonText()
+        state.withLock { s in
+            // Attach it only to the very entry it was made from.
+            if let entry = s.entries[storageKey], entry.value.version == found.value.version, entry.storedAt == found.storedAt {
+                s.entries[storageKey]?.json = json
+            }
+        }
+        return RenderedSession(found: found.value, json: json)
     }
 
     /// Marks the start of a store read or write whose result may fill the

@@ -63,12 +63,48 @@ extension SessionManager {
         return try rendered.rendered(key, record) { try decode(key, record) }
     }
 
-    /// ``renderedKeyData(key:)`` without waiting, when the store answers
-    /// reads in-process (the memory store); ``ImmediateResult/mustWait`` otherwise.
+    /// `TykGetKeyData`: the session from this node's coherent cache when it
+    /// holds it (no store round trip), else read from the store — the read
+    /// then fills the cache for the auth stage that follows. Expired
+    /// sessions are returned as they are; nil when there is none.
+    ///
+    /// The cache can answer because it is coherent by the contract: every
+    /// write anywhere is acknowledged by every node's cache before it
+    /// returns (rule 7), and a node that lost its subscription serves
+    /// nothing from its cache.
+    public func pluginKeyData(key: String) async throws -> RenderedSession? {
+        guard !key.isEmpty else { return nil }
+        let storageKey = storageKey(for: key)
+        if let hit = cache?.lookupRendered(storageKey) {
+            statistics.recordCacheLookup(hit: true)
+            return hit
+        }
+        guard cache != nil else { return try await renderedKeyData(key: key) }
+        statistics.recordCacheLookup(hit: false)
+        let ticket = cache?.beginFill()
+        var filled: VersionedSession?
+        var ttl: Double?
+        defer {
+            if let ticket { cache?.complete(ticket, storageKey: storageKey, value: filled, ttlSeconds: ttl) }
+        }
+        guard let record = try await storeCall(key, "read", { try await store.readSession(key: storageKey) }) else { return nil }
+        let answer = try rendered.rendered(key, record) { try decode(key, record) }
+        filled = answer.found
+        ttl = record.ttlSeconds
+        return answer
+    }
+
+    /// ``pluginKeyData(key:)`` without waiting: a coherent cache hit, or a
+    /// store that answers reads in-process (the memory store);
+    /// ``ImmediateResult/mustWait`` otherwise (a Redis read).
     public func renderedKeyDataImmediately(key: String) throws -> ImmediateResult<RenderedSession?> {
         guard !key.isEmpty else { return .ready(nil) }
-        guard let local = store as? any ImmediateSessionReads else { return .mustWait }
         let storageKey = storageKey(for: key)
+        if let hit = cache?.lookupRendered(storageKey) {
+            statistics.recordCacheLookup(hit: true)
+            return .ready(hit)
+        }
+        guard let local = store as? any ImmediateSessionReads else { return .mustWait }
         let started = ContinuousClock.now
         let read: ImmediateResult<StoredSession?>
         do {
@@ -86,7 +122,7 @@ extension SessionManager {
     /// `TykGetKeyData`'s string answer: the session JSON, or Tyk's
     /// `{"status":"error","message":"Key not found"}`.
     public func keyDataJSON(key: String) async throws -> String {
-        guard let found = try await renderedKeyData(key: key) else {
+        guard let found = try await pluginKeyData(key: key) else {
             return #"{"status":"error","message":"Key not found"}"#
         }
         return found.json

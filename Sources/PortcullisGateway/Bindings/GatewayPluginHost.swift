@@ -58,6 +58,8 @@ struct GatewayPluginHost: PluginHost {
     /// The same answer as ``getKeyData(key:apiID:)`` when the store reads
     /// in-process; nil when it has to wait (Redis).
     func getKeyDataImmediately(key: String, apiID: String) throws -> String? {
+        // Tyk's race is emulated with its reads from the store.
+        guard race == nil else { return nil }
         guard case .ready(let found) = try notingNow({ try sessions.renderedKeyDataImmediately(key: key) }) else { return nil }
         guard let found else { return Self.notFound }
         guard keyScope == .grantedAPIs, !grantsThisAPI(found.found.session) else { return found.json }
@@ -69,8 +71,12 @@ struct GatewayPluginHost: PluginHost {
     /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other
     /// APIs but not this one is answered as missing, as if it did not exist.
     func getKeyData(key: String, apiID: String) async throws -> String {
-        guard keyScope == .grantedAPIs else { return try await noting { try await sessions.keyDataJSON(key: key) } }
-        guard let found = try await noting({ try await sessions.renderedKeyData(key: key) }) else { return Self.notFound }
+        let emulatingRace = race != nil
+        let found = try await noting { () async throws -> RenderedSession? in
+            emulatingRace ? try await sessions.renderedKeyData(key: key) : try await sessions.pluginKeyData(key: key)
+        }
+        guard let found else { return Self.notFound }
+        guard keyScope == .grantedAPIs else { return found.json }
         guard grantsThisAPI(found.found.session) else {
             logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
                            metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
