@@ -13,10 +13,13 @@ enum BlockingBridge {
         var result: Result<T, any Error>?
     }
 
-    static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    /// Runs `work` on `executor` (the host's choice: the gateway's event
+    /// loops, where its store replies arrive) or on ``BridgeExecutor``.
+    static func wait<T: Sendable>(on executor: (any TaskExecutor)? = nil,
+                                  _ work: @escaping @Sendable () async throws -> T) throws -> T {
         let semaphore = DispatchSemaphore(value: 0)
         let outcome = Outcome<T>()
-        Task.detached(executorPreference: BridgeExecutor.shared) {
+        Task.detached(executorPreference: executor ?? BridgeExecutor.shared) {
             do {
                 outcome.result = .success(try await work())
             } catch {

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PortcullisCore
 
 /// Tells every node sharing the store that a session record changed, and
@@ -97,9 +99,10 @@ final class InvalidationBus: Sendable {
     }
 
     private func waitForAcks(nonce: String, needed: Int) async -> Int {
-        let deadline = timeout
-        let timer = Task { [self] in
-            try? await Task.sleep(nanoseconds: UInt64(deadline * 1_000_000_000))
+        // A timer on the caller's own event loop (or any of NIO's), not a
+        // task: arming and cancelling it wakes no other thread.
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout * 1_000_000_000))) { [self] in
             finish(nonce)
         }
         defer { timer.cancel() }
@@ -152,6 +155,13 @@ final class InvalidationBus: Sendable {
             let nonce = String(parts[1])
             cache?.invalidate(String(parts[3]), version: version)
             guard nonce != "-" else { return }
+            // This node's own announcement: receiving it proves this
+            // subscription was live and counted, so it is this node's
+            // acknowledgement, without a second publish round trip.
+            if parts[0] == Substring(nodeID) {
+                countAck(nonce)
+                return
+            }
             let reply = "\(nonce) \(nodeID)"
             Task { [store, logger] in
                 do {
@@ -171,18 +181,23 @@ final class InvalidationBus: Sendable {
             setLive(acks: false)
         case .message(let text):
             guard let nonce = text.split(separator: " ").first.map(String.init) else { return }
-            let resume = state.withLock { s -> (CheckedContinuation<Int, Never>, Int)? in
-                guard var waiter = s.waiters[nonce] else { return nil }
-                waiter.received += 1
-                if let needed = waiter.needed, waiter.received >= needed, let continuation = waiter.continuation {
-                    s.waiters.removeValue(forKey: nonce)
-                    return (continuation, waiter.received)
-                }
-                s.waiters[nonce] = waiter
-                return nil
-            }
-            if let (continuation, received) = resume { continuation.resume(returning: received) }
+            countAck(nonce)
         }
+    }
+
+    /// One node confirmed the announcement `nonce`.
+    private func countAck(_ nonce: String) {
+        let resume = state.withLock { s -> (CheckedContinuation<Int, Never>, Int)? in
+            guard var waiter = s.waiters[nonce] else { return nil }
+            waiter.received += 1
+            if let needed = waiter.needed, waiter.received >= needed, let continuation = waiter.continuation {
+                s.waiters.removeValue(forKey: nonce)
+                return (continuation, waiter.received)
+            }
+            s.waiters[nonce] = waiter
+            return nil
+        }
+        if let (continuation, received) = resume { continuation.resume(returning: received) }
     }
 
     private func setLive(invalidations: Bool? = nil, acks: Bool? = nil) {

@@ -28,6 +28,29 @@ final class RedisConnectionPool: Sendable {
         self.state = Locked(State(slots: Array(repeating: .empty, count: configuration.poolSize)))
     }
 
+    /// A connection that is open now, without waiting: one on the calling
+    /// thread's event loop when there is one, so the command is written and
+    /// its reply handled where the caller runs, with no hand-over between
+    /// threads. nil when none is ready (then ``connection()`` opens one).
+    func connectionNow() -> RedisConnection? {
+        let current = MultiThreadedEventLoopGroup.currentEventLoop
+        return state.withLock { s -> RedisConnection? in
+            guard !s.isShutDown, !s.slots.isEmpty else { return nil }
+            var fallback: RedisConnection?
+            for offset in 0..<s.slots.count {
+                let index = (s.next + offset) % s.slots.count
+                guard case .ready(let connection) = s.slots[index], connection.isActive else { continue }
+                if current == nil || connection.channel.eventLoop === current {
+                    s.next = (index + 1) % s.slots.count
+                    return connection
+                }
+                if fallback == nil { fallback = connection }
+            }
+            if fallback != nil { s.next = (s.next + 1) % s.slots.count }
+            return fallback
+        }
+    }
+
     /// A connection ready for commands, opening one if needed.
     func connection() -> EventLoopFuture<RedisConnection> {
         enum Pick {

@@ -41,8 +41,12 @@ public final class RedisStore: SessionStore {
         let name = arguments.first ?? "?"
         let reply: RESPValue
         do {
-            let connection = try await pool.connection().get()
-            reply = try await connection.send(arguments)
+            if let connection = pool.connectionNow() {
+                reply = try await connection.send(arguments)
+            } else {
+                let connection = try await pool.connection().get()
+                reply = try await connection.send(arguments)
+            }
         } catch let error as SessionStoreError {
             throw error
         } catch {

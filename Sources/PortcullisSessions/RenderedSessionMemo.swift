@@ -30,6 +30,12 @@ final class RenderedSessionMemo: Sendable {
         self.capacity = capacity
     }
 
+    /// The rendering of `record` if it is the one last rendered for `key`.
+    func known(_ key: String, _ record: StoredSession) -> RenderedSession? {
+        guard let entry = entries.withLock({ $0[key] }), entry.version == record.version, entry.body == record.body else { return nil }
+        return entry.rendered
+    }
+
     /// The rendering of `record`, made by `render` when it is not known yet.
     func rendered(_ key: String, _ record: StoredSession, render: () throws -> VersionedSession) rethrows -> RenderedSession {
         if let entry = entries.withLock({ $0[key] }), entry.version == record.version, entry.body == record.body {

@@ -126,15 +126,23 @@ final class SessionCache: Sendable {
     /// goes into the cache at once (the cache is updated, not just
     /// dropped) unless something newer is already known. nil (the write
     /// failed or lost) only ends the ticket.
-    func stored(_ ticket: FillTicket, storageKey: String, value: VersionedSession?, ttlSeconds: Double? = nil) {
+    /// `json`, when given, is the session's JSON text as stored, kept for
+    /// `TykGetKeyData` so it is not rendered again.
+    func stored(_ ticket: FillTicket, storageKey: String, value: VersionedSession?, json: String? = nil, ttlSeconds: Double? = nil) {
         let now = clock.now()
         state.withLock { s in
             defer { finish(&s, ticket) }
             guard let value else { return }
             raiseFloor(&s, storageKey, value.version)
             guard !s.suspended, ticket.epoch == s.epoch else { return }
-            _ = insert(&s, storageKey, value, now, ttlSeconds)
+            if insert(&s, storageKey, value, now, ttlSeconds), let json { s.entries[storageKey]?.json = json }
         }
+    }
+
+    /// The cached entry whatever its age or the cache's state, for
+    /// bookkeeping that must not be mistaken for an answer (metrics).
+    func peek(_ storageKey: String) -> VersionedSession? {
+        state.withLock { s in s.entries[storageKey]?.value }
     }
 
     /// A write or delete at `version` happened: drop anything older.

@@ -195,14 +195,26 @@ extension SessionManager {
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
             return nil
         }
-        statistics.recordWrite(replaced: replaced, newExpires: session.expires)
+        statistics.recordWrite(replacedAnything: replaced != nil, previousExpires: replaced.flatMap { previousExpires(key, storageKey, $0) },
+                               newExpires: session.expires)
         let written = VersionedSession(session: session, version: version)
-        if let ticket { cache?.stored(ticket, storageKey: storageKey, value: written, ttlSeconds: ttl > 0 ? Double(ttl) : nil) }
+        if let ticket {
+            cache?.stored(ticket, storageKey: storageKey, value: written, json: body, ttlSeconds: ttl > 0 ? Double(ttl) : nil)
+        }
         overlay?.record(storageKey: storageKey, written)
         logger.info("Key added or updated.", metadata: [
             "key": .string(masked), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
         ])
         try await announce(key, storageKey: storageKey, version: version, acknowledged: true)
         return written
+    }
+
+    /// `expires` of the record a write replaced, for the renewal count:
+    /// from this node's cache or the last rendering when they hold that
+    /// very version, decoded only otherwise.
+    private func previousExpires(_ key: String, _ storageKey: String, _ replaced: StoredSession) -> Int64? {
+        if let cached = cache?.peek(storageKey), cached.version == replaced.version { return cached.session.expires }
+        if let known = rendered.known(key, replaced) { return known.found.session.expires }
+        return (try? SessionState(jsonText: replaced.body))?.expires
     }
 }

@@ -33,14 +33,16 @@ public final class SessionStatistics: Sendable {
     /// The counters now.
     public var snapshot: Snapshot { state.value }
 
-    func recordWrite(replaced: StoredSession?, newExpires: Int64) {
-        guard let replaced else {
+    /// Counts a write: created when nothing was replaced, renewed when it
+    /// moved `expires` later than `previousExpires` (the replaced record's;
+    /// nil when that record could not be read).
+    func recordWrite(replacedAnything: Bool, previousExpires: Int64?, newExpires: Int64) {
+        guard replacedAnything else {
             state.withLock { $0.keysCreated += 1 }
             return
         }
-        guard let previous = try? SessionState(jsonText: replaced.body) else { return }
-        let renewed = Self.expiresLater(newExpires, than: previous.expires)
-        if renewed { state.withLock { $0.keysRenewed += 1 } }
+        guard let previousExpires else { return }
+        if Self.expiresLater(newExpires, than: previousExpires) { state.withLock { $0.keysRenewed += 1 } }
     }
 
     func recordRevoked() { state.withLock { $0.keysRevoked += 1 } }

@@ -24,6 +24,8 @@ struct GatewayPluginHost: PluginHost {
     let httpPolicy: PluginHTTPPolicy
     let logger: Logger
     let faults: BindingFaults
+    /// One of the gateway's event loops, where store replies land.
+    let bindingExecutor: (any TaskExecutor)?
 
     /// The request and API every plugin log line is tagged with.
     var logMetadata: Logger.Metadata {
@@ -92,8 +94,9 @@ struct GatewayPluginHost: PluginHost {
     /// Under ``PluginKeyScope/grantedAPIs`` a plugin may not overwrite a
     /// session that grants other APIs but not its own.
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
-        if keyScope == .grantedAPIs, let existing = try await noting({ try await sessions.keyData(key: key) }),
-           !grantsThisAPI(existing.session) {
+        if keyScope == .grantedAPIs, let existing = try await noting({ () async throws -> RenderedSession? in
+            race == nil ? try await sessions.pluginKeyData(key: key) : try await sessions.renderedKeyData(key: key)
+        }), !grantsThisAPI(existing.found.session) {
             throw PluginKeyScopeRefusal(key: KeyMask.mask(key), apiID: apiID)
         }
         if let race {
@@ -145,6 +148,6 @@ extension GatewayServices {
                     faults: BindingFaults = BindingFaults()) -> GatewayPluginHost {
         GatewayPluginHost(sessions: sessions, overlay: overlay, transport: transport, kv: pluginStorage, metrics: metrics,
                           requestID: requestID, race: race, apiID: apiID, keyScope: config.pluginKeyScope,
-                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults)
+                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults, bindingExecutor: loopExecutors.next())
     }
 }

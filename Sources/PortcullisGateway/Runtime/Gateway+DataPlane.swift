@@ -114,7 +114,7 @@ extension Gateway {
     /// Runs `body` as a task on `eventLoop`'s executor (or the default one
     /// for a loop that is not the gateway's).
     private func waitOn(_ eventLoop: any EventLoop, _ body: @escaping @Sendable () async -> Void) {
-        if let executor = loopExecutors.executor(for: eventLoop) {
+        if let executor = services.loopExecutors.executor(for: eventLoop) {
             Task(executorPreference: executor, operation: body)
         } else {
             Task(operation: body)

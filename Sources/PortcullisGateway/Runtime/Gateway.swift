@@ -51,8 +51,6 @@ public final class Gateway: Sendable {
     }
 
     private let apiSettings: Locked<[String: APISessionSettings]>
-    /// Where a data-plane request's waiting stages run: its own event loop.
-    let loopExecutors = EventLoopTaskExecutors(group: MultiThreadedEventLoopGroup.singleton)
     private let failures = Locked<[String]>([])
 
     private init(services: GatewayServices, apiSettings: Locked<[String: APISessionSettings]>) {

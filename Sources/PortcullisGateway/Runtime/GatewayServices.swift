@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
@@ -31,6 +32,10 @@ public final class GatewayServices: Sendable {
     /// How plugin session writes reach auth (``SessionSemantics/consistent``
     /// unless a scenario asks for Tyk's race).
     public let semantics: SessionSemantics
+    /// A task executor on each of NIO's event loops: where a request's
+    /// waiting stages run (its own loop) and where plugin bindings await
+    /// the store, whose replies arrive on those loops.
+    let loopExecutors = EventLoopTaskExecutors(group: MultiThreadedEventLoopGroup.singleton)
     /// The stale cache and deferred writes of ``SessionSemantics/tykRace``;
     /// nil under the consistency contract.
     let race: TykRaceEmulation?
