@@ -78,12 +78,17 @@ public struct Pipeline: Sendable {
         return .answered(GatewayResponse.error(status: 500, message: "no stage answered the request"))
     }
 
-    /// Runs the stages from `start` to the end, waiting where they wait.
+    /// Runs the stages from `start` to the end, waiting where they wait;
+    /// the stages after `start` still decide at once where they can.
     /// Never returns ``Progress/waiting(stage:)``.
     public func advance(_ request: inout GatewayRequest, from start: Int, services: GatewayServices) async -> Progress {
         do {
-            for stage in stages[start...] {
-                switch try await stage.run(&request) {
+            for index in start..<stages.count {
+                let stage = stages[index]
+                let decided = index > start ? try stage.runInline(&request) : nil
+                let outcome: StageOutcome
+                if let decided { outcome = decided } else { outcome = try await stage.run(&request) }
+                switch outcome {
                 case .next: continue
                 case .respond(let response): return .answered(response)
                 case .forward(let outgoing): return .forward(outgoing)
