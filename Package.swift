@@ -124,7 +124,13 @@ let package = Package(
         // Real servers for tests: an HTTP upstream on loopback, redis-server on a free port.
         .target(
             name: "PortcullisTestSupport",
-            dependencies: ["PortcullisScenarios"],
+            dependencies: [
+                "PortcullisScenarios",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/PortcullisTestSupport"
         ),
         .testTarget(

@@ -48,6 +48,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var allowMasterKeys: Bool = false
     /// Accept any upstream certificate (`proxy_ssl_insecure_skip_verify`), also for plugin HTTP calls.
     public var proxySSLInsecureSkipVerify: Bool = false
+    /// `proxy_default_timeout`: seconds an upstream has to answer before the client gets 504.
+    public var proxyDefaultTimeout: Double = 30
     /// Shortest key accepted by token auth (`min_token_length`).
     public var minTokenLength: Int = 3
     /// Largest request body accepted, in bytes (`max_request_body_size`); 0 means the default 10 MiB.

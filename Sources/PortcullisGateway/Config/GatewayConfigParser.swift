@@ -52,6 +52,12 @@ extension GatewayConfig {
         config.asyncSessionWrite = try root.bool("optimisations_use_async_session_write") ?? false
         config.allowMasterKeys = try root.bool("allow_master_keys") ?? false
         config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false
+        if let timeout = try root.double("proxy_default_timeout") {
+            guard timeout >= 0, timeout <= 86_400 else {
+                throw ConfigError.invalidField(file: file, field: "proxy_default_timeout", reason: "must be 0 (30 seconds) to 86400 seconds, got \(timeout)")
+            }
+            config.proxyDefaultTimeout = timeout > 0 ? timeout : 30
+        }
         config.minTokenLength = Int(try root.int("min_token_length") ?? 3)
         config.maxRequestBodySize = Int(try root.int("max_request_body_size") ?? 0)
         if let limit = try root.int("max_header_bytes") {

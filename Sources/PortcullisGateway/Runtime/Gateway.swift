@@ -42,7 +42,8 @@ public final class Gateway: Sendable {
         let services = GatewayServices(
             config: config, engine: engine, sessions: sessions, store: store,
             pluginStorage: PluginKeyValueStore(store: store),
-            upstream: UpstreamClient(insecureSkipVerify: config.proxySSLInsecureSkipVerify),
+            upstream: UpstreamClient(insecureSkipVerify: config.proxySSLInsecureSkipVerify,
+                                     responseTimeout: .milliseconds(Int64(config.proxyDefaultTimeout * 1000))),
             transport: HTTPClientTransport(tls: .init(insecureSkipVerify: config.proxySSLInsecureSkipVerify)),
             metrics: GatewayMetrics(), clock: clock, logger: logger, semantics: semantics)
         let gateway = Gateway(services: services, apiSettings: apis)

@@ -1,0 +1,97 @@
+import Foundation
+import PortcullisGateway
+import PortcullisTestSupport
+import Testing
+
+/// The data plane over real sockets: pipelining, keep-alive upstream
+/// connections, upstream failures and upstream TLS.
+@Suite("Data plane", .serialized)
+struct DataPlaneTests {
+    private static func raw(_ port: Int, _ text: String) async throws -> String {
+        try await Task.detached {
+            guard let received = LoopbackSocket.exchange(port: port, bytes: Array(text.utf8), receiveTimeoutSeconds: 5) else {
+                throw CancellationError()
+            }
+            return String(decoding: received, as: UTF8.self)
+        }.value
+    }
+
+    private static func api(id: String, listen: String, target: String) -> String {
+        """
+        {"name": "\(id)", "api_id": "\(id)", "org_id": "org", "use_keyless": true,
+         "proxy": {"listen_path": "\(listen)", "target_url": "\(target)", "strip_listen_path": true}}
+        """
+    }
+
+    @Test("Pipelined requests are all started and answered in request order, a slow first one included")
+    func pipelining() async throws {
+        let h = try await GatewayHarness.make(files: [
+            "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
+            "apps/slow.json": Self.api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
+        ])
+        try await h.withServer { port in
+            let requests = "GET /slow/delay/400 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /open/b?m=second HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /open/c?m=third HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+            let started = ContinuousClock.now
+            let answer = try await Self.raw(port, requests)
+            let elapsed = ContinuousClock.now - started
+            #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 4, "\(answer.prefix(300))")
+            let slow = answer.range(of: "\r\n\r\nok")
+            let b = answer.range(of: "m=second")
+            let c = answer.range(of: "m=third")
+            #expect(slow != nil && b != nil && c != nil, "\(answer.prefix(400))")
+            if let slow, let b, let c {
+                #expect(slow.lowerBound < b.lowerBound && b.lowerBound < c.lowerBound, "answers in request order")
+            }
+            // The fast requests did not wait for the slow one to be answered first.
+            #expect(elapsed < .seconds(2), "\(elapsed)")
+        }
+        await h.close()
+    }
+
+    @Test("Upstream connections are kept alive and reused; a dead upstream is 502, a slow one 504")
+    func keepAliveAndFailures() async throws {
+        let h = try await GatewayHarness.make(files: [
+            "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
+            "apps/slow.json": Self.api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
+            "apps/dead.json": Self.api(id: "dead", listen: "/dead/", target: "http://127.0.0.1:1"),
+        ]) { config in config.proxyDefaultTimeout = 0.5 }
+        for index in 0..<20 {
+            #expect(await h.send("/open/\(index)").status == 200)
+        }
+        let open = await h.gateway.services.upstream.openConnections()
+        #expect(open >= 1 && open <= 2, "20 sequential requests used \(open) upstream connections (at most one per event loop)")
+
+        let dead = await h.send("/dead/x")
+        #expect(dead.status == 502)
+        #expect(String(decoding: dead.body, as: UTF8.self).contains("There was a problem proxying the request"))
+        let slow = await h.send("/slow/delay/2000")
+        #expect(slow.status == 504)
+        #expect(String(decoding: slow.body, as: UTF8.self).contains("Upstream service reached hard timeout."))
+        #expect(await h.send("/open/after").status == 200, "the node keeps serving")
+        await h.close()
+    }
+
+    @Test("https upstreams: refused with an unverifiable certificate, served with proxy_ssl_insecure_skip_verify")
+    func upstreamTLS() async throws {
+        let tls = try await TLSUpstream.start()
+        let files = ["apps/secure.json": Self.api(id: "secure", listen: "/secure/", target: "https://localhost:\(tls.port)/base")]
+        let verifying = try await GatewayHarness.make(files: files)
+        let refused = await verifying.send("/secure/items?x=1")
+        #expect(refused.status == 502, "a self-signed certificate fails verification")
+        await verifying.close()
+
+        let trusting = try await GatewayHarness.make(files: files) { config in config.proxySSLInsecureSkipVerify = true }
+        let served = await trusting.send("/secure/items?x=1")
+        #expect(served.status == 200)
+        #expect(String(decoding: served.body, as: UTF8.self) == "tls /base/items?x=1")
+        try await trusting.withServer { port in
+            let answer = try await Self.raw(port, "GET /secure/sock HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(80))")
+            #expect(answer.hasSuffix("tls /base/sock"))
+        }
+        await trusting.close()
+        await tls.stop()
+    }
+}
