@@ -18,7 +18,8 @@ struct RedisScript: Sendable {
 
     /// KEYS: session key, version counter. ARGV: record tail (see
     /// `StoredSession.tail(of:)`), TTL seconds, mode ("always"/"ifversion"),
-    /// expected version. Returns `{1, newVersion, replacedRecord or false}`
+    /// expected version; keys after the second (a quota counter being
+    /// reset) are deleted in the same step. Returns `{1, newVersion, replacedRecord or false}`
     /// or `{0, currentVersion}` (-1 when missing).
     static let writeSession = RedisScript("""
         local cur = redis.call('GET', KEYS[1])
@@ -29,6 +30,7 @@ struct RedisScript: Sendable {
         if ARGV[3] == 'ifversion' and curv ~= tonumber(ARGV[4]) then
           return {0, curv}
         end
+        for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
         local v = redis.call('INCR', KEYS[2])
         local rec = '{"portcullis_version":' .. v .. ARGV[1]
         if tonumber(ARGV[2]) > 0 then

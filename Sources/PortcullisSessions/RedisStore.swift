@@ -109,12 +109,19 @@ public final class RedisStore: SessionStore {
 
     /// Writes atomically by script: checks `condition`, takes a version from `portcullis-session-version`, `SET`s with `EX` when `ttlSeconds` > 0.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition) async throws -> SessionWriteOutcome {
+        try await writeSession(key: key, body: body, ttlSeconds: ttlSeconds, condition: condition, deleting: [])
+    }
+
+    /// The same script deletes `deleting` once the condition holds: a plugin
+    /// write that resets the quota costs one round trip, not two.
+    public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                             deleting: [String]) async throws -> SessionWriteOutcome {
         let mode: [String]
         switch condition {
         case .always: mode = ["always", "0"]
         case .ifVersion(let expected): mode = ["ifversion", String(expected)]
         }
-        let reply = try await run(.writeSession, keys: [key, Self.versionCounterKey],
+        let reply = try await run(.writeSession, keys: [key, Self.versionCounterKey] + deleting,
                                   arguments: [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode)
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]

@@ -169,10 +169,12 @@ extension SessionManager {
         var session = input
         let now = clock.unixSeconds()
         let apis = apiSettings(for: session)
+        var resetting: [String] = []
         if !suppressReset {
             session.lastUpdated = String(now)
             if apis.isEmpty || apis.contains(where: { !$0.dontSetQuotaOnCreate }) {
-                try await storeCall(key, "quota reset") { try await quota.reset(key: key) }
+                // The quota counter is deleted by the write itself.
+                resetting = [configuration.naming.quotaKey(key)]
                 session.quotaRemaining = session.quotaMax
                 session.quotaRenews = now + session.quotaRenewalRate
                 logger.info("Reset quota for key.", metadata: ["inbound-key": .string(masked)])
@@ -185,7 +187,8 @@ extension SessionManager {
         let outcome: SessionWriteOutcome
         do {
             outcome = try await storeCall(key, "write") {
-                try await store.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition)
+                try await store.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
+                                             deleting: resetting)
             }
         } catch {
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }

@@ -16,6 +16,12 @@ public protocol SessionStore: Sendable {
     /// acknowledged the write.
     func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition) async throws -> SessionWriteOutcome
 
+    /// ``writeSession(key:body:ttlSeconds:condition:)`` that also deletes
+    /// the keys `deleting` (a quota counter being reset) when the write
+    /// goes ahead; a store that can do both in one round trip does.
+    func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                      deleting: [String]) async throws -> SessionWriteOutcome
+
     /// Deletes the session record at `key`, consuming a version.
     func deleteSession(key: String) async throws -> SessionDeleteOutcome
 
@@ -100,4 +106,13 @@ extension ImmediateResult: Sendable where Value: Sendable {}
 public protocol ImmediateSessionReads: SessionStore {
     /// The record at `key` (nil when there is none), or ``ImmediateResult/mustWait``.
     func readSessionImmediately(key: String) throws -> ImmediateResult<StoredSession?>
+}
+
+extension SessionStore {
+    /// Deletes first, then writes: two steps, for stores without a combined one.
+    public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                             deleting: [String]) async throws -> SessionWriteOutcome {
+        for name in deleting { _ = try await deleteValue(forKey: name) }
+        return try await writeSession(key: key, body: body, ttlSeconds: ttlSeconds, condition: condition)
+    }
 }
