@@ -163,7 +163,8 @@ final class InvalidationBus: Sendable {
                 return
             }
             let reply = "\(nonce) \(nodeID)"
-            Task { [store, logger] in
+            let executor = MultiThreadedEventLoopGroup.currentEventLoop.map { EventLoopTaskExecutor(eventLoop: $0) }
+            Task(executorPreference: executor) { [store, logger] in
                 do {
                     _ = try await store.publish(channel: Self.ackChannel, message: reply)
                 } catch {

@@ -94,4 +94,31 @@ struct DataPlaneTests {
         await trusting.close()
         await tls.stop()
     }
+
+    @Test("An idle kept-alive connection is closed after the idle timeout; one waiting on a slow upstream is answered")
+    func idleConnections() async throws {
+        let h = try await GatewayHarness.make(files: [
+            "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
+            "apps/slow.json": Self.api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
+        ])
+        var server = GatewayServer(gateway: h.gateway)
+        server.idleTimeout = .milliseconds(300)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let running = Task { [server] in try await server.run(onListening: { continuation.yield($0) }) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+
+        let started = ContinuousClock.now
+        let kept = try await Self.raw(port, "GET /open/a HTTP/1.1\r\nHost: a\r\n\r\n")
+        let closedAfter = ContinuousClock.now - started
+        #expect(kept.hasPrefix("HTTP/1.1 200"), "\(kept.prefix(80))")
+        #expect(closedAfter < .seconds(2), "the server closed the idle connection (after \(closedAfter)), not the client's 5 s wait")
+
+        let slow = try await Self.raw(port, "GET /slow/delay/900 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(slow.hasPrefix("HTTP/1.1 200"), "a request outlasting the idle timeout is still answered: \(slow.prefix(80))")
+
+        running.cancel()
+        _ = await running.result
+        await h.close()
+    }
 }

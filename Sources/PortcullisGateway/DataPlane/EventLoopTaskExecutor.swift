@@ -1,28 +1,6 @@
 import NIOCore
 import PortcullisCore
-
-/// Runs a request's waiting stages on the event loop its connection lives
-/// on: the task starts there and every resumption (a JS worker's answer,
-/// a store reply) comes back there, so a request that waits for a JS hook
-/// costs one hand-over to the worker and one back, not a tour of the
-/// cooperative pool as well.
-///
-/// Only awaiting code runs here; JavaScript stays on its worker threads and
-/// nothing that blocks is awaited on this executor.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    let eventLoop: any EventLoop
-
-    init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let unowned = UnownedJob(job)
-        eventLoop.execute { [self] in
-            unowned.runSynchronously(on: asUnownedTaskExecutor())
-        }
-    }
-}
+import PortcullisSessions
 
 /// One ``EventLoopTaskExecutor`` per loop of a group, made once.
 final class EventLoopTaskExecutors: Sendable {

@@ -120,6 +120,14 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            // Nothing read or written for the idle timeout: a kept-alive
+            // connection with nothing in flight, or a client that stopped
+            // half-way through a request, is closed. One waiting for its
+            // upstream is left alone.
+            if inFlight == 0 { close(context) }
+            return
+        }
         if event is DrainConnection {
             draining = true
             if inFlight == 0 && receiving == nil { close(context) }

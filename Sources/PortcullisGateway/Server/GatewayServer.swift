@@ -18,6 +18,10 @@ public struct GatewayServer: Sendable {
     public let gateway: Gateway
     /// How long a drain waits for requests in flight before closing anyway.
     public var drainTimeout: Duration = .seconds(30)
+    /// A client connection with nothing read or written for this long is
+    /// closed, unless a request on it is still being answered (Tyk's
+    /// default read timeout is 120 s as well).
+    public var idleTimeout: TimeAmount = .seconds(120)
 
     /// Creates a server for `gateway`.
     public init(gateway: Gateway) {
@@ -35,12 +39,14 @@ public struct GatewayServer: Sendable {
         let separateControl = config.controlAPIPort > 0 && config.controlAPIPort != config.listenPort
         var services: [any Service] = [Listener(
             gateway: gateway, host: config.listenAddress, port: config.listenPort, servesAdmin: !separateControl,
-            limits: limits, serverName: "portcullis", drainTimeout: drainTimeout, onListening: onListening)]
+            limits: limits, serverName: "portcullis", drainTimeout: drainTimeout, idleTimeout: idleTimeout,
+            onListening: onListening)]
         if separateControl {
             let host = config.controlAPIHostname.isEmpty ? config.listenAddress : config.controlAPIHostname
             services.append(Listener(
                 gateway: gateway, host: host, port: config.controlAPIPort, servesAdmin: true, limits: limits,
-                serverName: "portcullis-control", drainTimeout: drainTimeout, onListening: onControlListening))
+                serverName: "portcullis-control", drainTimeout: drainTimeout, idleTimeout: idleTimeout,
+                onListening: onControlListening))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: gateway.services.logger))
@@ -63,6 +69,7 @@ private struct Listener: Service {
     let limits: GatewayChannelHandler.Limits
     let serverName: String
     let drainTimeout: Duration
+    let idleTimeout: TimeAmount
     let onListening: @Sendable (Int) async -> Void
 
     func run() async throws {
@@ -71,6 +78,7 @@ private struct Listener: Service {
         let servesAdmin = servesAdmin
         let limits = limits
         let serverName = serverName
+        let idleTimeout = idleTimeout
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -79,6 +87,7 @@ private struct Listener: Service {
             .childChannelInitializer { channel in
                 do {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                     try sync.addHandler(HTTPResponseEncoder())
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = max(decoderLimits.maxHeaderFieldSize, limits.maxHeaderBytes + 1024)
