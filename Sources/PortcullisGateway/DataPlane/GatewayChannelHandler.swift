@@ -229,9 +229,14 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func write(_ answered: Answered, keepAlive: Bool, context: ChannelHandlerContext) {
         let response = answered.response
-        var list = response.headers
-        list.removeAll(named: Self.framingHeaders)
-        var headers = list.storage
+        // One fresh header list with room for what the gateway adds: the
+        // response's own storage is shared and would be copied on change.
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.headers.storage.count + 3)
+        for (name, value) in response.headers.storage
+        where !Self.framingHeaders.contains(where: { HeaderList.equalsASCIICaseInsensitive(name, $0) }) {
+            headers.add(name: name, value: value)
+        }
         headers.add(name: "Content-Length", value: String(response.bodyBuffer.readableBytes))
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         if !headers.contains(name: "server") { headers.add(name: "Server", value: serverName) }

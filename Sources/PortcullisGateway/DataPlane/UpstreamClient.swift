@@ -26,8 +26,12 @@ public final class UpstreamClient: Sendable {
                 maxResponseBytes: Int = 64 << 20, maxIdlePerTarget: Int = 256) {
         var tls = TLSConfiguration.makeClientConfiguration()
         if insecureSkipVerify { tls.certificateVerification = .none }
+        // A quarter of the response timeout, at most 250 ms: a slow answer is
+        // cut off within that much of its deadline.
+        let sweep = TimeAmount.nanoseconds(max(10_000_000, min(250_000_000, responseTimeout.nanoseconds / 4)))
         var settings = UpstreamConnectionPool.Settings(connectTimeout: connectTimeout, idleTimeout: .seconds(60),
-                                                       maxIdlePerTarget: maxIdlePerTarget, tls: nil, tlsSetupError: nil)
+                                                       sweepInterval: sweep, maxIdlePerTarget: maxIdlePerTarget,
+                                                       tls: nil, tlsSetupError: nil)
         do {
             settings.tls = try NIOSSLContext(configuration: tls)
         } catch {

@@ -13,6 +13,9 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     struct Settings: Sendable {
         var connectTimeout: TimeAmount
         var idleTimeout: TimeAmount
+        /// How often the pool looks for answers past their deadline and
+        /// connections idle too long (one timer per loop, not one per request).
+        var sweepInterval: TimeAmount
         var maxIdlePerTarget: Int
         var tls: NIOSSLContext?
         var tlsSetupError: String?
@@ -21,7 +24,8 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     private final class Connection {
         let channel: any Channel
         let handler: UpstreamExchangeHandler
-        var idleTimer: Scheduled<Void>?
+        /// When it was last parked idle; nil while busy.
+        var idleSince: NIODeadline?
 
         init(channel: any Channel, handler: UpstreamExchangeHandler) {
             self.channel = channel
@@ -35,7 +39,8 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     /// short list compared by equality beats hashing the target's strings
     /// on every request.
     private var idle: [(target: UpstreamTarget, connections: [Connection])] = []
-    private var open = 0
+    private var open: [Connection] = []
+    private var sweep: Scheduled<Void>?
     private var closed = false
 
     init(eventLoop: any EventLoop, settings: Settings) {
@@ -44,7 +49,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     }
 
     /// Connections open now (idle or busy), for tests and metrics.
-    var openConnections: Int { open }
+    var openConnections: Int { open.count }
 
     /// Sends `request` over an idle connection to its target, or a new one.
     /// A reused connection that turns out to be closed before any answer
@@ -74,11 +79,10 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     func close() {
         eventLoop.assertInEventLoop()
         closed = true
+        sweep?.cancel()
+        sweep = nil
         for bucket in idle {
-            for connection in bucket.connections {
-                connection.idleTimer?.cancel()
-                connection.channel.close(promise: nil)
-            }
+            for connection in bucket.connections { connection.channel.close(promise: nil) }
         }
         idle.removeAll()
     }
@@ -90,8 +94,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
     private func takeIdle(_ target: UpstreamTarget) -> Connection? {
         guard let index = bucket(target) else { return nil }
         while let connection = idle[index].connections.popLast() {
-            connection.idleTimer?.cancel()
-            connection.idleTimer = nil
+            connection.idleSince = nil
             if connection.handler.isReady { return connection }
             connection.channel.close(promise: nil)
         }
@@ -116,9 +119,7 @@ final class UpstreamConnectionPool: @unchecked Sendable {
             connection.channel.close(promise: nil)
             return
         }
-        connection.idleTimer = eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) { [weak connection] in
-            connection?.channel.close(promise: nil)
-        }
+        connection.idleSince = .now()
         if let index {
             idle[index].connections.append(connection)
         } else {
@@ -156,17 +157,34 @@ final class UpstreamConnectionPool: @unchecked Sendable {
             case .failure(let error):
                 completion(.failure(.connect("\(error)")))
             case .success(let channel):
-                open += 1
                 let connection = Connection(channel: channel, handler: handler)
+                open.append(connection)
+                armSweep()
                 handler.onClose = { [self, weak connection] in
-                    open -= 1
-                    guard let connection, let index = bucket(target),
+                    guard let connection else { return }
+                    open.removeAll { $0 === connection }
+                    guard let index = bucket(target),
                           let position = idle[index].connections.firstIndex(where: { $0 === connection }) else { return }
                     idle[index].connections.remove(at: position)
-                    connection.idleTimer?.cancel()
                 }
                 exchange(connection, request, limit: limit, timeout: timeout, completion: completion)
             }
+        }
+    }
+
+    /// Starts the sweep while any connection is open.
+    private func armSweep() {
+        guard sweep == nil, !closed, !open.isEmpty else { return }
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: settings.sweepInterval) { [self] () -> Void in
+            sweep = nil
+            let now = NIODeadline.now()
+            for connection in open {
+                connection.handler.expire(dueBy: now)
+                if let since = connection.idleSince, now - since >= settings.idleTimeout {
+                    connection.channel.close(promise: nil)
+                }
+            }
+            armSweep()
         }
     }
 

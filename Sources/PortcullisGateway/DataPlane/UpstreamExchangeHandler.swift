@@ -32,13 +32,13 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         var head: HTTPResponseHead?
         var body: ByteBuffer?
         let limit: Int
-        var timeout: Scheduled<Void>?
+        let deadline: NIODeadline
         let requestAllowsReuse: Bool
 
-        init(completion: @escaping Completion, limit: Int, timeout: Scheduled<Void>?, requestAllowsReuse: Bool) {
+        init(completion: @escaping Completion, limit: Int, deadline: NIODeadline, requestAllowsReuse: Bool) {
             self.completion = completion
             self.limit = limit
-            self.timeout = timeout
+            self.deadline = deadline
             self.requestAllowsReuse = requestAllowsReuse
         }
     }
@@ -70,14 +70,10 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             return
         }
         exchanges += 1
-        var headers = request.headers
-        headers.replaceOrAdd(name: "Host", value: request.target.hostHeader)
-        if request.body.readableBytes > 0 || !Self.allowsEmptyBody(request.method) {
-            headers.replaceOrAdd(name: "Content-Length", value: String(request.body.readableBytes))
-        }
-        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: headers)
-        let scheduled = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] () -> Void in self?.timedOut() }
-        exchange = Exchange(completion: completion, limit: limit, timeout: scheduled, requestAllowsReuse: head.isKeepAlive)
+        // `Host` and `Content-Length` are the proxy stage's to set.
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
+        // No timer per request: the pool's sweep calls `expire(dueBy:)`.
+        exchange = Exchange(completion: completion, limit: limit, deadline: .now() + timeout, requestAllowsReuse: head.isKeepAlive)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if request.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -105,9 +101,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             }
         case .end:
             guard let head = current.head else { return }
-            var headers = HeaderList(head.headers)
-            headers.removeAll(named: UpstreamHeaders.hopByHopResponse)
-            let answer = UpstreamAnswer(status: Int(head.status.code), headers: headers.storage,
+            let answer = UpstreamAnswer(status: Int(head.status.code), headers: UpstreamHeaders.withoutHopByHop(head.headers),
                                         body: current.body ?? ByteBuffer())
             finish(.success(answer), reusable: head.isKeepAlive && current.requestAllowsReuse)
         }
@@ -129,8 +123,10 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         context.close(promise: nil)
     }
 
-    private func timedOut() {
-        guard exchange != nil else { return }
+    /// Fails the exchange in progress with a timeout when its deadline has
+    /// passed by `now`.
+    func expire(dueBy now: NIODeadline) {
+        guard let current = exchange, current.deadline <= now else { return }
         finish(.failure(.timedOut), reusable: false)
         context?.close(promise: nil)
     }
@@ -138,7 +134,6 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     private func finish(_ result: Result<UpstreamAnswer, UpstreamFailure>, reusable: Bool) {
         guard let current = exchange else { return }
         exchange = nil
-        current.timeout?.cancel()
         // The pool's callback holds the connection while it is busy; drop
         // it before calling, so the next exchange installs its own. The
         // pool hears first, so the caller's next request can reuse it.
@@ -148,17 +143,34 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         current.completion(result)
     }
 
+}
+
+/// Headers that describe one connection, not the message.
+enum UpstreamHeaders {
     /// Methods whose requests carry no `Content-Length: 0` when empty.
-    private static func allowsEmptyBody(_ method: HTTPMethod) -> Bool {
+    static func allowsEmptyBody(_ method: HTTPMethod) -> Bool {
         switch method {
         case .GET, .HEAD, .DELETE, .OPTIONS, .TRACE, .CONNECT: return true
         default: return false
         }
     }
-}
 
-/// Headers that describe one connection, not the message.
-enum UpstreamHeaders {
+    /// Whether a client header is never forwarded upstream.
+    static func isHopByHopRequest(_ name: String) -> Bool {
+        hopByHopRequest.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) }
+    }
+
+    /// The upstream's headers without the hop-by-hop ones; the same
+    /// storage, uncopied, when there are none.
+    static func withoutHopByHop(_ headers: HTTPHeaders) -> HTTPHeaders {
+        func isHopByHop(_ name: String) -> Bool { hopByHopResponse.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) } }
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return headers }
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name) { kept.add(name: name, value: value) }
+        return kept
+    }
+
     /// Never forwarded from the client to the upstream.
     static let hopByHopRequest: [String] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",

@@ -58,14 +58,13 @@ public struct UpstreamTarget: Sendable, Hashable {
         self.host = String(host)
         self.port = port ?? (scheme ? 443 : 80)
         self.basePath = String(path)
+        let name = self.host.contains(":") ? "[\(self.host)]" : self.host
+        self.hostHeader = self.port == (scheme ? 443 : 80) ? name : "\(name):\(self.port)"
     }
 
     /// The `Host` header value the upstream expects (the port only when it
     /// is not the scheme's default).
-    public var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
-        return port == (usesTLS ? 443 : 80) ? name : "\(name):\(port)"
-    }
+    public let hostHeader: String
 
     /// `scheme://host:port`, for error messages.
     public var origin: String {

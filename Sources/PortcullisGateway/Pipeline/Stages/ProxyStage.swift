@@ -27,15 +27,29 @@ struct ProxyStage: PipelineStage {
             ? Self.relativePath(request.path, listenPath: api.definition.listenPath) : request.path
         var uri = target.basePath + (forwardedPath.hasPrefix("/") ? forwardedPath : "/" + forwardedPath)
         if let query = request.query, !query.isEmpty { uri += "?" + query }
-        var headers = request.headers
-        headers.removeAll(named: UpstreamHeaders.hopByHopRequest)
-        if let remote = request.remoteAddress {
-            let prior = headers.first("x-forwarded-for")
-            if prior != nil { headers.remove("x-forwarded-for") }
-            headers.add("X-Forwarded-For", prior.map { "\($0), \(remote)" } ?? remote)
+        // The outgoing headers are built once, with room for what is added,
+        // so nothing is copied or grown on the way to the socket.
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(request.headers.storage.count + 3)
+        var priorForwardedFor: String?
+        for (name, value) in request.headers.storage {
+            if UpstreamHeaders.isHopByHopRequest(name) { continue }
+            if request.remoteAddress != nil, HeaderList.equalsASCIICaseInsensitive(name, "x-forwarded-for") {
+                if priorForwardedFor == nil { priorForwardedFor = value }
+                continue
+            }
+            headers.add(name: name, value: value)
         }
+        if let remote = request.remoteAddress {
+            headers.add(name: "X-Forwarded-For", value: priorForwardedFor.map { "\($0), \(remote)" } ?? remote)
+        }
+        headers.add(name: "Host", value: target.hostHeader)
         let method = HTTPMethod(rawValue: request.method)
-        return .forward(UpstreamRequest(target: target, method: method, uri: uri, headers: headers.storage,
+        let bodyBytes = request.bodyBuffer.readableBytes
+        if bodyBytes > 0 || !UpstreamHeaders.allowsEmptyBody(method) {
+            headers.add(name: "Content-Length", value: String(bodyBytes))
+        }
+        return .forward(UpstreamRequest(target: target, method: method, uri: uri, headers: headers,
                                         body: request.bodyBuffer))
     }
 
