@@ -80,7 +80,8 @@ public struct UpstreamRequest: Sendable {
     public var method: HTTPMethod
     /// Path and query as sent on the request line.
     public var uri: String
-    /// Headers, hop-by-hop ones already removed; `Host` is set when sent.
+    /// Headers exactly as sent: hop-by-hop ones already removed, `Host`
+    /// and (for a body) `Content-Length` already set.
     public var headers: HTTPHeaders
     /// Body bytes (empty for none).
     public var body: ByteBuffer
