@@ -163,8 +163,10 @@ final class InvalidationBus: Sendable {
                 return
             }
             let reply = "\(nonce) \(nodeID)"
-            let executor = MultiThreadedEventLoopGroup.currentEventLoop.map { EventLoopTaskExecutor(eventLoop: $0) }
-            Task(executorPreference: executor) { [store, logger] in
+            // Sent from an event loop (this one, or any of NIO's), never from
+            // the cooperative pool, which a busy process may not run for a while.
+            let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+            Task(executorPreference: EventLoopTaskExecutor(eventLoop: loop)) { [store, logger] in
                 do {
                     _ = try await store.publish(channel: Self.ackChannel, message: reply)
                 } catch {

@@ -11,10 +11,10 @@ import Testing
 struct BadInputTests {
     /// Sends raw bytes and returns what came back before the server closed or 2 s passed.
     private func raw(_ port: Int, _ bytes: String) async throws -> String {
-        try await Task.detached {
-            guard let received = LoopbackSocket.exchange(port: port, bytes: Array(bytes.utf8)) else { throw CancellationError() }
-            return String(decoding: received, as: UTF8.self)
-        }.value
+        guard let received = await LoopbackSocket.exchangeOnOwnThread(port: port, bytes: Array(bytes.utf8)) else {
+            throw CancellationError()
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 
     @Test("Oversized headers get 431, invalid HTTP gets 400 or a closed connection, traversal is resolved or refused, odd keys work")

@@ -8,12 +8,10 @@ import Testing
 @Suite("Data plane", .serialized)
 struct DataPlaneTests {
     private static func raw(_ port: Int, _ text: String) async throws -> String {
-        try await Task.detached {
-            guard let received = LoopbackSocket.exchange(port: port, bytes: Array(text.utf8), receiveTimeoutSeconds: 5) else {
-                throw CancellationError()
-            }
-            return String(decoding: received, as: UTF8.self)
-        }.value
+        guard let received = await LoopbackSocket.exchangeOnOwnThread(port: port, bytes: Array(text.utf8), receiveTimeoutSeconds: 5) else {
+            throw CancellationError()
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 
     private static func api(id: String, listen: String, target: String) -> String {

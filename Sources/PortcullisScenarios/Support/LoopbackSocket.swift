@@ -31,6 +31,18 @@ public enum LoopbackSocket {
 
     /// Sends `bytes` and returns everything received until the peer closes
     /// or `receiveTimeoutSeconds` pass without data.
+    /// ``exchange(port:bytes:receiveTimeoutSeconds:)`` on a thread of its
+    /// own, so waiting for the server does not hold one of the few threads
+    /// of Swift's cooperative pool that everything else in the process needs.
+    public static func exchangeOnOwnThread(port: Int, bytes: [UInt8], receiveTimeoutSeconds: Int = 2) async -> [UInt8]? {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: exchange(port: port, bytes: bytes, receiveTimeoutSeconds: receiveTimeoutSeconds))
+            }
+            thread.start()
+        }
+    }
+
     public static func exchange(port: Int, bytes: [UInt8], receiveTimeoutSeconds: Int = 2) -> [UInt8]? {
         guard let fd = connect(port: port, receiveTimeoutSeconds: receiveTimeoutSeconds) else { return nil }
         defer { close(fd) }
