@@ -59,9 +59,4 @@ public struct QuotaLimiter: Sendable {
         let renews = session.quotaRenews > now ? session.quotaRenews : now + window
         return .allowed(remaining: session.quotaMax - count, renews: renews)
     }
-
-    /// Forgets the key's usage (done on every write without suppressReset).
-    public func reset(key: String) async throws {
-        _ = try await store.deleteValue(forKey: naming.quotaKey(key))
-    }
 }

@@ -64,6 +64,12 @@ final class SessionCache: Sendable {
 
     /// The cached session, if present, fresh, and the cache is live.
     func lookup(_ storageKey: String) -> VersionedSession? {
+        freshEntry(storageKey)?.value
+    }
+
+    /// The entry for `storageKey` if the cache is live and it is within its
+    /// deadline; a stale one is dropped.
+    private func freshEntry(_ storageKey: String) -> Entry? {
         let now = clock.now()
         return state.withLock { s in
             guard !s.suspended, let entry = s.entries[storageKey] else { return nil }
@@ -71,23 +77,14 @@ final class SessionCache: Sendable {
                 s.entries.removeValue(forKey: storageKey)
                 return nil
             }
-            return entry.value
+            return entry
         }
     }
 
     /// The cached session with its JSON text (rendered once per entry), if
     /// present, fresh, and the cache is live: what `TykGetKeyData` answers.
     func lookupRendered(_ storageKey: String) -> RenderedSession? {
-        let now = clock.now()
-        let found = state.withLock { s -> Entry? in
-            guard !s.suspended, let entry = s.entries[storageKey] else { return nil }
-            guard now < entry.deadline else {
-                s.entries.removeValue(forKey: storageKey)
-                return nil
-            }
-            return entry
-        }
-        guard let found else { return nil }
+        guard let found = freshEntry(storageKey) else { return nil }
         if let json = found.json { return RenderedSession(found: found.value, json: json) }
         let json = found.value.session.jsonText()
         state.withLock { s in

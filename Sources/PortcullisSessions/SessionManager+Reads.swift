@@ -18,7 +18,10 @@ extension SessionManager {
             return .valid(cached, source: .cache)
         }
         statistics.recordCacheLookup(hit: false)
-        guard let current = try await readThroughCache(key, storageKey) else {
+        guard let current = try await readThroughCache(key, storageKey, { record in
+            let decoded = try decode(key, record)
+            return (decoded, decoded)
+        }) else {
             logger.debug("key not found", metadata: ["key": .string(KeyMask.mask(key))])
             return .notFound
         }
@@ -81,17 +84,10 @@ extension SessionManager {
         }
         guard cache != nil else { return try await renderedKeyData(key: key) }
         statistics.recordCacheLookup(hit: false)
-        let ticket = cache?.beginFill()
-        var filled: VersionedSession?
-        var ttl: Double?
-        defer {
-            if let ticket { cache?.complete(ticket, storageKey: storageKey, value: filled, ttlSeconds: ttl) }
+        return try await readThroughCache(key, storageKey) { record in
+            let answer = try rendered.rendered(key, record) { try decode(key, record) }
+            return (answer.found, answer)
         }
-        guard let record = try await storeCall(key, "read", { try await store.readSession(key: storageKey) }) else { return nil }
-        let answer = try rendered.rendered(key, record) { try decode(key, record) }
-        filled = answer.found
-        ttl = record.ttlSeconds
-        return answer
     }
 
     /// ``pluginKeyData(key:)`` without waiting: a coherent cache hit, or a
@@ -110,8 +106,7 @@ extension SessionManager {
         do {
             read = try local.readSessionImmediately(key: storageKey)
         } catch let error as SessionStoreError {
-            logger.error("session store failed", metadata: ["key": .string(KeyMask.mask(key)), "operation": "read", "error": .string(error.description)])
-            throw SessionError.storeFailed(key: KeyMask.mask(key), operation: "read", cause: error)
+            throw storeFailure(key, "read", error)
         }
         guard case .ready(let record) = read else { return .mustWait }
         statistics.recordStoreCall("read", seconds: (ContinuousClock.now - started).secondsValue)
@@ -134,8 +129,10 @@ extension SessionManager {
     }
 
     /// Reads the store and offers the result to the cache (which refuses
-    /// it if a newer version is known).
-    private func readThroughCache(_ key: String, _ storageKey: String) async throws -> VersionedSession? {
+    /// it if a newer version is known). `make` turns the record into the
+    /// session the cache keeps and the caller's answer.
+    private func readThroughCache<Answer>(_ key: String, _ storageKey: String,
+                                          _ make: (StoredSession) throws -> (VersionedSession, Answer)) async throws -> Answer? {
         let ticket = cache?.beginFill()
         var filled: VersionedSession?
         var ttl: Double?
@@ -143,10 +140,10 @@ extension SessionManager {
             if let ticket { cache?.complete(ticket, storageKey: storageKey, value: filled, ttlSeconds: ttl) }
         }
         guard let record = try await storeCall(key, "read", { try await store.readSession(key: storageKey) }) else { return nil }
-        let decoded = try decode(key, record)
-        filled = decoded
+        let (session, answer) = try make(record)
+        filled = session
         ttl = record.ttlSeconds
-        return decoded
+        return answer
     }
 
     private static func accepts(_ session: SessionState, _ now: Int64) -> Bool {

@@ -93,9 +93,14 @@ public final class SessionManager: Sendable {
         do {
             return try await body()
         } catch let error as SessionStoreError {
-            logger.error("session store failed", metadata: ["key": .string(KeyMask.mask(key)), "operation": .string(operation), "error": .string(error.description)])
-            throw SessionError.storeFailed(key: KeyMask.mask(key), operation: operation, cause: error)
+            throw storeFailure(key, operation, error)
         }
+    }
+
+    /// Logs a store failure and turns it into the error callers fail closed on.
+    func storeFailure(_ key: String, _ operation: String, _ error: SessionStoreError) -> SessionError {
+        logger.error("session store failed", metadata: ["key": .string(KeyMask.mask(key)), "operation": .string(operation), "error": .string(error.description)])
+        return SessionError.storeFailed(key: KeyMask.mask(key), operation: operation, cause: error)
     }
 
     /// Announces a change; with `acknowledged`, throws unless every node confirmed.

@@ -21,12 +21,15 @@ struct DataPlaneTests {
         """
     }
 
+    /// `/open/` answers with an echo, `/slow/` passes paths such as `/delay/MS` to the upstream.
+    private static let openAndSlow = [
+        "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
+        "apps/slow.json": api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
+    ]
+
     @Test("Pipelined requests are all started and answered in request order, a slow first one included")
     func pipelining() async throws {
-        let h = try await GatewayHarness.make(files: [
-            "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
-            "apps/slow.json": Self.api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
-        ])
+        let h = try await GatewayHarness.make(files: Self.openAndSlow)
         try await h.withServer { port in
             let requests = "GET /slow/delay/400 HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "GET /open/b?m=second HTTP/1.1\r\nHost: a\r\n\r\n"
@@ -50,11 +53,8 @@ struct DataPlaneTests {
 
     @Test("Upstream connections are kept alive and reused; a dead upstream is 502, a slow one 504")
     func keepAliveAndFailures() async throws {
-        let h = try await GatewayHarness.make(files: [
-            "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
-            "apps/slow.json": Self.api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
-            "apps/dead.json": Self.api(id: "dead", listen: "/dead/", target: "http://127.0.0.1:1"),
-        ]) { config in config.proxyDefaultTimeout = 0.5 }
+        let files = Self.openAndSlow.merging(["apps/dead.json": Self.api(id: "dead", listen: "/dead/", target: "http://127.0.0.1:1")]) { $1 }
+        let h = try await GatewayHarness.make(files: files) { config in config.proxyDefaultTimeout = 0.5 }
         for index in 0..<20 {
             #expect(await h.send("/open/\(index)").status == 200)
         }
@@ -95,10 +95,7 @@ struct DataPlaneTests {
 
     @Test("An idle kept-alive connection is closed after the idle timeout; one waiting on a slow upstream is answered")
     func idleConnections() async throws {
-        let h = try await GatewayHarness.make(files: [
-            "apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/"),
-            "apps/slow.json": Self.api(id: "slow", listen: "/slow/", target: "{{upstream}}"),
-        ])
+        let h = try await GatewayHarness.make(files: Self.openAndSlow)
         var server = GatewayServer(gateway: h.gateway)
         server.idleTimeout = .milliseconds(300)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -12,6 +12,16 @@ struct AdminAPI {
     private var services: GatewayServices { gateway.services }
 
     /// Answers admin paths; nil for anything else.
+    /// `/tyk` and everything below it: the admin API proper.
+    static func isAdminPath(_ path: String) -> Bool {
+        path == "/tyk" || path.hasPrefix("/tyk/")
+    }
+
+    /// Every path ``handle(method:path:query:headers:body:)`` answers.
+    static func claims(_ path: String) -> Bool {
+        path == "/hello" || path == "/metrics" || isAdminPath(path)
+    }
+
     func handle(method: String, path: String, query: String?, headers: HeaderList, body: [UInt8]) async -> GatewayResponse? {
         if path == "/hello" {
             return .json(JSONText.any(["status": "pass", "description": "Portcullis gateway", "apis": gateway.loadedAPIs.count]))
@@ -20,7 +30,7 @@ struct AdminAPI {
             return GatewayResponse(status: 200, headers: HeaderList([("Content-Type", "text/plain; version=0.0.4")]),
                                    body: Array(services.metrics.render(sessions: services.sessions.statistics.snapshot).utf8))
         }
-        guard path == "/tyk" || path.hasPrefix("/tyk/") else { return nil }
+        guard Self.isAdminPath(path) else { return nil }
         guard Self.authorised(headers.first("x-tyk-authorization"), secret: services.config.secret) else {
             services.logger.warning("Attempted administrative access with invalid or missing key", metadata: ["path": .string(path)])
             return Self.failure(403, "Attempted administrative access with invalid or missing key!")

@@ -73,11 +73,7 @@ struct GatewayPluginHost: PluginHost {
     /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other
     /// APIs but not this one is answered as missing, as if it did not exist.
     func getKeyData(key: String, apiID: String) async throws -> String {
-        let emulatingRace = race != nil
-        let found = try await noting { () async throws -> RenderedSession? in
-            emulatingRace ? try await sessions.renderedKeyData(key: key) : try await sessions.pluginKeyData(key: key)
-        }
-        guard let found else { return Self.notFound }
+        guard let found = try await stored(key) else { return Self.notFound }
         guard keyScope == .grantedAPIs else { return found.json }
         guard grantsThisAPI(found.found.session) else {
             logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
@@ -87,6 +83,16 @@ struct GatewayPluginHost: PluginHost {
         return found.json
     }
 
+    /// The session a plugin sees for `key`: from the coherent cache when it
+    /// holds it, else the store; always the store while Tyk's race is
+    /// emulated, as Tyk reads it.
+    private func stored(_ key: String) async throws -> RenderedSession? {
+        let emulatingRace = race != nil
+        return try await noting { () async throws -> RenderedSession? in
+            emulatingRace ? try await sessions.renderedKeyData(key: key) : try await sessions.pluginKeyData(key: key)
+        }
+    }
+
     private func grantsThisAPI(_ session: SessionState) -> Bool {
         session.accessRights.isEmpty || session.accessRights[apiID] != nil
     }
@@ -94,9 +100,7 @@ struct GatewayPluginHost: PluginHost {
     /// Under ``PluginKeyScope/grantedAPIs`` a plugin may not overwrite a
     /// session that grants other APIs but not its own.
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
-        if keyScope == .grantedAPIs, let existing = try await noting({ () async throws -> RenderedSession? in
-            race == nil ? try await sessions.pluginKeyData(key: key) : try await sessions.renderedKeyData(key: key)
-        }), !grantsThisAPI(existing.found.session) {
+        if keyScope == .grantedAPIs, let existing = try await stored(key), !grantsThisAPI(existing.found.session) {
             throw PluginKeyScopeRefusal(key: KeyMask.mask(key), apiID: apiID)
         }
         if let race {

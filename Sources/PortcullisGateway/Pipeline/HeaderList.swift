@@ -54,18 +54,6 @@ public struct HeaderList: Sendable, Equatable, Sequence {
         storage.remove(name: name)
     }
 
-    /// Removes every header whose name is one of `lowercasedNames`, in one
-    /// pass over the list when none is present (the common case).
-    mutating func removeAll(named lowercasedNames: [String]) {
-        var present: [String] = []
-        for (name, _) in storage {
-            for candidate in lowercasedNames where Self.equalsASCIICaseInsensitive(name, candidate) && !present.contains(candidate) {
-                present.append(candidate)
-            }
-        }
-        for name in present { storage.remove(name: name) }
-    }
-
     /// ASCII case-insensitive equality without allocating.
     static func equalsASCIICaseInsensitive(_ value: String, _ lowercased: String) -> Bool {
         guard value.utf8.count == lowercased.utf8.count else { return false }

@@ -54,6 +54,9 @@ public struct Pipeline: Sendable {
         case waiting(stage: Int)
     }
 
+    /// What a request gets when its stages ran out without an answer.
+    private static var unanswered: GatewayResponse { GatewayResponse.error(status: 500, message: "no stage answered the request") }
+
     /// Whether response stages run on the upstream's answer.
     public var hasResponseStages: Bool { !responseStages.isEmpty }
 
@@ -75,7 +78,7 @@ public struct Pipeline: Sendable {
         } catch {
             return .answered(Self.errorResponse(error, request: request, services: services))
         }
-        return .answered(GatewayResponse.error(status: 500, message: "no stage answered the request"))
+        return .answered(Self.unanswered)
     }
 
     /// Runs the stages from `start` to the end, waiting where they wait;
@@ -97,7 +100,7 @@ public struct Pipeline: Sendable {
         } catch {
             return .answered(Self.errorResponse(error, request: request, services: services))
         }
-        return .answered(GatewayResponse.error(status: 500, message: "no stage answered the request"))
+        return .answered(Self.unanswered)
     }
 
     /// The upstream's answer (or why there is none) as the response the
@@ -141,7 +144,7 @@ public struct Pipeline: Sendable {
         case .answered(let response):
             return finish(response, request: request)
         case .waiting:
-            return finish(GatewayResponse.error(status: 500, message: "no stage answered the request"), request: request)
+            return finish(Self.unanswered, request: request)
         case .forward(let outgoing):
             let upstream: Result<UpstreamAnswer, GatewayError>
             do {

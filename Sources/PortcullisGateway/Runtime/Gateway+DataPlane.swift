@@ -42,8 +42,7 @@ extension Gateway {
     /// continuation or thread hop.
     public func serve(_ incoming: IncomingRequest, servesAdmin: Bool, on eventLoop: any EventLoop,
                       respond: @escaping (GatewayResponse) -> Void) {
-        let isAdminPath = incoming.path == "/tyk" || incoming.path.hasPrefix("/tyk/")
-        if (servesAdmin && (isAdminPath || incoming.path == "/hello" || incoming.path == "/metrics")) || services.race != nil {
+        if (servesAdmin && AdminAPI.claims(incoming.path)) || services.race != nil {
             let reply = NIOLoopBound(respond, eventLoop: eventLoop)
             Task {
                 let answer = await handle(method: incoming.method, path: incoming.path, query: incoming.query,
@@ -53,16 +52,11 @@ extension Gateway {
             }
             return
         }
-        if isAdminPath {
+        if AdminAPI.isAdminPath(incoming.path) {
             respond(GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: incoming.path).message))
             return
         }
-        let matched = table.withLock { routes -> RouteTable.Route? in
-            guard let route = routes.match(incoming.path) else { return nil }
-            route.lease.enter()
-            return route
-        }
-        guard let route = matched else {
+        guard let route = enterRoute(for: incoming.path) else {
             respond(GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: incoming.path).message))
             return
         }

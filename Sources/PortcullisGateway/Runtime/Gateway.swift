@@ -110,15 +110,10 @@ public final class Gateway: Sendable {
         if servesAdmin, let admin = await AdminAPI(gateway: self).handle(method: method, path: path, query: query, headers: headers, body: body) {
             return admin
         }
-        if !servesAdmin, path == "/tyk" || path.hasPrefix("/tyk/") {
+        if !servesAdmin, AdminAPI.isAdminPath(path) {
             return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
         }
-        let matched = table.withLock { routes -> RouteTable.Route? in
-            guard let route = routes.match(path) else { return nil }
-            route.lease.enter()
-            return route
-        }
-        guard let route = matched else {
+        guard let route = enterRoute(for: path) else {
             return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
         }
         defer { route.lease.leave() }
@@ -128,6 +123,16 @@ public final class Gateway: Sendable {
         await services.race?.flush(requestID: request.id, sessions: services.sessions)
         services.metrics.recordRequest(api: route.api.definition.apiID, status: response.status)
         return response
+    }
+
+    /// The route serving `path`, entered: its version stays loaded until
+    /// the caller's `lease.leave()`.
+    func enterRoute(for path: String) -> RouteTable.Route? {
+        table.withLock { routes -> RouteTable.Route? in
+            guard let route = routes.match(path) else { return nil }
+            route.lease.enter()
+            return route
+        }
     }
 
     /// What `TykGetKeyData(key, apiID)` answers inside `apiID`'s plugins,
