@@ -17,9 +17,20 @@ final class CallScope {
 
     var current: Invocation?
     let logger: Logger
+    /// Whether this worker is blocked on I/O, for the engine's dispatch.
+    let activity: WorkerActivity
 
-    init(logger: Logger) {
+    init(logger: Logger, activity: WorkerActivity = WorkerActivity()) {
         self.logger = logger
+        self.activity = activity
+    }
+
+    /// Blocks this worker thread until `work` finishes (see ``BlockingBridge``),
+    /// marked as waiting on I/O meanwhile so new calls go to another worker.
+    func block<T: Sendable>(on executor: (any TaskExecutor)?, _ work: @escaping @Sendable () async throws -> T) throws -> T {
+        activity.enterWait()
+        defer { activity.leaveWait() }
+        return try BlockingBridge.wait(on: executor, work)
     }
 
     /// The name used in log lines for the running code.

@@ -8,7 +8,7 @@ enum JSBridge {
         // UTF-8 straight from the string's storage; JSC keeps ASCII text as
         // 8-bit characters. Text with a NUL would be cut at it, so it (and
         // only it) goes through UTF-16.
-        if !string.utf8.contains(0) {
+        if !ByteScan.containsNUL(string) {
             return string.withCString { JSStringCreateWithUTF8CString($0) }
         }
         let units = Array(string.utf16)

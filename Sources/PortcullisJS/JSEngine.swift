@@ -87,9 +87,9 @@ public final class JSEngine: Sendable {
     public func runMiddleware(realm: String, handler: String, request: MiniRequest, sessionJSON: String = "{}",
                               spec: PluginSpec, host: (any PluginHost)?) async throws -> MiddlewareOutcome {
         let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
-        let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessRequest",
-                                          arguments: arguments, host: host)
-        let returned = try MiddlewareReturnParser.parse(text, handler: handler)
+        let (returned, logs) = try await invoke(realm: realm, handler: handler, host: host) { target, limit in
+            try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit)
+        }
         guard let request = returned.request else {
             throw PluginError.invalidReturn(handler: handler, reason: "the result has no Request object")
         }
@@ -135,6 +135,15 @@ public final class JSEngine: Sendable {
 
     private func call(realm: String, handler: String, method: String?, arguments: [String],
                       host: (any PluginHost)?) async throws -> (String, [PluginLogLine]) {
+        try await invoke(realm: realm, handler: handler, host: host) { target, limit in
+            try target.call(handlerName: handler, method: method, jsonArguments: arguments, limitSeconds: limit)
+        }
+    }
+
+    /// Runs `body` on a worker with the realm and the call's scope set up,
+    /// and returns what it read with the lines the plugin logged.
+    private func invoke<T: Sendable>(realm: String, handler: String, host: (any PluginHost)?,
+                                     _ body: @escaping @Sendable (JSRealm, Double) throws -> T) async throws -> (T, [PluginLogLine]) {
         let limit = configuration.timeoutSeconds
         let httpTimeout = configuration.httpTimeoutSeconds
         return try await perform { state in
@@ -144,8 +153,8 @@ public final class JSEngine: Sendable {
                 state.scope.current?.fetches?.cancelAll()
                 state.scope.current = nil
             }
-            let text = try target.call(handlerName: handler, method: method, jsonArguments: arguments, limitSeconds: limit)
-            return (text, state.scope.current?.logs ?? [])
+            let value = try body(target, limit)
+            return (value, state.scope.current?.logs ?? [])
         }
     }
 
@@ -177,18 +186,28 @@ public final class JSEngine: Sendable {
         }
     }
 
+    /// The worker for the next call: the first awake worker holding a few
+    /// short calls and not blocked on I/O (``WorkerActivity``), so a steady load
+    /// keeps a few threads busy instead of waking every thread in turn;
+    /// failing that, an idle worker; failing that, the one holding fewest
+    /// calls (spread from a rotating start).
     private func pickWorker() -> JSWorker {
+        var idle: JSWorker?
+        let now = DispatchTime.now().uptimeNanoseconds
+        for worker in workers {
+            if worker.activity.acceptsFollower(now: now) { return worker }
+            if idle == nil, worker.activity.calls == 0 { idle = worker }
+        }
+        if let idle { return idle }
         let start = nextWorker.next() % workers.count
         var best = workers[start]
-        var bestLoad = best.load
-        if bestLoad == 0 { return best }
+        var bestLoad = best.activity.calls
         for offset in 1..<workers.count {
             let candidate = workers[(start + offset) % workers.count]
-            let load = candidate.load
+            let load = candidate.activity.calls
             if load < bestLoad {
                 best = candidate
                 bestLoad = load
-                if load == 0 { break }
             }
         }
         return best

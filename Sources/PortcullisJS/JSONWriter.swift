@@ -11,7 +11,7 @@ struct JSONWriter {
 
     mutating func string(_ value: String) {
         text.append("\"")
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !ByteScan.needsJSONEscape(value) {
             text.append(value)
             text.append("\"")
             return
@@ -94,39 +94,38 @@ extension MiniRequest {
     /// The request object as Tyk passes it to a handler.
     func jsonText() -> String {
         var w = JSONWriter()
-        w.raw("{"); w.key("Headers"); w.listMap(headers)
-        w.raw(","); w.key("SetHeaders"); w.stringMap(setHeaders)
-        w.raw(","); w.key("DeleteHeaders"); w.stringList(deleteHeaders)
-        w.raw(","); w.key("Body"); w.string(body)
-        w.raw(","); w.key("URL"); w.string(url)
-        w.raw(","); w.key("Params"); w.listMap(params)
-        w.raw(","); w.key("AddParams"); w.stringMap(addParams)
-        w.raw(","); w.key("ExtendedParams"); w.listMap(extendedParams)
-        w.raw(","); w.key("DeleteParams"); w.stringList(deleteParams)
-        w.raw(","); w.key("ReturnOverrides"); w.raw("{")
-        w.key("ResponseCode"); w.raw(String(returnOverrides.responseCode))
-        w.raw(","); w.key("ResponseError"); w.string(returnOverrides.responseError)
-        w.raw(","); w.key("ResponseBody"); w.string(returnOverrides.responseBody)
-        w.raw(","); w.key("ResponseHeaders"); w.stringMap(returnOverrides.responseHeaders)
-        w.raw(","); w.key("OverrideError"); w.raw(returnOverrides.overrideError ? "true" : "false")
+        w.raw("{"); w.raw("\"Headers\":"); w.listMap(headers)
+        w.raw(","); w.raw("\"SetHeaders\":"); w.stringMap(setHeaders)
+        w.raw(","); w.raw("\"DeleteHeaders\":"); w.stringList(deleteHeaders)
+        w.raw(","); w.raw("\"Body\":"); w.string(body)
+        w.raw(","); w.raw("\"URL\":"); w.string(url)
+        w.raw(","); w.raw("\"Params\":"); w.listMap(params)
+        w.raw(","); w.raw("\"AddParams\":"); w.stringMap(addParams)
+        w.raw(","); w.raw("\"ExtendedParams\":"); w.listMap(extendedParams)
+        w.raw(","); w.raw("\"DeleteParams\":"); w.stringList(deleteParams)
+        w.raw(","); w.raw("\"ReturnOverrides\":"); w.raw("{")
+        w.raw("\"ResponseCode\":"); w.raw(String(returnOverrides.responseCode))
+        w.raw(","); w.raw("\"ResponseError\":"); w.string(returnOverrides.responseError)
+        w.raw(","); w.raw("\"ResponseBody\":"); w.string(returnOverrides.responseBody)
+        w.raw(","); w.raw("\"ResponseHeaders\":"); w.stringMap(returnOverrides.responseHeaders)
+        w.raw(","); w.raw("\"OverrideError\":"); w.raw(returnOverrides.overrideError ? "true" : "false")
         w.raw("}")
-        w.raw(","); w.key("IgnoreBody"); w.raw(ignoreBody ? "true" : "false")
-        w.raw(","); w.key("Method"); w.string(method)
-        w.raw(","); w.key("RequestURI"); w.string(requestURI)
-        w.raw(","); w.key("Scheme"); w.string(scheme)
-        w.raw(","); w.key("RemoteAddr"); w.string(attributes.remoteAddress)
-        w.raw(","); w.key("Host"); w.string(attributes.host)
-        w.raw(","); w.key("APIID"); w.string(attributes.apiID)
-        w.raw(","); w.key("APIName"); w.string(attributes.apiName)
-        w.raw(","); w.key("ListenPath"); w.string(attributes.listenPath)
+        w.raw(","); w.raw("\"IgnoreBody\":"); w.raw(ignoreBody ? "true" : "false")
+        w.raw(","); w.raw("\"Method\":"); w.string(method)
+        w.raw(","); w.raw("\"RequestURI\":"); w.string(requestURI)
+        w.raw(","); w.raw("\"Scheme\":"); w.string(scheme)
+        w.raw(","); w.raw("\"RemoteAddr\":"); w.string(attributes.remoteAddress)
+        w.raw(","); w.raw("\"Host\":"); w.string(attributes.host)
+        w.raw(","); w.raw("\"APIID\":"); w.string(attributes.apiID)
+        w.raw(","); w.raw("\"APIName\":"); w.string(attributes.apiName)
+        w.raw(","); w.raw("\"ListenPath\":"); w.string(attributes.listenPath)
         w.raw("}")
         return w.text
     }
 }
 
 extension PluginSpec {
-    /// `{"APIID", "OrgID", "config_data"}`; config_data omitted when disabled.
-    func jsonText() -> String {
+    static func render(_ apiID: String, _ orgID: String, _ configData: JSONValue?) -> String {
         var w = JSONWriter(capacity: 128)
         w.raw("{"); w.key("APIID"); w.string(apiID)
         w.raw(","); w.key("OrgID"); w.string(orgID)

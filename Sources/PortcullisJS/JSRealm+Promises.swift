@@ -36,7 +36,10 @@ extension JSRealm {
                     "the handler returned a Promise that never settled; a handler may only wait for fetch() and Promises built on it")
             }
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0, let done = fetches.next(within: remaining) else {
+            scope.activity.enterWait()
+            let next = remaining > 0 ? fetches.next(within: remaining) : nil
+            scope.activity.leaveWait()
+            guard let done = next else {
                 throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds)
             }
             let ok: Bool

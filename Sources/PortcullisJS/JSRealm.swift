@@ -14,6 +14,12 @@ final class JSRealm {
     private var handlers: [String: JSObjectRef] = [:]
     /// Each loaded file's text by path, so errors can quote the failing line.
     private var sources: [String: String] = [:]
+    /// The prelude's `DoProcessRequest` and its object-returning twin, so a
+    /// handler that keeps the prelude's is called without a JSON round trip.
+    private var preludeDoProcess: JSValueRef?
+    private var preludeProcess: JSObjectRef?
+    /// Names the result reader looks up, made once.
+    private let returnNames = MiddlewareReturnReader.Names()
 
     init(name: String, group: JSContextGroupRef, scope: CallScope, clock: any GatewayClock, timeout: TimeoutFlag) throws {
         guard let context = JSGlobalContextCreateInGroup(group, nil) else {
@@ -25,11 +31,33 @@ final class JSRealm {
         self.scope = scope
         TykBindings.install(context, scope: scope, clock: clock)
         try load(PluginScript(path: TykPrelude.path, source: TykPrelude.source))
+        capturePreludeEntryPoints()
     }
 
     deinit {
         for handler in handlers.values { JSValueUnprotect(context, handler) }
+        if let preludeDoProcess { JSValueUnprotect(context, preludeDoProcess) }
+        if let preludeProcess { JSValueUnprotect(context, preludeProcess) }
         JSGlobalContextRelease(context)
+    }
+
+    private func capturePreludeEntryPoints() {
+        let global = JSContextGetGlobalObject(context)
+        let hidden = JSBridge.makeJSString("__portcullisProcessRequest")
+        let script = JSBridge.makeJSString("TykJS.TykMiddleware.MiddlewareComponentMeta.prototype")
+        defer {
+            JSObjectDeleteProperty(context, global, hidden, nil)
+            JSStringRelease(hidden)
+            JSStringRelease(script)
+        }
+        guard let process = JSObjectGetProperty(context, global, hidden, nil), JSValueIsObject(context, process),
+              let function = JSValueToObject(context, process, nil), JSObjectIsFunction(context, function),
+              let prototype = JSEvaluateScript(context, script, nil, nil, 1, nil),
+              let doProcess = JSBridge.property(context, prototype, "DoProcessRequest") else { return }
+        JSValueProtect(context, doProcess)
+        JSValueProtect(context, function)
+        preludeDoProcess = doProcess
+        preludeProcess = function
     }
 
     /// Checks the syntax of a file, then runs its top level.
@@ -61,6 +89,48 @@ final class JSRealm {
     /// method, calls the global function itself) with JSON arguments, and
     /// returns the string it produced.
     func call(handlerName: String, method: String?, jsonArguments: [String], limitSeconds: Double) throws -> String {
+        try invoke(handlerName: handlerName, method: method, jsonArguments: jsonArguments, limitSeconds: limitSeconds,
+                   objectResult: false) { result in
+            guard let result, JSValueIsString(context, result), let text = JSBridge.toString(context, result) else {
+                let shown = JSBridge.toString(context, result) ?? "undefined"
+                throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got \(shown.prefix(80))")
+            }
+            return text
+        }
+    }
+
+    /// Calls `handlerName.DoProcessRequest(request, session, spec)` and reads
+    /// its result. When the handler keeps the prelude's `DoProcessRequest`,
+    /// the result is read from the object itself (``MiddlewareReturnReader``);
+    /// otherwise, or when the object needs JSON's own rules, from its JSON.
+    func callMiddleware(handlerName: String, jsonArguments: [String], limitSeconds: Double) throws -> MiddlewareReturn {
+        try invoke(handlerName: handlerName, method: "DoProcessRequest", jsonArguments: jsonArguments,
+                   limitSeconds: limitSeconds, objectResult: true) { result in
+            guard let result else {
+                throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got undefined")
+            }
+            if JSValueIsString(context, result), let text = JSBridge.toString(context, result) {
+                return try MiddlewareReturnParser.parse(text, handler: handlerName)
+            }
+            if JSValueIsObject(context, result) {
+                if let read = MiddlewareReturnReader(context: context, names: returnNames).read(result) { return read }
+                var exception: JSValueRef?
+                if let json = JSValueCreateJSONString(context, result, 0, &exception), exception == nil {
+                    defer { JSStringRelease(json) }
+                    return try MiddlewareReturnParser.parse(JSBridge.swiftString(json), handler: handlerName)
+                }
+                let details = describe(exception)
+                throw PluginError.exception(handler: handlerName, location: nil, message: "the result could not be written as JSON: \(details.message)")
+            }
+            let shown = JSBridge.toString(context, result) ?? "undefined"
+            throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got \(shown.prefix(80))")
+        }
+    }
+
+    /// Calls the handler and hands its (settled) result to `read` while the
+    /// result is still protected from the collector.
+    private func invoke<T>(handlerName: String, method: String?, jsonArguments: [String], limitSeconds: Double,
+                           objectResult: Bool, read: (JSValueRef?) throws -> T) throws -> T {
         let target = try resolve(handlerName)
         var function = target
         var this: JSObjectRef? = nil
@@ -69,7 +139,11 @@ final class JSRealm {
                   let object = JSValueToObject(context, value, nil), JSObjectIsFunction(context, object) else {
                 throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no \(method) method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
             }
-            function = object
+            if objectResult, let preludeProcess, let preludeDoProcess, JSValueIsStrictEqual(context, value, preludeDoProcess) {
+                function = preludeProcess
+            } else {
+                function = object
+            }
             this = target
         } else if !JSObjectIsFunction(context, target) {
             throw PluginError.handlerNotFound(handler: handlerName, realm: name)
@@ -102,11 +176,9 @@ final class JSRealm {
             let thrownAt = details.file.map { location($0, details.line, details.column) }
             throw PluginError.exception(handler: handlerName, location: thrownAt, message: details.message)
         }
-        guard let result, JSValueIsString(context, result), let text = JSBridge.toString(context, result) else {
-            let shown = JSBridge.toString(context, result) ?? "undefined"
-            throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got \(shown.prefix(80))")
-        }
-        return text
+        if let result { JSValueProtect(context, result) }
+        defer { if let result { JSValueUnprotect(context, result) } }
+        return try read(result)
     }
 
     /// Evaluates an expression and returns it as JSON (for tools and tests).

@@ -14,9 +14,9 @@ final class WorkerState {
     var realms: [String: JSRealm] = [:]
     var staged: [String: JSRealm] = [:]
 
-    init(limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
+    init(limitSeconds: Double, clock: any GatewayClock, logger: Logger, activity: WorkerActivity) {
         group = JSContextGroupCreate()
-        scope = CallScope(logger: logger)
+        scope = CallScope(logger: logger, activity: activity)
         self.clock = clock
         self.limitSeconds = limitSeconds
         let flag = Unmanaged.passUnretained(timeout).toOpaque()
@@ -47,13 +47,15 @@ final class JSWorker: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var jobs: [Job] = []
-    private var queued = 0
     private var stopping = false
     private var thread: Thread?
+    /// What the worker holds and whether it waits on I/O, read lock-free.
+    let activity = WorkerActivity()
 
     init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
+        let activity = self.activity
         let thread = Thread { [self] in
-            self.run(WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger))
+            self.run(WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity))
         }
         thread.name = "portcullis-js-\(index)"
         thread.stackSize = 16 << 20
@@ -61,15 +63,12 @@ final class JSWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Jobs waiting or running, for picking the least busy worker.
-    var load: Int { condition.withLock { queued } }
-
     /// Queues a job; returns false if the worker is stopping.
     func submit(_ job: @escaping Job) -> Bool {
         condition.withLock {
             guard !stopping else { return false }
             jobs.append(job)
-            queued += 1
+            activity.callQueued()
             condition.signal()
             return true
         }
@@ -93,8 +92,9 @@ final class JSWorker: @unchecked Sendable {
             }
             let job = jobs.removeFirst()
             condition.unlock()
+            activity.callStarted()
             job(state)
-            condition.withLock { queued -= 1 }
+            activity.callFinished()
         }
         state.realms.removeAll()
         state.staged.removeAll()

@@ -67,7 +67,7 @@ enum TykBindings {
             let key = arg(context, arguments, 0)
             let apiID = arguments.count > 1 && !JSBridge.isNullish(context, arguments[1]) ? arg(context, arguments, 1) : ""
             let json = try host.getKeyDataImmediately(key: key, apiID: apiID)
-                ?? BlockingBridge.wait(on: host.bindingExecutor) { try await host.getKeyData(key: key, apiID: apiID) }
+                ?? scope.block(on: host.bindingExecutor) { try await host.getKeyData(key: key, apiID: apiID) }
             return JSBridge.makeString(context, json)
         }
         NativeFunction.install(context, name: "TykSetKeyData") { context, arguments in
@@ -81,7 +81,7 @@ enum TykBindings {
             }
             let json = arg(context, arguments, 1)
             let suppress = arguments.count > 2 && ["1", "true"].contains(arg(context, arguments, 2))
-            try BlockingBridge.wait(on: host.bindingExecutor) { try await host.setKeyData(key: key, sessionJSON: json, suppressReset: suppress) }
+            try scope.block(on: host.bindingExecutor) { try await host.setKeyData(key: key, sessionJSON: json, suppressReset: suppress) }
             return nil
         }
     }
@@ -94,7 +94,7 @@ enum TykBindings {
             let timeout = scope.current?.httpTimeoutSeconds ?? 5
             do {
                 let request = try TykHTTPContract.parseRequest(json, defaultTimeout: timeout)
-                let response = try BlockingBridge.wait(on: host.bindingExecutor) { try await host.send(request) }
+                let response = try scope.block(on: host.bindingExecutor) { try await host.send(request) }
                 return JSBridge.makeString(context, TykHTTPContract.encodeResponse(response))
             } catch {
                 scope.record(PluginLogLine(kind: .warning, message: "TykMakeHttpRequest failed: \(error)"))
@@ -129,7 +129,7 @@ enum TykBindings {
             }
             let items = batch.items
             let sequential = batch.sequential
-            let replies = try BlockingBridge.wait(on: host.bindingExecutor) { await BatchRunner.run(items, sequential: sequential, host: host) }
+            let replies = try scope.block(on: host.bindingExecutor) { await BatchRunner.run(items, sequential: sequential, host: host) }
             for failure in replies.compactMap(\.failure) {
                 scope.record(PluginLogLine(kind: .warning, message: "TykBatchRequest sub-request failed: \(failure)"))
             }

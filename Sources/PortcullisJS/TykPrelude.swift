@@ -45,7 +45,18 @@ enum TykPrelude {
         var result = this.ProcessRequest(request, session, config);
         return isThenable(result) ? result.then(finishRequest) : finishRequest(result);
       };
+      // What the engine calls, with the middleware as `this`, when its
+      // DoProcessRequest is the one above: the same checks, with the result
+      // left as an object for the engine to read. The engine takes it and
+      // removes the global before any plugin loads.
+      global.__portcullisProcessRequest = function (request, session, config) {
+        var result = this.ProcessRequest(request, session, config);
+        return isThenable(result) ? result.then(checkRequest) : checkRequest(result);
+      };
       function finishRequest(result) {
+        return JSON.stringify(checkRequest(result));
+      }
+      function checkRequest(result) {
         if (!result) {
           throw returnError('the handler returned ' + String(result) +
             '; end it with `return <middleware>.ReturnData(request, session.meta_data || {})`');
@@ -55,7 +66,7 @@ enum TykPrelude {
             'rather than the request itself');
         }
         result.Request.Headers = {};
-        return JSON.stringify(result);
+        return result;
       }
       MiddlewareComponentMeta.prototype.ProcessResponse = function (response) {
         log('Process Response Not Implemented');

@@ -1,0 +1,79 @@
+import PortcullisCore
+import Testing
+@testable import PortcullisJS
+
+/// The engine reads a handler's result from the JS object itself; these
+/// cases need JSON's own rules, and must come out as Tyk's JSON route has them.
+@Suite("Reading handler results")
+struct ReturnReadingTests {
+    private func run(_ body: String) async throws -> MiddlewareOutcome {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware(body)])
+        defer { engine.shutdown() }
+        return try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(url: "/a"),
+                                              spec: Fixtures.spec, host: nil)
+    }
+
+    @Test("A Date body is written through its toJSON, as JSON.stringify writes it")
+    func dateBody() async throws {
+        let outcome = try await run("request.Body = new Date(0); return mw.ReturnData(request, {});")
+        #expect(outcome.request.body == "1970-01-01T00:00:00.000Z")
+    }
+
+    @Test("Functions and undefined in a header map are dropped; null is skipped")
+    func droppedValues() async throws {
+        let outcome = try await run("""
+            request.SetHeaders = {"X-A": "1", "X-F": function () {}, "X-U": undefined, "X-N": null};
+            request.DeleteHeaders = ["X-Old"];
+            return mw.ReturnData(request, {"k": "v", "gone": undefined});
+            """)
+        #expect(outcome.request.setHeaders == ["X-A": "1"])
+        #expect(outcome.request.deleteHeaders == ["X-Old"])
+        #expect(outcome.sessionMeta == ["k": "v"])
+    }
+
+    @Test("A String object is a string; a status with a fraction or as text is refused with its field path")
+    func strictTypes() async throws {
+        let boxed = try await run("request.URL = new String('/b'); return mw.ReturnData(request, {});")
+        #expect(boxed.request.url == "/b")
+        for (value, path) in [("404.5", "Request.ReturnOverrides.ResponseCode"), ("'404'", "Request.ReturnOverrides.ResponseCode")] {
+            await #expect {
+                _ = try await run("request.ReturnOverrides.ResponseCode = \(value); return mw.ReturnData(request, {});")
+            } throws: { error in
+                guard case PluginError.invalidReturn(_, let reason) = error else { return false }
+                return reason.contains(path)
+            }
+        }
+        let whole = try await run("request.ReturnOverrides.ResponseCode = 4.03e2; request.ReturnOverrides.OverrideError = true; return mw.ReturnData(request, {});")
+        #expect(whole.request.returnOverrides.responseCode == 403)
+        #expect(whole.request.returnOverrides.overrideError)
+        let notANumber = try await run("request.ReturnOverrides.ResponseCode = NaN; return mw.ReturnData(request, {});")
+        #expect(notANumber.request.returnOverrides.responseCode == 0)
+    }
+
+    @Test("An array where a list belongs holds only strings; a hole is refused")
+    func lists() async throws {
+        await #expect {
+            _ = try await run("request.DeleteParams = ['a', , 'c']; return mw.ReturnData(request, {});")
+        } throws: { error in
+            guard case PluginError.invalidReturn(_, let reason) = error else { return false }
+            return reason.contains("Request.DeleteParams[1]")
+        }
+        let ok = try await run("request.ExtendedParams = {'x': ['1', '2']}; return mw.ReturnData(request, {});")
+        #expect(ok.request.extendedParams == ["x": ["1", "2"]])
+    }
+
+    @Test("A middleware with its own DoProcessRequest returning JSON text still works")
+    func ownDoProcessRequest() async throws {
+        let engine = try await Fixtures.engine(["mw.js": """
+            var mw = new TykJS.TykMiddleware.NewMiddleware({});
+            mw.DoProcessRequest = function (request, session, config) {
+                request.SetHeaders["X-Own"] = "yes";
+                return JSON.stringify({Request: request, SessionMeta: {}});
+            };
+            """])
+        defer { engine.shutdown() }
+        let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(),
+                                                     spec: Fixtures.spec, host: nil)
+        #expect(outcome.request.setHeaders == ["X-Own": "yes"])
+    }
+}
