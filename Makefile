@@ -3,7 +3,7 @@
 #   make test   run every test (starts its own redis-server on a free loopback port)
 
 SWIFT        ?= swift
-APT_PACKAGES := libjavascriptcoregtk-4.1-dev redis-server pkg-config openssl
+APT_PACKAGES := libjavascriptcoregtk-4.1-dev libjs-underscore redis-server pkg-config openssl
 BIN          := .build/release/portcullis
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
@@ -28,6 +28,7 @@ deps:
 	command -v redis-server >/dev/null 2>&1 || missing="yes"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="yes"; \
 	command -v openssl >/dev/null 2>&1 || missing="yes"; \
+	[ -f /usr/share/javascript/underscore/underscore.js ] || missing="yes"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \

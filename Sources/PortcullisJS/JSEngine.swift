@@ -39,15 +39,31 @@ public final class JSEngine: Sendable {
     /// Loads `scripts`, in order, into a fresh realm called `realm` on every
     /// worker, replacing any realm of that name only if every file loads.
     /// On failure the old realm (if any) keeps serving and the error names
-    /// the file and line.
-    public func loadRealm(_ realm: String, scripts: [PluginScript]) async throws {
-        let results = await onEveryWorker { state -> Result<Void, PluginError> in
+    /// the file and line. An `otto` realm with plugin files gets
+    /// underscore.js as `_` first (``UnderscoreLibrary``); a `goja` realm does not.
+    ///
+    /// With `skippingBrokenFiles`, a plugin file that fails to load is left
+    /// out instead (as Tyk's VM does: what the file defines is missing, so
+    /// calls to it fail) and its error is returned; the realm loads.
+    @discardableResult
+    public func loadRealm(_ realm: String, scripts: [PluginScript], driver: JSDriver = .otto,
+                          skippingBrokenFiles: Bool = false) async throws -> [PluginError] {
+        let library = driver == .otto && !scripts.isEmpty ? [try UnderscoreLibrary.script()] : []
+        let results = await onEveryWorker { state -> Result<[PluginError], PluginError> in
             do {
                 let fresh = try JSRealm(name: realm, group: state.group, scope: state.scope, clock: state.clock,
                                         timeout: state.timeout)
-                for script in scripts { try fresh.load(script) }
+                for script in library { try fresh.load(script) }
+                var skipped: [PluginError] = []
+                for script in scripts {
+                    do {
+                        try fresh.load(script)
+                    } catch let error as PluginError where skippingBrokenFiles {
+                        skipped.append(error)
+                    }
+                }
                 state.staged[realm] = fresh
-                return .success(())
+                return .success(skipped)
             } catch let error as PluginError {
                 return .failure(error)
             } catch {
@@ -64,6 +80,8 @@ public final class JSEngine: Sendable {
             }
         }
         if let failure { throw failure }
+        for result in results { if case .success(let skipped) = result { return skipped } }
+        return []
     }
 
     /// Removes a realm from every worker.
@@ -101,7 +119,7 @@ public final class JSEngine: Sendable {
     public func runResponseMiddleware(realm: String, handler: String, response: MiniResponse, request: MiniRequest,
                                       sessionJSON: String = "{}", spec: PluginSpec,
                                       host: (any PluginHost)?) async throws -> ResponseOutcome {
-        let arguments = [try Self.json(response), request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON,
+        let arguments = [response.jsonText(), request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON,
                          spec.jsonText()]
         let (text, logs) = try await call(realm: realm, handler: handler, method: "DoProcessResponse",
                                           arguments: arguments, host: host)
@@ -114,7 +132,7 @@ public final class JSEngine: Sendable {
     public func runVirtualEndpoint(realm: String, handler: String, request: VirtualEndpointRequest,
                                    sessionJSON: String = "{}", spec: PluginSpec,
                                    host: (any PluginHost)?) async throws -> VirtualEndpointOutcome {
-        let arguments = [try Self.json(request), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
+        let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
         let (text, logs) = try await call(realm: realm, handler: handler, method: nil, arguments: arguments, host: host)
         let returned = try ReturnDecoding.decode(VirtualEndpointReturn.self, from: text, handler: handler)
         return VirtualEndpointOutcome(code: returned.response.code, headers: returned.response.headers,
@@ -213,11 +231,6 @@ public final class JSEngine: Sendable {
         return best
     }
 
-    private static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
 }
 
 /// A counter for spreading calls over workers.

@@ -56,14 +56,20 @@ struct JSONWriter {
         text.append(":")
     }
 
+    /// Map keys in byte order, as Go's encoding/json writes them, so a
+    /// plugin sees the same key order on every run and on every node.
+    private static func sortedKeys<Value>(_ map: [String: Value]) -> [String] {
+        map.count < 2 ? Array(map.keys) : map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
     mutating func stringMap(_ map: [String: String]) {
         text.append("{")
         var first = true
-        for (name, value) in map {
+        for name in Self.sortedKeys(map) {
             if !first { text.append(",") }
             first = false
             key(name)
-            string(value)
+            string(map[name] ?? "")
         }
         text.append("}")
     }
@@ -80,11 +86,11 @@ struct JSONWriter {
     mutating func listMap(_ map: [String: [String]]) {
         text.append("{")
         var first = true
-        for (name, values) in map {
+        for name in Self.sortedKeys(map) {
             if !first { text.append(",") }
             first = false
             key(name)
-            stringList(values)
+            stringList(map[name] ?? [])
         }
         text.append("}")
     }
@@ -132,6 +138,39 @@ extension PluginSpec {
         if let configData {
             w.raw(","); w.key("config_data"); w.raw(configData.jsonString())
         }
+        w.raw("}")
+        return w.text
+    }
+}
+
+extension VirtualEndpointRequest {
+    /// The request object a virtual endpoint function receives.
+    func jsonText() -> String {
+        var w = JSONWriter()
+        w.raw("{\"Headers\":"); w.listMap(headers)
+        w.raw(",\"Body\":"); w.string(body)
+        w.raw(",\"URL\":"); w.string(url)
+        w.raw(",\"Params\":"); w.listMap(params)
+        w.raw(",\"Scheme\":"); w.string(scheme)
+        w.raw(",\"RemoteAddr\":"); w.string(attributes.remoteAddress)
+        w.raw(",\"Host\":"); w.string(attributes.host)
+        w.raw(",\"APIID\":"); w.string(attributes.apiID)
+        w.raw(",\"APIName\":"); w.string(attributes.apiName)
+        w.raw(",\"ListenPath\":"); w.string(attributes.listenPath)
+        w.raw("}")
+        return w.text
+    }
+}
+
+extension MiniResponse {
+    /// The response object a response hook receives.
+    func jsonText() -> String {
+        var w = JSONWriter()
+        w.raw("{\"StatusCode\":"); w.raw(String(statusCode))
+        w.raw(",\"Body\":"); w.string(body)
+        w.raw(",\"Headers\":"); w.listMap(headers)
+        w.raw(",\"SetHeaders\":"); w.stringMap(setHeaders)
+        w.raw(",\"DeleteHeaders\":"); w.stringList(deleteHeaders)
         w.raw("}")
         return w.text
     }

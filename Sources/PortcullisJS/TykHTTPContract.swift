@@ -14,22 +14,22 @@ enum TykHTTPContract {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
             throw InvalidRequest(description: "the argument is not a JSON object; pass JSON.stringify({Method, Domain, Resource, Headers, Body})")
         }
-        let domain = object["Domain"] as? String ?? ""
-        let resource = object["Resource"] as? String ?? ""
+        let domain = field(object, "Domain") as? String ?? ""
+        let resource = field(object, "Resource") as? String ?? ""
         let url = domain + resource
         guard let components = URLComponents(string: url), let scheme = components.scheme,
               ["http", "https"].contains(scheme.lowercased()), components.host?.isEmpty == false else {
             throw InvalidRequest(description: "Domain + Resource is not an absolute http(s) URL: '\(url)'")
         }
-        let headers = try stringMap(object["Headers"], field: "Headers")
-        var body = Array((object["Body"] as? String ?? "").utf8)
+        let headers = try stringMap(field(object, "Headers"), field: "Headers")
+        var body = Array((field(object, "Body") as? String ?? "").utf8)
         if body.isEmpty {
-            let form = try stringMap(object["FormData"], field: "FormData")
+            let form = try stringMap(field(object, "FormData"), field: "FormData")
             if !form.isEmpty { body = Array(formEncode(form).utf8) }
         }
-        let method = (object["Method"] as? String).flatMap { $0.isEmpty ? nil : $0.uppercased() } ?? "GET"
+        let method = (field(object, "Method") as? String).flatMap { $0.isEmpty ? nil : $0.uppercased() } ?? "GET"
         var timeout = defaultTimeout
-        if let given = object["Timeout"] as? Double, given > 0 { timeout = given }
+        if let given = field(object, "Timeout") as? Double, given > 0 { timeout = given }
         return PluginHTTPRequest(method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                  body: body, timeoutSeconds: timeout)
     }
@@ -60,20 +60,23 @@ enum TykHTTPContract {
     /// Parses `{"requests":[{method, headers, body, relative_url}], "suppress_parallel_execution"}`.
     static func parseBatch(_ json: String, defaultTimeout: Double) throws -> (items: [BatchItem], sequential: Bool) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let requests = object["requests"] as? [[String: Any]] else {
+              let requests = field(object, "requests") as? [Any] else {
             throw InvalidRequest(description: "the argument must be JSON with a \"requests\" array")
         }
         var items: [BatchItem] = []
-        for (index, entry) in requests.enumerated() {
-            let relative = entry["relative_url"] as? String ?? ""
-            let headers = try stringMap(entry["headers"], field: "requests[\(index)].headers")
-            let method = (entry["method"] as? String).flatMap { $0.isEmpty ? nil : $0.uppercased() } ?? "GET"
+        for (index, item) in requests.enumerated() {
+            guard let entry = item as? [String: Any] else {
+                throw InvalidRequest(description: "requests[\(index)] must be an object")
+            }
+            let relative = field(entry, "relative_url") as? String ?? ""
+            let headers = try stringMap(field(entry, "headers"), field: "requests[\(index)].headers")
+            let method = (field(entry, "method") as? String).flatMap { $0.isEmpty ? nil : $0.uppercased() } ?? "GET"
             let request = PluginHTTPRequest(method: method, url: relative,
                                             headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                            body: Array((entry["body"] as? String ?? "").utf8), timeoutSeconds: defaultTimeout)
+                                            body: Array((field(entry, "body") as? String ?? "").utf8), timeoutSeconds: defaultTimeout)
             items.append(BatchItem(request: request, relativeURL: relative))
         }
-        return (items, object["suppress_parallel_execution"] as? Bool ?? false)
+        return (items, field(object, "suppress_parallel_execution") as? Bool ?? false)
     }
 
     /// One reply of a batch; nil response means the request failed (Tyk's all-zero unit).
@@ -86,6 +89,15 @@ enum TykHTTPContract {
                     "body": ByteText.decode(response.body).text]
         }
         return jsonText(units)
+    }
+
+    /// A field of a decoded object as Go's encoding/json finds it for a
+    /// struct field: the exact name, else any spelling that differs only in
+    /// letter case (`resource`, `METHOD`), which Tyk therefore accepts.
+    private static func field(_ object: [String: Any], _ name: String) -> Any? {
+        if let exact = object[name] { return exact }
+        let folded = name.lowercased()
+        return object.first { $0.key.lowercased() == folded }?.value
     }
 
     private static func stringMap(_ value: Any?, field: String) throws -> [String: String] {

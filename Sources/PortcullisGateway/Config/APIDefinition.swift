@@ -89,8 +89,10 @@ public struct MiddlewareEntry: Sendable, Equatable {
 
 /// A virtual endpoint: a JS function that answers a path without an upstream.
 public struct VirtualEndpointDefinition: Sendable, Equatable {
-    /// The path (relative to the listen path) it answers.
+    /// The path (relative to the listen path) it answers, as written.
     public var path: String
+    /// How Tyk matches that path (an unanchored pattern).
+    public var pattern: EndpointPattern
     /// The HTTP method it answers.
     public var method: String
     /// The global function to call.

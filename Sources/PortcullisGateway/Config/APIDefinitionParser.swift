@@ -127,11 +127,18 @@ enum APIDefinitionParser {
                                                    reason: "must be file or blob, got '\(sourceType)'")
                 }
                 let path = try reader.string("path") ?? ""
-                guard path.hasPrefix("/") else {
-                    throw ConfigError.invalidField(file: reader.file, field: reader.path("path"), reason: "must start with /")
+                guard !path.isEmpty else {
+                    throw ConfigError.invalidField(file: reader.file, field: reader.path("path"), reason: "must name the path it serves")
+                }
+                let pattern: EndpointPattern
+                do {
+                    pattern = try EndpointPattern(path)
+                } catch {
+                    throw ConfigError.invalidField(file: reader.file, field: reader.path("path"),
+                                                   reason: "'\(path)' is not a valid path pattern (Tyk reads it as a regular expression): \(error.localizedDescription)")
                 }
                 result.append(VirtualEndpointDefinition(
-                    path: path, method: (try reader.string("method") ?? "GET").uppercased(), functionName: function,
+                    path: path, pattern: pattern, method: (try reader.string("method") ?? "GET").uppercased(), functionName: function,
                     source: script, useSession: try reader.bool("use_session") ?? false,
                     proxyOnError: try reader.bool("proxy_on_error") ?? false))
             }

@@ -50,6 +50,16 @@ public struct GatewayConfig: Sendable, Equatable {
     public var proxySSLInsecureSkipVerify: Bool = false
     /// `proxy_default_timeout`: seconds an upstream has to answer before the client gets 504.
     public var proxyDefaultTimeout: Double = 30
+    /// Keep the spelling a plugin gives header names in `SetHeaders`
+    /// (`ignore_canonical_mime_header_key`); by default they are written in
+    /// Go's canonical form (`x-user-id` → `X-User-Id`), as Tyk writes them.
+    public var ignoreCanonicalMIMEHeaderKey: Bool = false
+    /// Anchor endpoint paths at their start (`http_server_options.enable_path_prefix_matching`).
+    public var pathPrefixMatching: Bool = false
+    /// Anchor endpoint paths at their end (`http_server_options.enable_path_suffix_matching`).
+    public var pathSuffixMatching: Bool = false
+    /// Match endpoint paths in any letter case (`ignore_endpoint_case`).
+    public var ignoreEndpointCase: Bool = false
     /// Shortest key accepted by token auth (`min_token_length`).
     public var minTokenLength: Int = 3
     /// Largest request body accepted, in bytes (`max_request_body_size`); 0 means the default 10 MiB.

@@ -35,6 +35,12 @@ extension GatewayConfig {
             cache.acknowledge("cached_session_eviction")
         }
         config.hashKeys = try root.bool("hash_keys") ?? config.hashKeys
+        config.ignoreCanonicalMIMEHeaderKey = try root.bool("ignore_canonical_mime_header_key") ?? false
+        config.ignoreEndpointCase = try root.bool("ignore_endpoint_case") ?? false
+        if let server = try root.object("http_server_options") {
+            config.pathPrefixMatching = try server.bool("enable_path_prefix_matching") ?? false
+            config.pathSuffixMatching = try server.bool("enable_path_suffix_matching") ?? false
+        }
         config.hashKeyFunction = try root.string("hash_key_function") ?? config.hashKeyFunction
         config.enableKeyLogging = try root.bool("enable_key_logging") ?? false
         config.globalSessionLifetime = try root.int("global_session_lifetime") ?? 0

@@ -238,6 +238,11 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             headers.add(name: name, value: value)
         }
         headers.add(name: "Content-Length", value: String(response.bodyBuffer.readableBytes))
+        // A body without a type gets the one Tyk's Go server would sniff.
+        if response.bodyBuffer.readableBytes > 0, !answered.isHead, response.status != 204, response.status != 304,
+           response.status >= 200, !headers.contains(name: "content-type") {
+            headers.add(name: "Content-Type", value: ContentSniffer.detect(response.bodyBuffer))
+        }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         if !headers.contains(name: "server") { headers.add(name: "Server", value: serverName) }
         let status = HTTPResponseStatus(statusCode: response.status)

@@ -93,8 +93,9 @@ public struct GatewayRequest: Sendable {
     }
 
     /// Applies what a request hook returned, in Tyk's order: body, URL,
-    /// DeleteHeaders, SetHeaders, query params.
-    mutating func apply(_ changed: MiniRequest, bodyEncoding: ByteText) throws {
+    /// DeleteHeaders, SetHeaders (names canonical unless
+    /// `keepHeaderSpelling`), query params.
+    mutating func apply(_ changed: MiniRequest, bodyEncoding: ByteText, keepHeaderSpelling: Bool = false) throws {
         if !changed.ignoreBody { body = bodyEncoding.encode(changed.body) }
         if !changed.url.isEmpty && changed.url != pathAndQuery {
             guard let components = URLComponents(string: changed.url), components.path.hasPrefix("/") else {
@@ -108,20 +109,23 @@ public struct GatewayRequest: Sendable {
             guard HeaderList.isSafe(name: name, value: value) else {
                 throw GatewayError.pluginFailed("the plugin set header '\(name)' to a value with a line break or an invalid name")
             }
-            headers.set(HeaderList.canonical(name), value)
+            headers.set(keepHeaderSpelling ? name : HeaderList.canonical(name), value)
         }
+        // Tyk's ReconstructParams: delete, set, then add; the query is
+        // rewritten (sorted, as url.Values.Encode writes it) only when the
+        // parameters changed.
         if !changed.deleteParams.isEmpty || !changed.addParams.isEmpty || !changed.extendedParams.isEmpty {
-            var components = URLComponents()
-            components.percentEncodedQuery = query
-            var items = components.queryItems ?? []
-            let deleted = Set(changed.deleteParams)
-            items.removeAll { deleted.contains($0.name) || changed.addParams[$0.name] != nil }
-            for (name, value) in changed.addParams.sorted(by: { $0.key < $1.key }) { items.append(URLQueryItem(name: name, value: value)) }
-            for (name, values) in changed.extendedParams.sorted(by: { $0.key < $1.key }) {
-                for value in values { items.append(URLQueryItem(name: name, value: value)) }
+            let original = QueryString.parse(query ?? "")
+            var updated = original
+            for name in changed.deleteParams { updated[name] = nil }
+            for (name, value) in changed.addParams { updated[name] = [value] }
+            for (name, values) in changed.extendedParams where !values.isEmpty {
+                updated[name, default: []].append(contentsOf: values)
             }
-            components.queryItems = items.isEmpty ? nil : items
-            query = components.percentEncodedQuery
+            if updated != original {
+                let encoded = QueryString.encode(updated)
+                query = encoded.isEmpty ? nil : encoded
+            }
         }
     }
 }

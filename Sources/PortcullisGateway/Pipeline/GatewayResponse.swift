@@ -32,11 +32,15 @@ public struct GatewayResponse: Sendable {
         self.bodyBuffer = bodyBuffer
     }
 
-    /// Tyk's error body `{"error": "<message>"}` with a JSON content type.
-    public static func error(status: Int, message: String, headers: HeaderList = HeaderList()) -> GatewayResponse {
+    /// Tyk's error body, byte for byte as its `error.json` template writes
+    /// it (`{\n    "error": "<message>"\n}`, `application/json`), or its
+    /// `error.xml` for a request sent as XML (`requestContentType`).
+    public static func error(status: Int, message: String, headers: HeaderList = HeaderList(),
+                             requestContentType: String? = nil) -> GatewayResponse {
+        let format = ErrorBody.Format(requestContentType: requestContentType)
         var headers = headers
-        headers.set("Content-Type", "application/json")
-        return GatewayResponse(status: status, headers: headers, body: Array(JSONText.object(["error": message]).utf8))
+        headers.set("Content-Type", format.contentType)
+        return GatewayResponse(status: status, headers: headers, body: Array(ErrorBody.render(message, as: format).utf8))
     }
 
     /// A JSON response.
@@ -47,13 +51,6 @@ public struct GatewayResponse: Sendable {
 
 /// Small JSON writing helpers for fixed-shape bodies.
 enum JSONText {
-    static func object(_ fields: [String: String]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "{}"
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     static func any(_ value: Any) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return "{}"

@@ -193,11 +193,13 @@ public struct Pipeline: Sendable {
             services.logger.info("request error: \(gatewayError.message)", metadata: metadata)
         }
         services.metrics.recordError(api: request.api.definition.apiID, reason: gatewayError)
+        let contentType = request.headers.first("Content-Type")
         if case .pluginOverride = gatewayError {
-            return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message, headers: request.responseHeaders)
+            return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message, headers: request.responseHeaders,
+                                         requestContentType: contentType)
         }
         return GatewayResponse.error(status: gatewayError.status, message: gatewayError.message,
-                                     headers: Self.challengeHeaders(gatewayError, request: request))
+                                     headers: Self.challengeHeaders(gatewayError, request: request), requestContentType: contentType)
     }
 
     /// What a client needs to recover: `WWW-Authenticate` on 401 (RFC 6750,

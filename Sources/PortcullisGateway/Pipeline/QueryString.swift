@@ -24,6 +24,41 @@ enum QueryString {
         parse(Substring(query).utf8)
     }
 
+    /// The query Go's `url.Values.Encode` writes: keys sorted by their
+    /// bytes, each key's values in order, `key=value` joined by `&`, both
+    /// escaped as `url.QueryEscape` does (space as `+`).
+    static func encode(_ params: [String: [String]]) -> String {
+        var out: [UInt8] = []
+        for key in params.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            for value in params[key] ?? [] {
+                if !out.isEmpty { out.append(UInt8(ascii: "&")) }
+                escape(key, into: &out)
+                out.append(UInt8(ascii: "="))
+                escape(value, into: &out)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `url.QueryEscape`: letters, digits and `-_.~` as they are, space as
+    /// `+`, every other byte as `%XX` with upper-case hex.
+    private static func escape(_ text: String, into out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(byte)
+            case UInt8(ascii: " "):
+                out.append(UInt8(ascii: "+"))
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+    }
+
     /// `+` → space, `%XX` → the byte; nil for a broken escape.
     private static func unescape(_ bytes: Substring.UTF8View) -> String? {
         guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {

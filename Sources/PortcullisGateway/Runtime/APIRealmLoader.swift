@@ -9,7 +9,14 @@ struct APIRealmLoader {
 
     /// Loads `apis` under realm names of this `generation`; returns the
     /// loaded APIs and one message per refused API.
-    func load(_ apis: [APIDefinition], generation: Int) async -> (loaded: [LoadedAPI], failures: [String]) {
+    ///
+    /// A plugin file that does not load refuses a new version of an API
+    /// that is `serving` (the old one keeps serving). An API loading for
+    /// the first time is served anyway, failing closed as Tyk does: the
+    /// broken file's hooks answer 500 (a virtual endpoint its error body,
+    /// or the upstream with `proxy_on_error`), and the file and line are
+    /// logged and reported.
+    func load(_ apis: [APIDefinition], generation: Int, serving: Set<String> = []) async -> (loaded: [LoadedAPI], failures: [String]) {
         var loaded: [LoadedAPI] = []
         var failures: [String] = []
         let shared = sharedScripts()
@@ -32,7 +39,14 @@ struct APIRealmLoader {
                     }
                     jwt = verifier
                 }
-                try await services.engine.loadRealm(realm, scripts: scripts)
+                let driver = JSDriver(configName: api.middleware.driver)
+                let firstLoad = !serving.contains(api.apiID)
+                let broken = try await services.engine.loadRealm(realm, scripts: scripts, driver: driver, skippingBrokenFiles: firstLoad)
+                for error in broken {
+                    let message = "API \(api.apiID) (\(api.file)) serves without a plugin file that did not load; its hooks answer 500: \(error)"
+                    services.logger.error("\(message)")
+                    failures.append(message)
+                }
                 loaded.append(LoadedAPI(definition: api, realm: realm, jwt: jwt))
             } catch {
                 let message = "API \(api.apiID) (\(api.file)) not loaded: \(error)"

@@ -75,7 +75,8 @@ public final class Gateway: Sendable {
             let previous = table.value
             let generation = previous.generation + 1
             let definitions = APIDefinitionLoader(middlewarePath: services.config.middlewarePath, logger: services.logger).load(folder: services.config.appPath)
-            let (loaded, realmFailures) = await APIRealmLoader(services: services).load(definitions.apis, generation: generation)
+            let (loaded, realmFailures) = await APIRealmLoader(services: services).load(definitions.apis, generation: generation,
+                                                                                          serving: Set(previous.routes.map(\.api.definition.apiID)))
             var routes = loaded.map {
                 RouteTable.Route(api: $0, pipeline: Pipeline(api: $0, services: services),
                                  lease: RealmLease(realm: $0.realm, engine: services.engine))

@@ -96,7 +96,7 @@ struct AuthStage: PipelineStage {
             try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
                                                     sessionJSON: "{}", spec: api.spec, host: host)
         }
-        if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding) {
+        if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, services: services) {
             return .respond(response)
         }
         guard let returned = outcome.session else {

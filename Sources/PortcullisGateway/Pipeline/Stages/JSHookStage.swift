@@ -37,8 +37,11 @@ struct JSHookStage: PipelineStage {
 
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
         for hook in hooks {
-            let usesSession = phase != .pre && hook.requireSession && request.session != nil
-            let sessionJSON = usesSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
+            // A hook that asks for the session gets `null` where the request
+            // has none (a keyless API), as in Tyk; other hooks get `{}`.
+            let wantsSession = phase != .pre && hook.requireSession
+            let usesSession = wantsSession && request.session != nil
+            let sessionJSON = wantsSession ? (request.session?.session.jsonText() ?? "null") : "{}"
             let (mini, encoding) = request.miniRequest()
             let host = services.pluginHost(for: request)
             let api = request.api
@@ -46,7 +49,7 @@ struct JSHookStage: PipelineStage {
                 try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
                                                         sessionJSON: sessionJSON, spec: api.spec, host: host)
             }
-            if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding) {
+            if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, services: services) {
                 return .respond(response)
             }
             if usesSession, let meta = outcome.sessionMeta {
@@ -60,25 +63,27 @@ struct JSHookStage: PipelineStage {
 /// What every request hook's result does to the request, shared by the
 /// pre/post/post_key_auth hooks and the auth hook.
 enum HookResults {
-    /// Applies the request changes, then the overrides: a code of 400 or
-    /// more (without `OverrideError`) becomes Tyk's error body; any other
-    /// non-zero code is sent as it is. Returns the response to send, if any.
-    static func apply(_ changed: MiniRequest, to request: inout GatewayRequest, bodyEncoding: ByteText) throws -> GatewayResponse? {
-        try request.apply(changed, bodyEncoding: bodyEncoding)
+    /// Applies the request changes, then the overrides as Tyk does: a
+    /// non-empty `ResponseError` replaces `ResponseBody` first; then a code
+    /// of 400 or more (without `OverrideError`) becomes Tyk's error body,
+    /// and any other non-zero code is sent as it is, with that body.
+    /// Returns the response to send, if any.
+    static func apply(_ changed: MiniRequest, to request: inout GatewayRequest, bodyEncoding: ByteText,
+                      services: GatewayServices) throws -> GatewayResponse? {
+        try request.apply(changed, bodyEncoding: bodyEncoding, keepHeaderSpelling: services.config.ignoreCanonicalMIMEHeaderKey)
         let overrides = changed.returnOverrides
         guard overrides.isSet else { return nil }
         for (name, value) in overrides.responseHeaders where HeaderList.isSafe(name: name, value: value) {
             request.responseHeaders.set(name, value)
         }
+        let body = overrides.responseError.isEmpty ? overrides.responseBody : overrides.responseError
         if overrides.responseCode >= 400 && !overrides.overrideError {
-            let message = overrides.responseError.isEmpty ? overrides.responseBody : overrides.responseError
-            throw GatewayError.pluginOverride(status: overrides.responseCode, message: message)
+            throw GatewayError.pluginOverride(status: overrides.responseCode, message: body)
         }
         guard (100...599).contains(overrides.responseCode) else {
             throw GatewayError.pluginFailed("the plugin asked for status \(overrides.responseCode), which is not an HTTP status")
         }
-        return GatewayResponse(status: overrides.responseCode, headers: request.responseHeaders,
-                               body: Array(overrides.responseBody.utf8))
+        return GatewayResponse(status: overrides.responseCode, headers: request.responseHeaders, body: Array(body.utf8))
     }
 
     /// Replaces the session's `meta_data` when a require_session hook

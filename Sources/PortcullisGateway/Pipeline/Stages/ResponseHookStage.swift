@@ -26,7 +26,7 @@ struct ResponseHookStage: ResponseStage {
                     guard HeaderList.isSafe(name: name, value: value) else {
                         throw GatewayError.pluginFailed("response hook \(hook.name) set an unsafe header '\(name)'")
                     }
-                    response.headers.set(name, value)
+                    response.headers.set(services.config.ignoreCanonicalMIMEHeaderKey ? name : HeaderList.canonical(name), value)
                 }
                 response.body = encoding.encode(changed.body)
                 if changed.statusCode != 0 { response.status = changed.statusCode }

@@ -6,19 +6,33 @@ import PortcullisJS
 struct VirtualEndpointStage: PipelineStage {
     let api: LoadedAPI
     let services: GatewayServices
+    /// Each endpoint with its path matcher, in definition order.
+    private let endpoints: [(definition: VirtualEndpointDefinition, matcher: EndpointPattern.Matcher)]
     var name: String { "virtual_endpoint" }
+
+    init(api: LoadedAPI, services: GatewayServices) {
+        self.api = api
+        self.services = services
+        let config = services.config
+        endpoints = api.definition.virtualEndpoints.map {
+            ($0, $0.pattern.matcher(prefix: config.pathPrefixMatching, suffix: config.pathSuffixMatching,
+                                    ignoreCase: config.ignoreEndpointCase))
+        }
+    }
 
     /// A request no virtual endpoint serves goes on at once.
     func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
         endpoint(for: request) == nil ? .next : nil
     }
 
+    /// The first endpoint for the method whose pattern occurs in the path
+    /// with the listen path stripped, or else in the full path, as in Tyk.
     private func endpoint(for request: GatewayRequest) -> VirtualEndpointDefinition? {
-        guard !api.definition.virtualEndpoints.isEmpty else { return nil }
+        guard !endpoints.isEmpty else { return nil }
         let relative = ProxyStage.relativePath(request.path, listenPath: api.definition.listenPath)
-        return api.definition.virtualEndpoints.first {
-            $0.method == request.method && ($0.path == relative || $0.path == request.path)
-        }
+        return endpoints.first {
+            $0.definition.method == request.method && ($0.matcher.matches(relative) || $0.matcher.matches(request.path))
+        }?.definition
     }
 
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
