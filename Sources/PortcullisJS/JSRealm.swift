@@ -20,6 +20,10 @@ final class JSRealm {
     private var preludeProcess: JSObjectRef?
     /// Names the result reader looks up, made once.
     private let returnNames = MiddlewareReturnReader.Names()
+    /// The global names the plugin files defined (see JSRealm+Globals).
+    var loadedGlobals: Set<String>?
+    /// Globals already warned about.
+    var warnedGlobals: Set<String> = []
 
     init(name: String, group: JSContextGroupRef, scope: CallScope, clock: any GatewayClock, timeout: TimeoutFlag) throws {
         guard let context = JSGlobalContextCreateInGroup(group, nil) else {
@@ -159,6 +163,8 @@ final class JSRealm {
             JSValueProtect(context, value)
             arguments.append(value)
         }
+        rememberLoadedGlobals()
+        defer { dropCallGlobals(handlerName: handlerName) }
         timeout.reset()
         var exception: JSValueRef?
         var result = arguments.withUnsafeMutableBufferPointer { buffer in

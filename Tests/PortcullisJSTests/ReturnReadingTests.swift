@@ -77,3 +77,29 @@ struct ReturnReadingTests {
         #expect(outcome.request.setHeaders == ["X-Own": "yes"])
     }
 }
+
+@Suite("Globals between calls")
+struct CallGlobalsTests {
+    @Test("A global a handler assigns is gone for the next call, as on Tyk's per-call VM copy; a top-level var keeps its value")
+    func implicitGlobals() async throws {
+        let engine = try await Fixtures.engine(["mw.js": """
+            var calls = 0;
+            var mw = new TykJS.TykMiddleware.NewMiddleware({});
+            mw.NewProcessRequest(function (request, session, config) {
+                calls += 1;
+                request.SetHeaders["X-Seen"] = typeof stash === "undefined" ? "none" : stash;
+                if (request.Headers["X-User"]) { stash = request.Headers["X-User"][0]; }
+                request.SetHeaders["X-Calls"] = String(calls);
+                return mw.ReturnData(request, {});
+            });
+            """], workers: 1)
+        defer { engine.shutdown() }
+        let first = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["X-User": ["ada"]]),
+                                                   spec: Fixtures.spec, host: nil)
+        #expect(first.request.setHeaders["X-Seen"] == "none")
+        let second = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(),
+                                                    spec: Fixtures.spec, host: nil)
+        #expect(second.request.setHeaders["X-Seen"] == "none", "ada's value must not reach the next client")
+        #expect(second.request.setHeaders["X-Calls"] == "2")
+    }
+}

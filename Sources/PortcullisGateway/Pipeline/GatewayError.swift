@@ -41,6 +41,10 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     case bodyTooLarge(limit: Int)
     /// The request itself is malformed: 400.
     case badRequest(String)
+    /// More `tyk://` loops in one request than its `loop_limit`: 500.
+    case loopTooDeep(limit: Int)
+    /// A `tyk://` loop names no API being served: 500.
+    case loopTargetUnknown(String)
 
     /// The HTTP status sent.
     public var status: Int {
@@ -58,6 +62,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noAPI: return 404
         case .bodyTooLarge: return 413
         case .badRequest: return 400
+        case .loopTooDeep, .loopTargetUnknown: return 500
         }
     }
 
@@ -81,6 +86,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noAPI: return "No API is listening on this path"
         case .bodyTooLarge(let limit): return "Request body too large (limit \(limit) bytes)"
         case .badRequest(let reason): return reason
+        case .loopTooDeep(let limit): return "Loop level too deep. Found more than \(limit) loops in single request"
+        case .loopTargetUnknown: return "Can't detect loop target"
         }
     }
 
@@ -102,7 +109,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .pluginFailed(let detail), .pluginTimedOut(let detail), .storeUnavailable(let detail), .upstreamUnreachable(let detail),
-             .upstreamTimeout(let detail):
+             .upstreamTimeout(let detail), .loopTargetUnknown(let detail):
             return "\(status) \(message): \(detail)"
         default:
             return "\(status) \(message)"

@@ -10,8 +10,8 @@ import PortcullisSessions
 public struct GatewayRequest: Sendable {
     /// Request id for logs.
     public let id: String
-    /// The API the request was routed to.
-    public let api: LoadedAPI
+    /// The API the request was routed to (or looped to, ``InternalLoop``).
+    public private(set) var api: LoadedAPI
     /// HTTP method.
     public var method: String
     /// Path including the listen path (as Tyk's `request.URL` shows it).
@@ -42,6 +42,8 @@ public struct GatewayRequest: Sendable {
     /// Store failures the request's plugin bindings ran into, so a plugin
     /// that fails because the store is down answers 503, not 500.
     let bindingFaults = BindingFaults()
+    /// Where the request stands in `tyk://` loops.
+    public var loop = InternalLoop()
 
     /// Creates a request.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
@@ -64,6 +66,22 @@ public struct GatewayRequest: Sendable {
         self.remoteAddress = remoteAddress
         self.overlay = SessionOverlay()
         self.responseHeaders = HeaderList()
+    }
+
+    /// The same client request sent on to `api` by a `tyk://` loop: same
+    /// id, headers, body and overlay; the session only for a loop to the
+    /// same API, whose auth then keeps it.
+    func looped(to api: LoadedAPI, path: String, query: String?, method: String, keepSession: Bool) -> GatewayRequest {
+        var next = self
+        next.api = api
+        next.path = path
+        next.query = query
+        next.method = method
+        if !keepSession {
+            next.key = nil
+            next.session = nil
+        }
+        return next
     }
 
     /// Path and query, as `request.URL` in a plugin.

@@ -57,7 +57,18 @@ public final class Gateway: Sendable {
     private init(services: GatewayServices, apiSettings: Locked<[String: APISessionSettings]>) {
         self.services = services
         self.apiSettings = apiSettings
-        self.table = Locked(RouteTable(routes: [], generation: 0))
+        let table = Locked(RouteTable(routes: [], generation: 0))
+        self.table = table
+        services.loops.install(LoopRouter.Resolver { host, current in
+            table.withLock { routes -> RouteTable.Route? in
+                let found = host == "self"
+                    ? routes.routes.first { $0.api.definition.apiID == current }
+                    : routes.routes.first { $0.api.definition.apiID == host }
+                        ?? routes.routes.first { LoopRouter.loopingName($0.api.definition.name).caseInsensitiveCompare(host) == .orderedSame }
+                found?.lease.enter()
+                return found
+            }
+        })
     }
 
     /// What the last load or reload refused, one message per file or API.

@@ -36,6 +36,8 @@ public final class GatewayServices: Sendable {
     /// waiting stages run (its own loop) and where plugin bindings await
     /// the store, whose replies arrive on those loops.
     let loopExecutors = EventLoopTaskExecutors(group: MultiThreadedEventLoopGroup.singleton)
+    /// Runs `tyk://` loops through the APIs being served.
+    public let loops = LoopRouter()
     /// The stale cache and deferred writes of ``SessionSemantics/tykRace``;
     /// nil under the consistency contract.
     let race: TykRaceEmulation?

@@ -21,6 +21,8 @@ struct AuthStage: PipelineStage {
     /// request's overlay) holds and accepts decides at once; everything
     /// else — custom auth, JWT, a miss, a rejection to confirm — waits.
     func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
+        // A `tyk://self` loop keeps the session its first pass authenticated.
+        if request.loop.selfLooping, request.key != nil, request.session != nil { return .next }
         guard services.race == nil, api.jwt == nil, !usesCustomAuth else { return nil }
         let presented = try presentedToken(request)
         guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }

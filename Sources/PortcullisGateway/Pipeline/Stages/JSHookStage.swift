@@ -50,6 +50,9 @@ struct JSHookStage: PipelineStage {
                                                         sessionJSON: sessionJSON, spec: api.spec, host: host)
             }
             if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, services: services) {
+                if let loop = LoopLocation.looping(status: response.status, location: response.headers.first("Location")) {
+                    return .respond(await services.loops.follow(loop, from: request, services: services))
+                }
                 return .respond(response)
             }
             if usesSession, let meta = outcome.sessionMeta {

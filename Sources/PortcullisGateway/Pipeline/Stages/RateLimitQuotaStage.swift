@@ -15,7 +15,8 @@ struct RateLimitQuotaStage: PipelineStage {
     /// A session with neither a rate limit nor a quota on this API passes
     /// at once; counting waits for the store.
     func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
-        guard request.key != nil, let session = request.session?.session else { return .next }
+        // Inside a `tyk://` loop limits apply only when it asked (`check_limits=true`).
+        guard request.loop.checksLimits, request.key != nil, let session = request.session?.session else { return .next }
         let limited = !api.definition.disableRateLimit && session.rate > 0 && session.per > 0
         let counted = !api.definition.disableQuota && session.quotaMax > 0
         return limited || counted ? nil : .next

@@ -59,6 +59,9 @@ struct VirtualEndpointStage: PipelineStage {
             for (name, value) in outcome.headers.sorted(by: { $0.key < $1.key }) where HeaderList.isSafe(name: name, value: value) {
                 headers.add(name, value)
             }
+            if let loop = LoopLocation.looping(status: outcome.code, location: headers.first("Location")) {
+                return .respond(await services.loops.follow(loop, from: request, services: services))
+            }
             return .respond(GatewayResponse(status: outcome.code, headers: headers, body: Array(outcome.body.utf8)))
         } catch let error as PluginError {
             if endpoint.proxyOnError { return .next }
