@@ -106,7 +106,7 @@ public final class JSEngine: Sendable {
                               spec: PluginSpec, host: (any PluginHost)?) async throws -> MiddlewareOutcome {
         let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
         let (returned, logs) = try await invoke(realm: realm, handler: handler, host: host) { target, limit in
-            try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit)
+            try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit, given: request)
         }
         guard let request = returned.request else {
             throw PluginError.invalidReturn(handler: handler, reason: "the result has no Request object")

@@ -94,7 +94,7 @@ final class JSRealm {
     /// returns the string it produced.
     func call(handlerName: String, method: String?, jsonArguments: [String], limitSeconds: Double) throws -> String {
         try invoke(handlerName: handlerName, method: method, jsonArguments: jsonArguments, limitSeconds: limitSeconds,
-                   objectResult: false) { result in
+                   objectResult: false) { result, _ in
             guard let result, JSValueIsString(context, result), let text = JSBridge.toString(context, result) else {
                 let shown = JSBridge.toString(context, result) ?? "undefined"
                 throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got \(shown.prefix(80))")
@@ -107,11 +107,22 @@ final class JSRealm {
     /// its result. When the handler keeps the prelude's `DoProcessRequest`,
     /// the result is read from the object itself (``MiddlewareReturnReader``);
     /// otherwise, or when the object needs JSON's own rules, from its JSON.
-    func callMiddleware(handlerName: String, jsonArguments: [String], limitSeconds: Double) throws -> MiddlewareReturn {
+    ///
+    /// `given` is the request as passed in: the prelude answers a number
+    /// when the handler changed nothing that is read back, and the result is
+    /// then `given` with its headers reset, as Tyk resets them.
+    func callMiddleware(handlerName: String, jsonArguments: [String], limitSeconds: Double,
+                        given: MiniRequest) throws -> MiddlewareReturn {
         try invoke(handlerName: handlerName, method: "DoProcessRequest", jsonArguments: jsonArguments,
-                   limitSeconds: limitSeconds, objectResult: true) { result in
+                   limitSeconds: limitSeconds, objectResult: true) { result, viaPrelude in
             guard let result else {
                 throw PluginError.invalidReturn(handler: handlerName, reason: "expected a JSON string, got undefined")
+            }
+            if viaPrelude, JSValueIsNumber(context, result) {
+                var same = given
+                same.headers = [:]
+                let code = JSValueToNumber(context, result, nil)
+                return MiddlewareReturn(request: same, sessionMeta: code == 0 ? [:] : nil, session: nil, authValue: nil)
             }
             if JSValueIsString(context, result), let text = JSBridge.toString(context, result) {
                 return try MiddlewareReturnParser.parse(text, handler: handlerName)
@@ -134,10 +145,11 @@ final class JSRealm {
     /// Calls the handler and hands its (settled) result to `read` while the
     /// result is still protected from the collector.
     private func invoke<T>(handlerName: String, method: String?, jsonArguments: [String], limitSeconds: Double,
-                           objectResult: Bool, read: (JSValueRef?) throws -> T) throws -> T {
+                           objectResult: Bool, read: (JSValueRef?, _ viaPrelude: Bool) throws -> T) throws -> T {
         let target = try resolve(handlerName)
         var function = target
         var this: JSObjectRef? = nil
+        var viaPrelude = false
         if let method {
             guard let value = JSBridge.property(context, target, method), JSValueIsObject(context, value),
                   let object = JSValueToObject(context, value, nil), JSObjectIsFunction(context, object) else {
@@ -145,6 +157,7 @@ final class JSRealm {
             }
             if objectResult, let preludeProcess, let preludeDoProcess, JSValueIsStrictEqual(context, value, preludeDoProcess) {
                 function = preludeProcess
+                viaPrelude = true
             } else {
                 function = object
             }
@@ -184,7 +197,7 @@ final class JSRealm {
         }
         if let result { JSValueProtect(context, result) }
         defer { if let result { JSValueUnprotect(context, result) } }
-        return try read(result)
+        return try read(result, viaPrelude)
     }
 
     /// Evaluates an expression and returns it as JSON (for tools and tests).

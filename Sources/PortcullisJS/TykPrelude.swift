@@ -49,10 +49,53 @@ enum TykPrelude {
       // DoProcessRequest is the one above: the same checks, with the result
       // left as an object for the engine to read. The engine takes it and
       // removes the global before any plugin loads.
+      // When the handler changed nothing the engine reads, it answers a
+      // number instead of the object (0: SessionMeta {}, 1: no SessionMeta),
+      // so the engine reads no field at all.
       global.__portcullisProcessRequest = function (request, session, config) {
+        var url = request.URL, body = request.Body;
         var result = this.ProcessRequest(request, session, config);
-        return isThenable(result) ? result.then(checkRequest) : checkRequest(result);
+        function settled(value) {
+          var checked = checkRequest(value);
+          return unchanged(checked.Request, url, body) ? metaCode(checked) : checked;
+        }
+        return isThenable(result) ? result.then(settled) : settled(result);
       };
+      var own = Object.prototype.hasOwnProperty;
+      function emptyPlain(value) {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) { return false; }
+        for (var key in value) { if (own.call(value, key)) { return false; } }
+        return typeof value.toJSON !== 'function';
+      }
+      function emptyList(value) { return Array.isArray(value) && value.length === 0; }
+      function textOrNothing(value) { return value === undefined || value === null || typeof value === 'string'; }
+      function listMapOfText(value) {
+        if (value === undefined || value === null) { return true; }
+        if (typeof value !== 'object' || Array.isArray(value) || typeof value.toJSON === 'function') { return false; }
+        for (var key in value) {
+          if (!own.call(value, key)) { continue; }
+          var list = value[key];
+          if (list === null || list === undefined || typeof list === 'function') { continue; }
+          if (!Array.isArray(list)) { return false; }
+          for (var i = 0; i < list.length; i++) { if (typeof list[i] !== 'string') { return false; } }
+        }
+        return true;
+      }
+      function unchanged(r, url, body) {
+        var o = r.ReturnOverrides;
+        return r.URL === url && r.Body === body && (r.IgnoreBody === false || r.IgnoreBody === undefined) &&
+          emptyPlain(r.SetHeaders) && emptyList(r.DeleteHeaders) && emptyPlain(r.AddParams) &&
+          emptyPlain(r.ExtendedParams) && emptyList(r.DeleteParams) &&
+          typeof o === 'object' && o !== null && o.ResponseCode === 0 && o.ResponseError === '' && o.ResponseBody === '' &&
+          o.OverrideError === false && emptyPlain(o.ResponseHeaders) &&
+          listMapOfText(r.Params) && textOrNothing(r.Method) && textOrNothing(r.RequestURI) && textOrNothing(r.Scheme);
+      }
+      function metaCode(result) {
+        var nothing = function (value) { return value === undefined || value === null; };
+        if (!nothing(result.Session) || !nothing(result.AuthValue)) { return result; }
+        if (nothing(result.SessionMeta)) { return 1; }
+        return emptyPlain(result.SessionMeta) ? 0 : result;
+      }
       function finishRequest(result) {
         return JSON.stringify(checkRequest(result));
       }

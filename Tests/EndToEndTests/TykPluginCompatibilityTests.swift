@@ -53,6 +53,23 @@ struct TykPluginCompatibilityTests {
       request.ReturnOverrides.ResponseBody = "from body";
       return mw.ReturnData(request, {});
     });
+    hook("codeZero", function (mw, request) {
+      request.ReturnOverrides.ResponseError = "ignored without a code";
+      return mw.ReturnData(request, {});
+    });
+    hook("templateBoth", function (mw, request) {
+      request.ReturnOverrides.ResponseCode = 429;
+      request.ReturnOverrides.ResponseError = "slow down";
+      request.ReturnOverrides.ResponseBody = "unused body";
+      request.ReturnOverrides.ResponseHeaders = {"X-Reason": "burst"};
+      return mw.ReturnData(request, {});
+    });
+    hook("redirect", function (mw, request) {
+      request.ReturnOverrides.ResponseCode = 302;
+      request.ReturnOverrides.ResponseBody = "moved";
+      request.ReturnOverrides.ResponseHeaders = {"Location": "https://example.com/new"};
+      return mw.ReturnData(request, {});
+    });
     hook("underscore", function (mw, request) {
       var users = [{name: "ada", admin: true}, {name: "bo", admin: false}];
       var admin = _.find(users, function (u) { return u.admin; });
@@ -123,6 +140,9 @@ struct TykPluginCompatibilityTests {
             ("override200", api("override200", pre: ["override200"])),
             ("overrideerror", api("overrideerror", pre: ["overrideError403"])),
             ("template", api("template", pre: ["template403"])),
+            ("codezero", api("codezero", pre: ["codeZero"])),
+            ("templateboth", api("templateboth", pre: ["templateBoth"])),
+            ("redirect", api("redirect", pre: ["redirect"])),
             ("underscore", api("underscore", pre: ["underscore"])),
             ("goja", api("goja", driver: "javascript", pre: ["noUnderscore"])),
             ("call", api("call", pre: ["lowercaseCall"])),
@@ -176,6 +196,17 @@ struct TykPluginCompatibilityTests {
         let raw = await h.send("/overrideerror/x")
         #expect(raw.status == 403)
         #expect(raw.text == "no \"entry\"\nhere")
+        let zero = await h.send("/codezero/x")
+        #expect(zero.status == 200)
+        #expect(Self.echoedURI(zero) == "/echo/x", "code 0 goes on to the upstream")
+        let both = await h.send("/templateboth/x")
+        #expect(both.status == 429)
+        #expect(both.text == "{\n    \"error\": \"slow down\"\n}")
+        #expect(both.headers.first("X-Reason") == "burst")
+        let moved = await h.send("/redirect/x")
+        #expect(moved.status == 302)
+        #expect(moved.text == "moved")
+        #expect(moved.headers.first("Location") == "https://example.com/new")
         await h.close()
     }
 

@@ -103,3 +103,39 @@ struct CallGlobalsTests {
         #expect(second.request.setHeaders["X-Calls"] == "2")
     }
 }
+
+@Suite("Results of handlers that change nothing")
+struct UnchangedResultTests {
+    private func run(_ body: String, request: MiniRequest = MiniRequest(url: "/a?x=1", params: ["x": ["1"]])) async throws -> MiddlewareOutcome {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware(body)])
+        defer { engine.shutdown() }
+        return try await engine.runMiddleware(realm: "test-api", handler: "mw", request: request, spec: Fixtures.spec, host: nil)
+    }
+
+    @Test("An untouched request comes back as given, headers reset, with SessionMeta {} or none as returned")
+    func untouched() async throws {
+        let given = MiniRequest(headers: ["X-A": ["1"]], body: "payload", url: "/a?x=1", params: ["x": ["1"]])
+        let empty = try await run("return mw.ReturnData(request, {});", request: given)
+        #expect(empty.request.body == "payload")
+        #expect(empty.request.url == "/a?x=1")
+        #expect(empty.request.headers.isEmpty)
+        #expect(empty.sessionMeta == [:])
+        let none = try await run("return mw.ReturnData(request, null);", request: given)
+        #expect(none.sessionMeta == nil)
+    }
+
+    @Test("A change anywhere is read: a header set and removed again is empty, a wrong Params type is refused as Tyk's decoding refuses it")
+    func changes() async throws {
+        let meta = try await run("return mw.ReturnData(request, {'k': 'v'});")
+        #expect(meta.sessionMeta == ["k": "v"])
+        let cleared = try await run("request.SetHeaders['X'] = '1'; delete request.SetHeaders['X']; request.Body = 'new'; return mw.ReturnData(request, {});")
+        #expect(cleared.request.body == "new")
+        #expect(cleared.request.setHeaders.isEmpty)
+        await #expect {
+            _ = try await run("request.Params['x'] = 'not a list'; return mw.ReturnData(request, {});")
+        } throws: { error in
+            guard case PluginError.invalidReturn(_, let reason) = error else { return false }
+            return reason.contains("Request.Params.x")
+        }
+    }
+}
