@@ -108,6 +108,37 @@ public final class JSEngine: Sendable {
         let (returned, logs) = try await invoke(realm: realm, handler: handler, host: host) { target, limit in
             try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit, given: request)
         }
+        return try Self.outcome(returned, logs: logs, handler: handler)
+    }
+
+    /// ``runMiddleware(realm:handler:request:sessionJSON:spec:host:)`` for
+    /// callers that do not wait in a task: `completion` runs on the worker
+    /// thread when the call is over (or at once, if the engine has stopped),
+    /// so an event loop hands a request to JS and gets it back with one
+    /// hop each way and no task or continuation.
+    public func submitMiddleware(realm: String, handler: String, request: MiniRequest, sessionJSON: String = "{}",
+                                 spec: PluginSpec, host: (any PluginHost)?,
+                                 completion: @escaping @Sendable (Result<MiddlewareOutcome, any Error>) -> Void) {
+        let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
+        let limit = configuration.timeoutSeconds
+        let httpTimeout = configuration.httpTimeoutSeconds
+        let accepted = pickWorker().submit { state in
+            completion(Result {
+                let target = try state.realm(realm)
+                state.scope.current = CallScope.Invocation(handler: handler, host: host, httpTimeoutSeconds: httpTimeout)
+                defer {
+                    state.scope.current?.fetches?.cancelAll()
+                    state.scope.current = nil
+                }
+                let returned = try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit,
+                                                         given: request)
+                return try Self.outcome(returned, logs: state.scope.current?.logs ?? [], handler: handler)
+            })
+        }
+        if !accepted { completion(.failure(PluginError.engineStopped)) }
+    }
+
+    private static func outcome(_ returned: MiddlewareReturn, logs: [PluginLogLine], handler: String) throws -> MiddlewareOutcome {
         guard let request = returned.request else {
             throw PluginError.invalidReturn(handler: handler, reason: "the result has no Request object")
         }

@@ -116,4 +116,43 @@ struct DataPlaneTests {
         _ = await running.result
         await h.close()
     }
+
+    @Test("JS pre hooks over real sockets: two hooks in order, an override, a thrown error, pipelined requests answered in order")
+    func preHooksOverSockets() async throws {
+        let plugins = #"""
+        var first = new TykJS.TykMiddleware.NewMiddleware({});
+        first.NewProcessRequest(function (request) {
+          request.SetHeaders["X-Order"] = "first";
+          if (request.URL.indexOf("deny") >= 0) {
+            request.ReturnOverrides.ResponseCode = 403;
+            request.ReturnOverrides.ResponseError = "denied by hook";
+          }
+          if (request.URL.indexOf("boom") >= 0) { throw new Error("boom"); }
+          return first.ReturnData(request, {});
+        });
+        var second = new TykJS.TykMiddleware.NewMiddleware({});
+        second.NewProcessRequest(function (request) {
+          request.SetHeaders["X-Order"] = request.Headers["X-Order"] ? request.Headers["X-Order"][0] + ",second" : "lost";
+          return second.ReturnData(request, {});
+        });
+        """#
+        let h = try await GatewayHarness.make(files: [
+            "plugins.js": plugins,
+            "apps/hooked.json": Fixture.keylessAPI(id: "hooked", listen: "/hooked/", pre: [("first", "plugins.js"), ("second", "plugins.js")]),
+        ])
+        try await h.withServer { port in
+            let requests = "GET /hooked/a?n=1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /hooked/deny HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /hooked/boom HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /hooked/b?n=4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+            let answer = try await Self.raw(port, requests)
+            let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+            #expect(statuses == ["200", "403", "500", "200"], "\(answer.prefix(600))")
+            #expect(answer.contains(#""x-order":"first,second""#), "\(answer.prefix(600))")
+            #expect(answer.contains("{\n    \"error\": \"denied by hook\"\n}"))
+            let first = answer.range(of: "n=1"), last = answer.range(of: "n=4")
+            #expect(first != nil && last != nil && first!.lowerBound < last!.lowerBound, "answers in request order")
+        }
+        await h.close()
+    }
 }

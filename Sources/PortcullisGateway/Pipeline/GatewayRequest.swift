@@ -112,9 +112,11 @@ public struct GatewayRequest: Sendable {
 
     /// Applies what a request hook returned, in Tyk's order: body, URL,
     /// DeleteHeaders, SetHeaders (names canonical unless
-    /// `keepHeaderSpelling`), query params.
-    mutating func apply(_ changed: MiniRequest, bodyEncoding: ByteText, keepHeaderSpelling: Bool = false) throws {
-        if !changed.ignoreBody { body = bodyEncoding.encode(changed.body) }
+    /// `keepHeaderSpelling`), query params. A body the hook left as it was
+    /// given (`bodyUnchanged`) keeps its bytes without being encoded again.
+    mutating func apply(_ changed: MiniRequest, bodyEncoding: ByteText, keepHeaderSpelling: Bool = false,
+                        bodyUnchanged: Bool = false) throws {
+        if !changed.ignoreBody && !bodyUnchanged { body = bodyEncoding.encode(changed.body) }
         if !changed.url.isEmpty && changed.url != pathAndQuery {
             guard let components = URLComponents(string: changed.url), components.path.hasPrefix("/") else {
                 throw GatewayError.pluginFailed("the plugin set request.URL to '\(changed.url)', which is not a path")

@@ -27,11 +27,21 @@ public protocol PipelineStage: Sendable {
 
     /// Runs the stage on one request.
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome
+
+    /// Starts the stage's waiting work without a task, where it can (a JS
+    /// hook handed to a worker thread): `done` is called once, on any
+    /// thread, with the request as the stage left it and the outcome.
+    /// Returns false when the stage needs ``run(_:)`` in a task instead.
+    func start(_ request: GatewayRequest, done: @escaping @Sendable (GatewayRequest, Result<StageOutcome, any Error>) -> Void) -> Bool
 }
 
 extension PipelineStage {
     /// Stages that always wait.
     public func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? { nil }
+
+    /// Stages that wait in a task.
+    public func start(_ request: GatewayRequest,
+                      done: @escaping @Sendable (GatewayRequest, Result<StageOutcome, any Error>) -> Void) -> Bool { false }
 }
 
 /// A stage that rewrites the response on its way out (response hooks).

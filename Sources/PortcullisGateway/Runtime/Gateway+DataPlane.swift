@@ -75,6 +75,22 @@ extension Gateway {
             complete(response, request, route, respond)
         case .waiting(let stage):
             let reply = NIOLoopBound(respond, eventLoop: eventLoop)
+            // A stage that can hand its work off (a JS hook) comes back with
+            // one hop to this loop; the others wait in a task on it.
+            let started = pipeline.stages[stage].start(request) { [self] request, result in
+                eventLoop.execute { [self] in
+                    var current = request
+                    let next: Pipeline.Progress
+                    switch result {
+                    case .success(.next): next = pipeline.advanceInline(&current, from: stage + 1, services: services)
+                    case .success(.respond(let response)): next = .answered(response)
+                    case .success(.forward(let outgoing)): next = .forward(outgoing)
+                    case .failure(let error): next = .answered(Pipeline.errorResponse(error, request: current, services: services))
+                    }
+                    proceed(next, current, route, eventLoop, reply.value)
+                }
+            }
+            if started { return }
             waitOn(eventLoop) { [self] in
                 var current = request
                 let next = await pipeline.advance(&current, from: stage, services: services)

@@ -35,6 +35,50 @@ struct JSHookStage: PipelineStage {
         hooks.isEmpty ? .next : nil
     }
 
+    /// Hooks that do not see the session run from callbacks: each hook is
+    /// handed to a worker and the next starts from its completion.
+    func start(_ request: GatewayRequest,
+               done: @escaping @Sendable (GatewayRequest, Result<StageOutcome, any Error>) -> Void) -> Bool {
+        guard services.race == nil, !hooks.isEmpty, phase == .pre || !hooks.contains(where: \.requireSession) else { return false }
+        startHook(0, request, done)
+        return true
+    }
+
+    private func startHook(_ index: Int, _ request: GatewayRequest,
+                           _ done: @escaping @Sendable (GatewayRequest, Result<StageOutcome, any Error>) -> Void) {
+        guard index < hooks.count else {
+            done(request, .success(.next))
+            return
+        }
+        let hook = hooks[index]
+        let (mini, encoding) = request.miniRequest()
+        let api = request.api
+        let started = ContinuousClock.now
+        services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, spec: api.spec,
+                                         host: services.pluginHost(for: request)) { [self] result in
+            services.metrics.recordPluginDuration(api: api.definition.apiID, plugin: hook.name,
+                                                  seconds: (ContinuousClock.now - started).secondsValue)
+            var request = request
+            do {
+                let outcome = try result.get()
+                if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding,
+                                                        original: mini, services: services) {
+                    if let loop = LoopLocation.looping(status: response.status, location: response.headers.first("Location")) {
+                        let looping = request
+                        Task { done(looping, .success(.respond(await services.loops.follow(loop, from: looping, services: services)))) }
+                    } else {
+                        done(request, .success(.respond(response)))
+                    }
+                    return
+                }
+            } catch {
+                done(request, .failure(error))
+                return
+            }
+            startHook(index + 1, request, done)
+        }
+    }
+
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
         for hook in hooks {
             // A hook that asks for the session gets `null` where the request
@@ -49,7 +93,8 @@ struct JSHookStage: PipelineStage {
                 try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
                                                         sessionJSON: sessionJSON, spec: api.spec, host: host)
             }
-            if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, services: services) {
+            if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, original: mini,
+                                                    services: services) {
                 if let loop = LoopLocation.looping(status: response.status, location: response.headers.first("Location")) {
                     return .respond(await services.loops.follow(loop, from: request, services: services))
                 }
@@ -72,8 +117,9 @@ enum HookResults {
     /// and any other non-zero code is sent as it is, with that body.
     /// Returns the response to send, if any.
     static func apply(_ changed: MiniRequest, to request: inout GatewayRequest, bodyEncoding: ByteText,
-                      services: GatewayServices) throws -> GatewayResponse? {
-        try request.apply(changed, bodyEncoding: bodyEncoding, keepHeaderSpelling: services.config.ignoreCanonicalMIMEHeaderKey)
+                      original: MiniRequest? = nil, services: GatewayServices) throws -> GatewayResponse? {
+        try request.apply(changed, bodyEncoding: bodyEncoding, keepHeaderSpelling: services.config.ignoreCanonicalMIMEHeaderKey,
+                          bodyUnchanged: original.map { $0.body == changed.body } ?? false)
         let overrides = changed.returnOverrides
         guard overrides.isSet else { return nil }
         for (name, value) in overrides.responseHeaders where HeaderList.isSafe(name: name, value: value) {
