@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON reader and writer for ``JSONValue`` that works on UTF-8 bytes
 /// directly. Sessions cross it on every request (store reads, plugin
 /// bindings), and it costs a fraction of Codable's round trip.
@@ -255,11 +257,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
 extension JSONValue {
     /// Appends this value as compact JSON with sorted keys.
-    func write(into out: inout [UInt8]) {
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .int(let number): Self.writeInteger(number, into: &out)
         case .double(let number):
             guard number.isFinite else {
                 out.append(contentsOf: "null".utf8)
@@ -282,7 +284,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "{"))
             // Byte order, as Go sorts map keys: a total order that does not
             // depend on Unicode normalisation.
-            for (offset, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            for (offset, key) in fields.keys.sorted(by: ByteOrder.precedes).enumerated() {
                 if offset > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
@@ -292,8 +294,45 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ text: String, into out: inout [UInt8]) {
+    /// Decimal digits straight into the buffer, without a String per number.
+    static func writeInteger(_ number: Int64, into out: inout [UInt8]) {
+        if number == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    /// Appends `text` as a JSON string literal.
+    public static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Text with nothing to escape (nearly all of it) is copied in one go.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            var plain = true
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                plain = false
+                break
+            }
+            if plain { out.append(contentsOf: bytes) }
+            return plain
+        }
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -311,5 +350,25 @@ extension JSONValue {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Strings ordered by their UTF-8 bytes, as Go sorts map keys: a total
+/// order that does not depend on Unicode normalisation, compared with
+/// `memcmp` on the strings' storage.
+public enum ByteOrder {
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right -> Bool in
+                let shared = min(left.count, right.count)
+                if shared > 0, let l = left.baseAddress, let r = right.baseAddress {
+                    let order = memcmp(l, r, shared)
+                    if order != 0 { return order < 0 }
+                }
+                return left.count < right.count
+            }
+        }
+        if let fast, let result = fast { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 }

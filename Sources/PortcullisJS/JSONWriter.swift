@@ -59,7 +59,7 @@ struct JSONWriter {
     /// Map keys in byte order, as Go's encoding/json writes them, so a
     /// plugin sees the same key order on every run and on every node.
     private static func sortedKeys<Value>(_ map: [String: Value]) -> [String] {
-        map.count < 2 ? Array(map.keys) : map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        map.count < 2 ? Array(map.keys) : map.keys.sorted(by: ByteOrder.precedes)
     }
 
     mutating func stringMap(_ map: [String: String]) {

@@ -82,62 +82,90 @@ extension SessionState {
         unknownFields = r.unread
     }
 
+    /// Every field the session writes, by name, in the byte order of the
+    /// names: ``json`` builds from it and ``jsonText()`` writes it directly.
+    private struct Field: Sendable {
+        let name: String
+        let value: @Sendable (SessionState) -> JSONValue
+        init(_ name: String, _ value: @escaping @Sendable (SessionState) -> JSONValue) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    private static let fieldTable: [Field] = [
+        Field("last_check") { .int($0.lastCheck) },
+        Field("allowance") { SessionState.number($0.allowance) },
+        Field("rate") { SessionState.number($0.rate) },
+        Field("per") { SessionState.number($0.per) },
+        Field("throttle_interval") { SessionState.number($0.throttleInterval) },
+        Field("throttle_retry_limit") { .int($0.throttleRetryLimit) },
+        Field("max_query_depth") { .int($0.maxQueryDepth) },
+        Field("date_created") { .string($0.dateCreated) },
+        Field("expires") { .int($0.expires) },
+        Field("quota_max") { .int($0.quotaMax) },
+        Field("quota_renews") { .int($0.quotaRenews) },
+        Field("quota_remaining") { .int($0.quotaRemaining) },
+        Field("quota_renewal_rate") { .int($0.quotaRenewalRate) },
+        Field("access_rights") { .object($0.accessRights.mapValues(\.json)) },
+        Field("org_id") { .string($0.orgID) },
+        Field("oauth_client_id") { .string($0.oauthClientID) },
+        Field("oauth_keys") { $0.oauthKeys },
+        Field("certificate") { .string($0.certificate) },
+        Field("mtls_static_certificate_bindings") { $0.mtlsStaticCertificateBindings },
+        Field("basic_auth_data") { $0.basicAuthData },
+        Field("jwt_data") { $0.jwtData },
+        Field("hmac_enabled") { .bool($0.hmacEnabled) },
+        Field("enable_http_signature_validation") { .bool($0.enableHTTPSignatureValidation) },
+        Field("hmac_string") { .string($0.hmacString) },
+        Field("rsa_certificate_id") { .string($0.rsaCertificateID) },
+        Field("is_inactive") { .bool($0.isInactive) },
+        Field("apply_policy_id") { .string($0.applyPolicyID) },
+        Field("apply_policies") { .array($0.applyPolicies.map { .string($0) }) },
+        Field("data_expires") { .int($0.dataExpires) },
+        Field("monitor") { $0.monitor },
+        Field("enable_detail_recording") { .bool($0.enableDetailRecording) },
+        Field("enable_detailed_recording") { .bool($0.enableDetailedRecording) },
+        Field("meta_data") { .object($0.metaData) },
+        Field("tags") { .array($0.tags.map { .string($0) }) },
+        Field("alias") { .string($0.alias) },
+        Field("last_updated") { .string($0.lastUpdated) },
+        Field("id_extractor_deadline") { .int($0.idExtractorDeadline) },
+        Field("session_lifetime") { .int($0.sessionLifetime) },
+        Field("post_expiry_action") { .string($0.postExpiryAction) },
+        Field("post_expiry_grace_period") { .int($0.postExpiryGracePeriod) },
+        Field("smoothing") { $0.smoothing },
+    ].sorted { ByteOrder.precedes($0.name, $1.name) }
+
     /// The session as a JSON value in Tyk's pre-5.12 "every key present"
     /// form; `meta_data`, `access_rights`, `tags` and `apply_policies` are
     /// `{}`/`[]` when empty, never null.
     public var json: JSONValue {
         var o = unknownFields
-        o["last_check"] = .int(lastCheck)
-        o["allowance"] = Self.number(allowance)
-        o["rate"] = Self.number(rate)
-        o["per"] = Self.number(per)
-        o["throttle_interval"] = Self.number(throttleInterval)
-        o["throttle_retry_limit"] = .int(throttleRetryLimit)
-        o["max_query_depth"] = .int(maxQueryDepth)
-        o["date_created"] = .string(dateCreated)
-        o["expires"] = .int(expires)
-        o["quota_max"] = .int(quotaMax)
-        o["quota_renews"] = .int(quotaRenews)
-        o["quota_remaining"] = .int(quotaRemaining)
-        o["quota_renewal_rate"] = .int(quotaRenewalRate)
-        o["access_rights"] = .object(accessRights.mapValues(\.json))
-        o["org_id"] = .string(orgID)
-        o["oauth_client_id"] = .string(oauthClientID)
-        o["oauth_keys"] = oauthKeys
-        o["certificate"] = .string(certificate)
-        o["mtls_static_certificate_bindings"] = mtlsStaticCertificateBindings
-        o["basic_auth_data"] = basicAuthData
-        o["jwt_data"] = jwtData
-        o["hmac_enabled"] = .bool(hmacEnabled)
-        o["enable_http_signature_validation"] = .bool(enableHTTPSignatureValidation)
-        o["hmac_string"] = .string(hmacString)
-        o["rsa_certificate_id"] = .string(rsaCertificateID)
-        o["is_inactive"] = .bool(isInactive)
-        o["apply_policy_id"] = .string(applyPolicyID)
-        o["apply_policies"] = .array(applyPolicies.map { .string($0) })
-        o["data_expires"] = .int(dataExpires)
-        o["monitor"] = monitor
-        o["enable_detail_recording"] = .bool(enableDetailRecording)
-        o["enable_detailed_recording"] = .bool(enableDetailedRecording)
-        o["meta_data"] = .object(metaData)
-        o["tags"] = .array(tags.map { .string($0) })
-        o["alias"] = .string(alias)
-        o["last_updated"] = .string(lastUpdated)
-        o["id_extractor_deadline"] = .int(idExtractorDeadline)
-        o["session_lifetime"] = .int(sessionLifetime)
-        o["post_expiry_action"] = .string(postExpiryAction)
-        o["post_expiry_grace_period"] = .int(postExpiryGracePeriod)
-        o["smoothing"] = smoothing
+        for field in Self.fieldTable { o[field.name] = field.value(self) }
         return .object(o)
     }
 
-    /// The session as compact JSON text with sorted keys.
+    /// The session as compact JSON text with sorted keys. Written field by
+    /// field in a fixed order; only a session that carries fields Tyk's
+    /// struct does not know goes through a sorted ``json`` object.
     public func jsonText() -> String {
-        json.jsonString()
+        guard unknownFields.isEmpty else { return json.jsonString() }
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        out.append(UInt8(ascii: "{"))
+        for (offset, field) in Self.fieldTable.enumerated() {
+            if offset > 0 { out.append(UInt8(ascii: ",")) }
+            JSONValue.writeString(field.name, into: &out)
+            out.append(UInt8(ascii: ":"))
+            field.value(self).write(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whole numbers are written without a fraction, as Go writes floats.
-    private static func number(_ value: Double) -> JSONValue {
+    static func number(_ value: Double) -> JSONValue {
         if value == value.rounded(), abs(value) < 9e15 { return .int(Int64(value)) }
         return .double(value)
     }

@@ -117,4 +117,19 @@ struct SessionStateTests {
         #expect(session.isExpired(at: 101))
         #expect(!makeSession(expires: 0).isExpired(at: 1_000_000))
     }
+
+    @Test("The text written field by field is byte for byte the sorted JSON of the session, with and without unknown fields")
+    func directWriterMatchesSortedJSON() throws {
+        var session = try SessionState(jsonText: Self.forumSession)
+        session.metaData = ["user": .string("ada \"q\" \u{1}"), "n": .int(-42), "f": .double(1.5)]
+        session.tags = ["b", "a"]
+        session.rate = 2.5
+        session.quotaRenews = -1
+        #expect(session.jsonText() == session.json.jsonString())
+        let reparsed = try SessionState(jsonText: session.jsonText())
+        #expect(reparsed.jsonText() == session.jsonText())
+        let extra = try SessionState(jsonText: #"{"zz_custom": 1, "aa_custom": "x", "expires": 5}"#)
+        #expect(extra.jsonText() == extra.json.jsonString())
+        #expect(extra.jsonText().hasPrefix(#"{"aa_custom":"x","access_rights":{}"#))
+    }
 }

@@ -1,3 +1,5 @@
+import PortcullisCore
+
 /// Query strings read the way Go's `url.ParseQuery` reads them, which is
 /// what Tyk's plugins see as `request.Params`: pairs split on `&`, the
 /// key from the value on the first `=`, `+` as a space, `%XX` decoded; a
@@ -29,7 +31,7 @@ enum QueryString {
     /// escaped as `url.QueryEscape` does (space as `+`).
     static func encode(_ params: [String: [String]]) -> String {
         var out: [UInt8] = []
-        for key in params.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for key in params.keys.sorted(by: ByteOrder.precedes) {
             for value in params[key] ?? [] {
                 if !out.isEmpty { out.append(UInt8(ascii: "&")) }
                 escape(key, into: &out)
