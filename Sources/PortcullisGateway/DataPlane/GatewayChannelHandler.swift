@@ -21,7 +21,17 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         var maxBodyBytes: Int
         var maxHeaderBytes: Int
         var maxInFlight: Int = 32
+        /// A connection with nothing read or written for this long is
+        /// closed (unless an answer is still on its way).
+        var idleTimeout: TimeAmount = .seconds(120)
     }
+
+    /// Idle checks per idle timeout: the connection closes after this many
+    /// checks in a row saw no traffic, between 1 and 1¼ timeouts after its
+    /// last byte. One timer per connection, and a flag per read or write,
+    /// cost less than an idle-state handler in the pipeline, which takes
+    /// the clock and a promise for every write.
+    private static let idleChecks: Int64 = 4
 
     private struct Receiving {
         var head: HTTPRequestHead
@@ -50,6 +60,10 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var closing = false
     private var draining = false
     private var context: ChannelHandlerContext?
+    /// Traffic since the last idle check, and quiet checks in a row.
+    private var sawTraffic = false
+    private var quietChecks: Int64 = 0
+    private var idleTimer: RepeatedTask?
 
     init(gateway: Gateway, servesAdmin: Bool, limits: Limits, serverName: String) {
         self.gateway = gateway
@@ -65,15 +79,36 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
         self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
+        let every = TimeAmount.nanoseconds(max(1_000_000, limits.idleTimeout.nanoseconds / Self.idleChecks))
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+            handler.value.checkIdle()
+        }
         context.fireChannelActive()
     }
 
+    /// Nothing read or written for the idle timeout: a kept-alive
+    /// connection with nothing in flight, or a client that stopped half-way
+    /// through a request, is closed. One waiting for its upstream is left alone.
+    private func checkIdle() {
+        if sawTraffic || inFlight > 0 {
+            sawTraffic = false
+            quietChecks = 0
+            return
+        }
+        quietChecks += 1
+        if quietChecks >= Self.idleChecks, let context { close(context) }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        sawTraffic = true
         guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
@@ -120,14 +155,6 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // Nothing read or written for the idle timeout: a kept-alive
-            // connection with nothing in flight, or a client that stopped
-            // half-way through a request, is closed. One waiting for its
-            // upstream is left alone.
-            if inFlight == 0 { close(context) }
-            return
-        }
         if event is DrainConnection {
             draining = true
             if inFlight == 0 && receiving == nil { close(context) }
@@ -138,6 +165,8 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
+        idleTimer?.cancel()
+        idleTimer = nil
         context.fireChannelInactive()
     }
 
@@ -228,6 +257,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func write(_ answered: Answered, keepAlive: Bool, context: ChannelHandlerContext) {
+        sawTraffic = true
         let response = answered.response
         // One fresh header list with room for what the gateway adds: the
         // response's own storage is shared and would be copied on change.

@@ -57,6 +57,16 @@ public struct HeaderList: Sendable, Equatable, Sequence {
     /// ASCII case-insensitive equality without allocating.
     static func equalsASCIICaseInsensitive(_ value: String, _ lowercased: String) -> Bool {
         guard value.utf8.count == lowercased.utf8.count else { return false }
+        let compared = value.utf8.withContiguousStorageIfAvailable { left in
+            lowercased.utf8.withContiguousStorageIfAvailable { right -> Bool in
+                for index in 0..<left.count {
+                    let a = left[index], b = right[index]
+                    if a != b && !(a >= 65 && a <= 90 && a + 32 == b) { return false }
+                }
+                return true
+            }
+        }
+        if let compared, let result = compared { return result }
         return zip(value.utf8, lowercased.utf8).allSatisfy { a, b in
             a == b || (a >= 65 && a <= 90 && a + 32 == b)
         }

@@ -35,18 +35,16 @@ public struct GatewayServer: Sendable {
         let config = gateway.services.config
         let limits = GatewayChannelHandler.Limits(
             maxBodyBytes: config.maxRequestBodySize > 0 ? config.maxRequestBodySize : 10 << 20,
-            maxHeaderBytes: config.maxHeaderBytes)
+            maxHeaderBytes: config.maxHeaderBytes, idleTimeout: idleTimeout)
         let separateControl = config.controlAPIPort > 0 && config.controlAPIPort != config.listenPort
         var services: [any Service] = [Listener(
             gateway: gateway, host: config.listenAddress, port: config.listenPort, servesAdmin: !separateControl,
-            limits: limits, serverName: "portcullis", drainTimeout: drainTimeout, idleTimeout: idleTimeout,
-            onListening: onListening)]
+            limits: limits, serverName: "portcullis", drainTimeout: drainTimeout, onListening: onListening)]
         if separateControl {
             let host = config.controlAPIHostname.isEmpty ? config.listenAddress : config.controlAPIHostname
             services.append(Listener(
                 gateway: gateway, host: host, port: config.controlAPIPort, servesAdmin: true, limits: limits,
-                serverName: "portcullis-control", drainTimeout: drainTimeout, idleTimeout: idleTimeout,
-                onListening: onControlListening))
+                serverName: "portcullis-control", drainTimeout: drainTimeout, onListening: onControlListening))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: gateway.services.logger))
@@ -69,7 +67,6 @@ private struct Listener: Service {
     let limits: GatewayChannelHandler.Limits
     let serverName: String
     let drainTimeout: Duration
-    let idleTimeout: TimeAmount
     let onListening: @Sendable (Int) async -> Void
 
     func run() async throws {
@@ -78,7 +75,6 @@ private struct Listener: Service {
         let servesAdmin = servesAdmin
         let limits = limits
         let serverName = serverName
-        let idleTimeout = idleTimeout
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -87,7 +83,6 @@ private struct Listener: Service {
             .childChannelInitializer { channel in
                 do {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                     try sync.addHandler(HTTPResponseEncoder())
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = max(decoderLimits.maxHeaderFieldSize, limits.maxHeaderBytes + 1024)
