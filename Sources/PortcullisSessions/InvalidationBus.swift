@@ -84,17 +84,43 @@ final class InvalidationBus: Sendable {
     /// `acknowledged`, waits until every subscribed node confirmed and
     /// returns (confirmed, expected); otherwise returns at once.
     func announce(storageKey: String, version: UInt64, acknowledged: Bool) async throws -> (Int, Int) {
-        let nonce = acknowledged ? UUID().uuidString : "-"
-        if acknowledged { state.withLock { s in s.waiters[nonce] = Waiter() } }
+        let pending = prepare(acknowledged: acknowledged)
         let expected: Int
         do {
-            expected = try await store.publish(channel: Self.invalidateChannel, message: "\(nodeID) \(nonce) \(version) \(storageKey)")
+            expected = try await store.publish(channel: Self.invalidateChannel, message: "\(pending.prefix) \(version) \(storageKey)")
         } catch {
-            _ = state.withLock { s in s.waiters.removeValue(forKey: nonce) }
+            cancel(pending)
             throw error
         }
-        guard acknowledged else { return (expected, expected) }
-        let received = await waitForAcks(nonce: nonce, needed: expected)
+        return await confirmations(of: pending, expected: expected)
+    }
+
+    /// An announcement whose message is about to leave (with a write, or
+    /// by ``announce(storageKey:version:acknowledged:)``): its nonce is
+    /// registered first, so an acknowledgement that arrives early counts.
+    struct Pending {
+        fileprivate let nonce: String
+        /// What precedes `<version> <key>` in the message.
+        let prefix: String
+        var announcement: SessionAnnouncement { SessionAnnouncement(channel: InvalidationBus.invalidateChannel, prefix: prefix) }
+    }
+
+    func prepare(acknowledged: Bool = true) -> Pending {
+        let nonce = acknowledged ? UUID().uuidString : "-"
+        if acknowledged { state.withLock { s in s.waiters[nonce] = Waiter() } }
+        return Pending(nonce: nonce, prefix: "\(nodeID) \(nonce)")
+    }
+
+    /// The message never left (the write failed or was a conflict).
+    func cancel(_ pending: Pending) {
+        _ = state.withLock { s in s.waiters.removeValue(forKey: pending.nonce) }
+    }
+
+    /// Waits until the `expected` subscribers confirmed (or the timeout);
+    /// returns (confirmed, expected).
+    func confirmations(of pending: Pending, expected: Int) async -> (Int, Int) {
+        guard pending.nonce != "-" else { return (expected, expected) }
+        let received = await waitForAcks(nonce: pending.nonce, needed: expected)
         return (received, expected)
     }
 

@@ -16,7 +16,7 @@ import NIOPosix
 /// Any failure — refused connection, timeout, error reply, a reply of the
 /// wrong shape, garbage on the wire — is a ``SessionStoreError``; the pool
 /// reconnects on the next command after Redis comes back.
-public final class RedisStore: SessionStore {
+public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// The counter every session version is taken from.
     public static let versionCounterKey = "portcullis-session-version"
 
@@ -131,6 +131,28 @@ public final class RedisStore: SessionStore {
             return .written(version: UInt64(max(0, version)), replaced: replaced)
         }
         return .conflict(current: version < 0 ? nil : UInt64(version))
+    }
+
+    /// The write, the quota reset and the invalidation in one script.
+    public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                             deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, receivers: Int) {
+        let mode: [String]
+        switch condition {
+        case .always: mode = ["always", "0"]
+        case .ifVersion(let expected): mode = ["ifversion", String(expected)]
+        }
+        let reply = try await run(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
+                                  arguments: [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode
+                                      + [announcement.channel, announcement.prefix])
+        guard case .array(let items?) = reply, items.count >= 2,
+              case .integer(let written) = items[0], case .integer(let version) = items[1]
+        else { throw SessionStoreError.badReply(command: "session write", reason: "expected integers, got \(reply.summary)") }
+        guard written == 1 else { return (.conflict(current: version < 0 ? nil : UInt64(version)), 0) }
+        guard items.count >= 3, case .integer(let receivers) = items[2] else {
+            throw SessionStoreError.badReply(command: "session write", reason: "expected the subscriber count, got \(reply.summary)")
+        }
+        let replaced = items.count > 3 ? items[3].text.map(StoredSession.decode(stored:)) : nil
+        return (.written(version: UInt64(max(0, version)), replaced: replaced), Int(receivers))
     }
 
     /// `DEL` plus a version taken from the counter, atomically.

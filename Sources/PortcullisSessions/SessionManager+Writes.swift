@@ -184,17 +184,30 @@ extension SessionManager {
         let storageKey = storageKey(for: key)
         let body = session.jsonText()
         let ticket = cache?.beginFill()
+        // A store that can publishes the invalidation with the write itself.
+        let announcing = store as? any AnnouncingSessionWrites
+        let pending = announcing.map { _ in bus.prepare() }
         let outcome: SessionWriteOutcome
+        var receivers = 0
         do {
-            outcome = try await storeCall(key, "write") {
-                try await store.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
-                                             deleting: resetting)
+            if let announcing, let pending {
+                (outcome, receivers) = try await storeCall(key, "write") {
+                    try await announcing.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
+                                                      deleting: resetting, announcing: pending.announcement)
+                }
+            } else {
+                outcome = try await storeCall(key, "write") {
+                    try await store.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
+                                                 deleting: resetting)
+                }
             }
         } catch {
+            if let pending { bus.cancel(pending) }
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
             throw error
         }
         guard case .written(let version, let replaced) = outcome else {
+            if let pending { bus.cancel(pending) }
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
             return nil
         }
@@ -208,7 +221,11 @@ extension SessionManager {
         logger.info("Key added or updated.", metadata: [
             "key": .string(masked), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
         ])
-        try await announce(key, storageKey: storageKey, version: version, acknowledged: true)
+        if let pending {
+            try confirmed(key, await bus.confirmations(of: pending, expected: receivers))
+        } else {
+            try await announce(key, storageKey: storageKey, version: version, acknowledged: true)
+        }
         return written
     }
 

@@ -105,9 +105,14 @@ public final class SessionManager: Sendable {
 
     /// Announces a change; with `acknowledged`, throws unless every node confirmed.
     func announce(_ key: String, storageKey: String, version: UInt64, acknowledged: Bool) async throws {
-        let (received, expected) = try await storeCall(key, "invalidation") {
+        try confirmed(key, try await storeCall(key, "invalidation") {
             try await bus.announce(storageKey: storageKey, version: version, acknowledged: acknowledged)
-        }
+        })
+    }
+
+    /// Throws unless every node that received the invalidation confirmed it.
+    func confirmed(_ key: String, _ counts: (received: Int, expected: Int)) throws {
+        let (received, expected) = counts
         if received < expected {
             logger.error("cache invalidation not confirmed by every node", metadata: [
                 "key": .string(KeyMask.mask(key)), "acknowledged": .stringConvertible(received), "expected": .stringConvertible(expected),

@@ -108,6 +108,25 @@ public protocol ImmediateSessionReads: SessionStore {
     func readSessionImmediately(key: String) throws -> ImmediateResult<StoredSession?>
 }
 
+/// The invalidation a session write announces: `"<prefix> <version> <key>"`
+/// on `channel`, with the version the write itself took.
+public struct SessionAnnouncement: Sendable {
+    /// The pub/sub channel.
+    public var channel: String
+    /// What precedes the version in the message (the node and the nonce).
+    public var prefix: String
+}
+
+/// A store that publishes a write's invalidation in the same step as the
+/// write (one round trip instead of two), after the record is stored.
+public protocol AnnouncingSessionWrites: SessionStore {
+    /// ``SessionStore/writeSession(key:body:ttlSeconds:condition:deleting:)``
+    /// that, when the write happens, publishes `announcement` with the new
+    /// version and returns how many subscribers received it (0 on a conflict).
+    func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                      deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, receivers: Int)
+}
+
 extension SessionStore {
     /// Deletes first, then writes: two steps, for stores without a combined one.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
