@@ -7,7 +7,9 @@ import PortcullisCore
 ///
 /// Plugins are grouped into *realms* (normally one per API): a realm's
 /// files are loaded once into a context on every worker. Callers `await`
-/// results; no JavaScript ever runs on the caller's thread.
+/// results, or (``submitMiddleware(realm:handler:request:sessionJSON:spec:host:completion:)``)
+/// get them in a callback on the worker thread; no JavaScript ever runs on
+/// the caller's thread.
 public final class JSEngine: Sendable {
     /// The configuration the engine was started with.
     public let configuration: JSEngineConfiguration
