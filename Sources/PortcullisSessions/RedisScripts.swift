@@ -21,50 +21,38 @@ struct RedisScript: Sendable {
     /// expected version; keys after the second (a quota counter being
     /// reset) are deleted in the same step. Returns `{1, newVersion, replacedRecord or false}`
     /// or `{0, currentVersion}` (-1 when missing).
-    static let writeSession = RedisScript("""
-        local cur = redis.call('GET', KEYS[1])
-        local curv = -1
-        if cur then
-          curv = tonumber(string.match(cur, '^{"portcullis_version":(%d+)')) or 0
-        end
-        if ARGV[3] == 'ifversion' and curv ~= tonumber(ARGV[4]) then
-          return {0, curv}
-        end
-        for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
-        local v = redis.call('INCR', KEYS[2])
-        local rec = '{"portcullis_version":' .. v .. ARGV[1]
-        if tonumber(ARGV[2]) > 0 then
-          redis.call('SET', KEYS[1], rec, 'EX', ARGV[2])
-        else
-          redis.call('SET', KEYS[1], rec)
-        end
-        return {1, v, cur}
-        """)
+    static let writeSession = writeScript(returning: "return {1, v, cur}")
 
     /// ``writeSession`` that, when it writes, also publishes ARGV[6] ..
     /// " <version> <key>" on channel ARGV[5]: the acknowledged invalidation
     /// leaves with the write. Returns `{0, current}` or
     /// `{1, version, receivers, previous}`.
-    static let writeSessionAnnounced = RedisScript("""
-        local cur = redis.call('GET', KEYS[1])
-        local curv = -1
-        if cur then
-          curv = tonumber(string.match(cur, '^{"portcullis_version":(%d+)')) or 0
-        end
-        if ARGV[3] == 'ifversion' and curv ~= tonumber(ARGV[4]) then
-          return {0, curv}
-        end
-        for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
-        local v = redis.call('INCR', KEYS[2])
-        local rec = '{"portcullis_version":' .. v .. ARGV[1]
-        if tonumber(ARGV[2]) > 0 then
-          redis.call('SET', KEYS[1], rec, 'EX', ARGV[2])
-        else
-          redis.call('SET', KEYS[1], rec)
-        end
+    static let writeSessionAnnounced = writeScript(returning: """
         local n = redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' ' .. v .. ' ' .. KEYS[1])
         return {1, v, n, cur}
         """)
+
+    /// The conditional write both session-write scripts share, ending with `tail`.
+    private static func writeScript(returning tail: String) -> RedisScript {
+        RedisScript("""
+            local cur = redis.call('GET', KEYS[1])
+            local curv = -1
+            if cur then
+              curv = tonumber(string.match(cur, '^{"portcullis_version":(%d+)')) or 0
+            end
+            if ARGV[3] == 'ifversion' and curv ~= tonumber(ARGV[4]) then
+              return {0, curv}
+            end
+            for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+            local v = redis.call('INCR', KEYS[2])
+            local rec = '{"portcullis_version":' .. v .. ARGV[1]
+            if tonumber(ARGV[2]) > 0 then
+              redis.call('SET', KEYS[1], rec, 'EX', ARGV[2])
+            else
+              redis.call('SET', KEYS[1], rec)
+            end
+            """ + "\n" + tail)
+    }
 
     /// KEYS: session key. Returns nil, or `{record, PTTL}` read atomically.
     static let readSession = RedisScript("""

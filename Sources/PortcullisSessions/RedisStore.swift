@@ -116,13 +116,8 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// write that resets the quota costs one round trip, not two.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String]) async throws -> SessionWriteOutcome {
-        let mode: [String]
-        switch condition {
-        case .always: mode = ["always", "0"]
-        case .ifVersion(let expected): mode = ["ifversion", String(expected)]
-        }
         let reply = try await run(.writeSession, keys: [key, Self.versionCounterKey] + deleting,
-                                  arguments: [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode)
+                                  arguments: Self.writeArguments(body, ttlSeconds, condition))
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]
         else { throw SessionStoreError.badReply(command: "session write", reason: "expected two integers, got \(reply.summary)") }
@@ -136,14 +131,8 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// The write, the quota reset and the invalidation in one script.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, receivers: Int) {
-        let mode: [String]
-        switch condition {
-        case .always: mode = ["always", "0"]
-        case .ifVersion(let expected): mode = ["ifversion", String(expected)]
-        }
         let reply = try await run(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
-                                  arguments: [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode
-                                      + [announcement.channel, announcement.prefix])
+                                  arguments: Self.writeArguments(body, ttlSeconds, condition) + [announcement.channel, announcement.prefix])
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]
         else { throw SessionStoreError.badReply(command: "session write", reason: "expected integers, got \(reply.summary)") }
@@ -153,6 +142,16 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         }
         let replaced = items.count > 3 ? items[3].text.map(StoredSession.decode(stored:)) : nil
         return (.written(version: UInt64(max(0, version)), replaced: replaced), Int(receivers))
+    }
+
+    /// ARGV of the session-write scripts: the record's tail, the TTL and the condition.
+    private static func writeArguments(_ body: String, _ ttlSeconds: Int64, _ condition: SessionWriteCondition) -> [String] {
+        let mode: [String]
+        switch condition {
+        case .always: mode = ["always", "0"]
+        case .ifVersion(let expected): mode = ["ifversion", String(expected)]
+        }
+        return [StoredSession.tail(of: body), String(max(0, ttlSeconds))] + mode
     }
 
     /// `DEL` plus a version taken from the counter, atomically.
