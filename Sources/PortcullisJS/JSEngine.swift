@@ -118,10 +118,12 @@ public final class JSEngine: Sendable {
     /// thread when the call is over (or at once, if the engine has stopped),
     /// so an event loop hands a request to JS and gets it back with one
     /// hop each way and no task or continuation.
-    public func submitMiddleware(realm: String, handler: String, request: MiniRequest, sessionJSON: String = "{}",
-                                 spec: PluginSpec, host: (any PluginHost)?,
+    /// `requestJSON`, when given, is the request object's text (already
+    /// written by the caller, e.g. with ``MiniRequest/jsonText(headerFields:)``).
+    public func submitMiddleware(realm: String, handler: String, request: MiniRequest, requestJSON: String? = nil,
+                                 sessionJSON: String = "{}", spec: PluginSpec, host: (any PluginHost)?,
                                  completion: @escaping @Sendable (Result<MiddlewareOutcome, any Error>) -> Void) {
-        let arguments = [request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
+        let arguments = [requestJSON ?? request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
         let limit = configuration.timeoutSeconds
         let httpTimeout = configuration.httpTimeoutSeconds
         let accepted = pickWorker().submit { state in

@@ -74,6 +74,31 @@ struct JSONWriter {
         text.append("}")
     }
 
+    /// `{name: [values]}` from fields in arrival order, grouped by name.
+    mutating func grouped(_ fields: [(name: String, value: String)]) {
+        let order = fields.indices.sorted { a, b in
+            let left = fields[a].name, right = fields[b].name
+            return left == right ? a < b : ByteOrder.precedes(left, right)
+        }
+        text.append("{")
+        var position = 0
+        while position < order.count {
+            let name = fields[order[position]].name
+            if position > 0 { text.append(",") }
+            key(name)
+            text.append("[")
+            var first = true
+            while position < order.count, fields[order[position]].name == name {
+                if !first { text.append(",") }
+                first = false
+                string(fields[order[position]].value)
+                position += 1
+            }
+            text.append("]")
+        }
+        text.append("}")
+    }
+
     mutating func stringList(_ list: [String]) {
         text.append("[")
         for (offset, value) in list.enumerated() {
@@ -99,8 +124,20 @@ struct JSONWriter {
 extension MiniRequest {
     /// The request object as Tyk passes it to a handler.
     func jsonText() -> String {
+        jsonText { $0.listMap(headers) }
+    }
+
+    /// ``jsonText()`` with `Headers` written from the fields as they
+    /// arrived: grouped by name, names in byte order, values in arrival
+    /// order. The same text as a request whose `headers` map holds those
+    /// groups, without building the map (the gateway's hooks use this).
+    public func jsonText(headerFields: [(name: String, value: String)]) -> String {
+        jsonText { $0.grouped(headerFields) }
+    }
+
+    private func jsonText(headers writeHeaders: (inout JSONWriter) -> Void) -> String {
         var w = JSONWriter()
-        w.raw("{"); w.raw("\"Headers\":"); w.listMap(headers)
+        w.raw("{"); w.raw("\"Headers\":"); writeHeaders(&w)
         w.raw(","); w.raw("\"SetHeaders\":"); w.stringMap(setHeaders)
         w.raw(","); w.raw("\"DeleteHeaders\":"); w.stringList(deleteHeaders)
         w.raw(","); w.raw("\"Body\":"); w.string(body)

@@ -1,6 +1,6 @@
 import Foundation
 @testable import PortcullisGateway
-import PortcullisJS
+@testable import PortcullisJS
 import PortcullisTestSupport
 import Testing
 
@@ -306,12 +306,28 @@ struct TykPluginCompatibilityTests {
     }
 }
 
+@Suite("Hook request text")
+struct HookRequestTextTests {
+    @Test("The hook's request text written from the header fields equals the one written from the header map")
+    func sameText() throws {
+        let headers = HeaderList([("x-b", "2"), ("Accept", "a"), ("X-B", "3"), ("foo_bar", "q\"uote"), ("host", "h.example"),
+                                  ("X-JWT-Assertion", "t"), ("zeta", "z")])
+        let request = try GatewayRequestProbe.request(headers: headers, query: "b=2&a=1&a=0")
+        let (mini, _) = request.miniRequest()
+        let (hook, _, json) = request.hookRequest()
+        #expect(json == mini.jsonText())
+        #expect(json.contains(#""Headers":{"Accept":["a"],"Foo_bar":["q\"uote"],"Host":["h.example"],"X-B":["2","3"],"X-Jwt-Assertion":["t"],"Zeta":["z"]}"#), "\(json)")
+        #expect(hook.headers.isEmpty)
+        #expect(hook.body == mini.body && hook.url == mini.url)
+    }
+}
+
 /// A request on a minimal API, for checking what applying a hook's result does.
 enum GatewayRequestProbe {
-    static func request() throws -> GatewayRequest {
+    static func request(headers: HeaderList = HeaderList(), query: String? = nil) throws -> GatewayRequest {
         let text = #"{"api_id": "probe", "use_keyless": true, "proxy": {"listen_path": "/probe/", "target_url": "http://127.0.0.1:1"}}"#
         let (definition, _) = try APIDefinitionParser.parse(text, file: "probe.json", readFile: { _ in "" })
         let api = LoadedAPI(definition: definition, realm: "probe@0")
-        return GatewayRequest(id: "r", api: api, method: "GET", path: "/probe/x", query: nil, headers: HeaderList(), body: [])
+        return GatewayRequest(id: "r", api: api, method: "GET", path: "/probe/x", query: query, headers: headers, body: [])
     }
 }

@@ -98,6 +98,23 @@ public struct GatewayRequest: Sendable {
                           apiName: api.definition.name, listenPath: api.definition.listenPath)
     }
 
+    /// What a request hook is handed: the request object without its
+    /// header map (the hook's result never carries one back), the body's
+    /// encoding, and the object's JSON text with `Headers` written straight
+    /// from the fields — the same text as ``miniRequest()``'s.
+    func hookRequest() -> (MiniRequest, ByteText, json: String) {
+        let (text, encoding) = ByteText.decode(body)
+        var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(headers.storage.count + 1)
+        for (name, value) in headers.storage { fields.append((HeaderList.canonical(name), value)) }
+        if !fields.contains(where: { $0.name == "Host" }), let host = headers.first("host") { fields.append(("Host", host)) }
+        var request = MiniRequest(
+            body: text, url: pathAndQuery, params: RequestFixture.queryParameters(of: pathAndQuery), method: method,
+            requestURI: pathAndQuery, scheme: scheme)
+        request.attributes = attributes
+        return (request, encoding, request.jsonText(headerFields: fields))
+    }
+
     func miniRequest() -> (MiniRequest, ByteText) {
         let (text, encoding) = ByteText.decode(body)
         var headerMap = headers.grouped()

@@ -51,10 +51,10 @@ struct JSHookStage: PipelineStage {
             return
         }
         let hook = hooks[index]
-        let (mini, encoding) = request.miniRequest()
+        let (mini, encoding, json) = request.hookRequest()
         let api = request.api
         let started = ContinuousClock.now
-        services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, spec: api.spec,
+        services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, requestJSON: json, spec: api.spec,
                                          host: services.pluginHost(for: request)) { [self] result in
             services.metrics.recordPluginDuration(api: api.definition.apiID, plugin: hook.name,
                                                   seconds: (ContinuousClock.now - started).secondsValue)
