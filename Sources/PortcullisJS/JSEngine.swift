@@ -124,19 +124,13 @@ public final class JSEngine: Sendable {
                                  sessionJSON: String = "{}", spec: PluginSpec, host: (any PluginHost)?,
                                  completion: @escaping @Sendable (Result<MiddlewareOutcome, any Error>) -> Void) {
         let arguments = [requestJSON ?? request.jsonText(), sessionJSON.isEmpty ? "{}" : sessionJSON, spec.jsonText()]
-        let limit = configuration.timeoutSeconds
-        let httpTimeout = configuration.httpTimeoutSeconds
+        let call = scoped(realm: realm, handler: handler, host: host) { target, limit in
+            try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit, given: request)
+        }
         let accepted = pickWorker().submit { state in
             completion(Result {
-                let target = try state.realm(realm)
-                state.scope.current = CallScope.Invocation(handler: handler, host: host, httpTimeoutSeconds: httpTimeout)
-                defer {
-                    state.scope.current?.fetches?.cancelAll()
-                    state.scope.current = nil
-                }
-                let returned = try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit,
-                                                         given: request)
-                return try Self.outcome(returned, logs: state.scope.current?.logs ?? [], handler: handler)
+                let (returned, logs) = try call(state)
+                return try Self.outcome(returned, logs: logs, handler: handler)
             })
         }
         if !accepted { completion(.failure(PluginError.engineStopped)) }
@@ -197,9 +191,17 @@ public final class JSEngine: Sendable {
     /// and returns what it read with the lines the plugin logged.
     private func invoke<T: Sendable>(realm: String, handler: String, host: (any PluginHost)?,
                                      _ body: @escaping @Sendable (JSRealm, Double) throws -> T) async throws -> (T, [PluginLogLine]) {
+        try await perform(scoped(realm: realm, handler: handler, host: host, body))
+    }
+
+    /// The work of one call on a worker: the realm found, the call's scope
+    /// set up for the bindings and torn down after, the lines it logged.
+    private func scoped<T: Sendable>(realm: String, handler: String, host: (any PluginHost)?,
+                                     _ body: @escaping @Sendable (JSRealm, Double) throws -> T)
+        -> @Sendable (WorkerState) throws -> (T, [PluginLogLine]) {
         let limit = configuration.timeoutSeconds
         let httpTimeout = configuration.httpTimeoutSeconds
-        return try await perform { state in
+        return { state in
             let target = try state.realm(realm)
             state.scope.current = CallScope.Invocation(handler: handler, host: host, httpTimeoutSeconds: httpTimeout)
             defer {
