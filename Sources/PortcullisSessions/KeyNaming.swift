@@ -48,6 +48,12 @@ public struct KeyNaming: Sendable, Equatable {
         Self.quotaPrefix + storedName(key)
     }
 
+    /// The counter of a scoped quota (an API under a per-API or
+    /// partitioned policy): `quota-<scope>-<stored name>`; "" is the key's own.
+    public func quotaKey(_ key: String, scope: String) -> String {
+        scope.isEmpty ? quotaKey(key) : Self.quotaPrefix + scope + "-" + storedName(key)
+    }
+
     /// The algorithm named by a Tyk base64-JSON token (`{"org","id","h"}`), if any.
     static func embeddedFunction(_ key: String) -> KeyHashFunction? {
         guard key.hasPrefix("eyJ") else { return nil }

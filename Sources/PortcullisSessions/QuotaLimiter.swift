@@ -35,28 +35,56 @@ public struct QuotaLimiter: Sendable {
         self.logger = logger
     }
 
-    /// Counts one request for `key` with `session`'s quota settings.
+    /// Counts one request for `key` with `session`'s own quota settings.
     public func consume(key: String, session: SessionState) async throws -> QuotaDecision {
-        guard session.quotaMax > 0 else { return .unlimited }
-        let counterKey = naming.quotaKey(key)
-        let window = max(0, session.quotaRenewalRate)
+        try await consume(key: key, quota: QuotaSettings(max: session.quotaMax, renewalRate: session.quotaRenewalRate,
+                                                          renews: session.quotaRenews, scope: ""))
+    }
+
+    /// Counts one request for `key` against `quota`.
+    public func consume(key: String, quota: QuotaSettings) async throws -> QuotaDecision {
+        guard quota.max > 0 else { return .unlimited }
+        let counterKey = naming.quotaKey(key, scope: quota.scope)
+        let window = max(0, quota.renewalRate)
         let now = clock.unixSeconds()
         let count = try await store.increment(key: counterKey, ttlSecondsOnCreate: window, repairMissingTTL: true)
         if count == 1 {
-            return .allowed(remaining: session.quotaMax - 1, renews: now + window)
+            return .allowed(remaining: quota.max - 1, renews: now + window)
         }
-        if count - 1 >= session.quotaMax {
-            if now > session.quotaRenews, window > 0 {
+        if count - 1 >= quota.max {
+            // A scoped counter's window end is not recorded in the key; its TTL ends it.
+            let windowPassed = quota.scope.isEmpty ? now > quota.renews : (quota.renews > 0 && now > quota.renews)
+            if windowPassed, window > 0 {
                 logger.warning("Incorrect key expiry setting detected, correcting", metadata: [
                     "key": .string(KeyMask.mask(key)), "counter": .string(KeyNaming.quotaPrefix + KeyMask.mask(naming.storedName(key))),
                 ])
                 _ = try await store.deleteValue(forKey: counterKey)
                 let fresh = try await store.increment(key: counterKey, ttlSecondsOnCreate: window, repairMissingTTL: true)
-                return .allowed(remaining: max(0, session.quotaMax - fresh), renews: now + window)
+                return .allowed(remaining: max(0, quota.max - fresh), renews: now + window)
             }
-            return .exceeded(renews: session.quotaRenews)
+            return .exceeded(renews: quota.renews > now ? quota.renews : now + window)
         }
-        let renews = session.quotaRenews > now ? session.quotaRenews : now + window
-        return .allowed(remaining: session.quotaMax - count, renews: renews)
+        let renews = quota.renews > now ? quota.renews : now + window
+        return .allowed(remaining: quota.max - count, renews: renews)
+    }
+}
+
+/// One quota to count against: a key's own, or an API's under a policy.
+public struct QuotaSettings: Sendable, Equatable {
+    /// `quota_max`.
+    public var max: Int64
+    /// `quota_renewal_rate`: the window in seconds.
+    public var renewalRate: Int64
+    /// `quota_renews`: when the current window ends, if known.
+    public var renews: Int64
+    /// The allowance scope ("" for the key's own counter).
+    public var scope: String
+
+    /// Creates quota settings.
+    public init(max: Int64, renewalRate: Int64, renews: Int64, scope: String) {
+        self.max = max
+        self.renewalRate = renewalRate
+        self.renews = renews
+        self.scope = scope
     }
 }

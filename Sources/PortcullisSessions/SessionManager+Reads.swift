@@ -128,6 +128,12 @@ extension SessionManager {
         try await storeCall(key, "quota") { try await quota.consume(key: key, session: session) }
     }
 
+    /// Counts one request against `quota` (counter `quota-<key>`, or
+    /// `quota-<scope>-<key>` for a scoped one).
+    public func consumeQuota(key: String, quota settings: QuotaSettings) async throws -> QuotaDecision {
+        try await storeCall(key, "quota") { try await quota.consume(key: key, quota: settings) }
+    }
+
     /// Reads the store and offers the result to the cache (which refuses
     /// it if a newer version is known). `make` turns the record into the
     /// session the cache keeps and the caller's answer.

@@ -26,8 +26,9 @@ extension SessionManager {
     /// `quota_renews = now + quota_renewal_rate`) — skipped only when every
     /// API of the session sets `dont_set_quota_on_create`; applies the
     /// largest lifetime of the session's APIs as the store TTL; writes
-    /// unconditionally under a new version. Policies and trial periods
-    /// (`key_expires_in`) are the gateway's to apply before calling.
+    /// unconditionally under a new version. A key with `apply_policies` is
+    /// stored as given and judged by what its policies grant; a new one
+    /// under a policy with `key_expires_in` (a trial period) expires then.
     @discardableResult
     public func addOrUpdate(key: String, session: SessionState, suppressReset: Bool, overlay: SessionOverlay? = nil) async throws -> VersionedSession {
         guard let written = try await persist(key: key, session: session, suppressReset: suppressReset, condition: .always, overlay: overlay) else {
@@ -162,25 +163,37 @@ extension SessionManager {
                          condition: SessionWriteCondition, overlay: SessionOverlay?) async throws -> VersionedSession? {
         guard !key.isEmpty else { throw SessionError.emptyKey }
         let masked = KeyMask.mask(key)
-        guard !input.accessRights.isEmpty || configuration.allowMasterKeys else {
+        // A key under policies is judged by what they grant; one whose
+        // policies are not loaded yet is stored and refused when used.
+        let policies = input.policyIDs.isEmpty ? nil : configuration.policies()
+        let granted = policies.flatMap { try? $0.apply(to: input, apiOrgID: nil) } ?? input
+        guard !granted.accessRights.isEmpty || policies != nil || configuration.allowMasterKeys else {
             logger.error("Master keys not allowed", metadata: ["key": .string(masked)])
             throw SessionError.masterKeysNotAllowed(key: masked)
         }
         var session = input
         let now = clock.unixSeconds()
-        let apis = apiSettings(for: session)
+        if let trial = policies?.trialPeriod(for: input), condition == .always, try await keyData(key: key) == nil {
+            // Tyk's trial period: a new key under such a policy expires after it.
+            session.expires = now + trial
+        }
+        let apis = apiSettings(for: granted)
         var resetting: [String] = []
         if !suppressReset {
             session.lastUpdated = String(now)
             if apis.isEmpty || apis.contains(where: { !$0.dontSetQuotaOnCreate }) {
                 // The quota counter is deleted by the write itself.
                 resetting = [configuration.naming.quotaKey(key)]
-                session.quotaRemaining = session.quotaMax
-                session.quotaRenews = now + session.quotaRenewalRate
+                let scopes = Set(granted.accessRights.values.map(\.allowanceScope).filter { !$0.isEmpty })
+                resetting += scopes.sorted().map { configuration.naming.quotaKey(key, scope: $0) }
+                session.quotaRemaining = granted.quotaMax
+                session.quotaRenews = now + granted.quotaRenewalRate
                 logger.info("Reset quota for key.", metadata: ["inbound-key": .string(masked)])
             }
         }
-        let ttl = configuration.lifetime.lifetime(for: session, apis: apis, now: now)
+        var judged = granted
+        judged.expires = session.expires
+        let ttl = configuration.lifetime.lifetime(for: judged, apis: apis, now: now)
         let storageKey = storageKey(for: key)
         let body = session.jsonText()
         let ticket = cache?.beginFill()

@@ -25,6 +25,10 @@ public struct SessionManagerConfiguration: Sendable {
     /// Looks up an API definition's session settings by API ID (the
     /// gateway's API registry); nil for an unknown API.
     public var apiSettings: @Sendable (String) -> APISessionSettings?
+    /// The security policies loaded now: a written key with
+    /// `apply_policies` is judged (master key, lifetime, quota reset, trial
+    /// period) by what its policies grant, and stored as given.
+    public var policies: @Sendable () -> PolicySet
 
     /// Creates a configuration with Tyk's defaults (cache on for 10 s,
     /// synchronous bookkeeping, master keys refused, nothing deleted).
@@ -36,7 +40,8 @@ public struct SessionManagerConfiguration: Sendable {
                 lifetime: LifetimePolicy = LifetimePolicy(),
                 invalidationTimeout: Double = 2,
                 nodeID: String = UUID().uuidString,
-                apiSettings: @escaping @Sendable (String) -> APISessionSettings? = { _ in nil }) {
+                apiSettings: @escaping @Sendable (String) -> APISessionSettings? = { _ in nil },
+                policies: @escaping @Sendable () -> PolicySet = { PolicySet() }) {
         self.naming = naming
         self.disableCachedSessionState = disableCachedSessionState
         self.cachedSessionTimeout = cachedSessionTimeout
@@ -46,5 +51,6 @@ public struct SessionManagerConfiguration: Sendable {
         self.invalidationTimeout = invalidationTimeout
         self.nodeID = nodeID
         self.apiSettings = apiSettings
+        self.policies = policies
     }
 }

@@ -5,7 +5,7 @@ import PortcullisSessions
 
 /// Tyk's gateway REST API, guarded by `secret` in `x-tyk-authorization`:
 /// `/tyk/keys` (create, read, update, delete; bulk revocation by org or
-/// alias), `/tyk/reload`; plus the
+/// alias), `/tyk/policies` (read), `/tyk/reload`; plus the
 /// unguarded `/hello` health check and `/metrics`.
 struct AdminAPI {
     let gateway: Gateway
@@ -50,7 +50,13 @@ struct AdminAPI {
             case ("GET", ["keys"]):
                 return Self.failure(400, "listing keys is not supported; read one key with GET /tyk/keys/{key}")
             case ("GET", let rest) where rest.count == 2 && rest[0] == "keys":
-                return try await read(Self.decode(rest[1]))
+                return try await read(Self.decode(rest[1]), apiID: parameters["api_id"]?.first)
+            case ("GET", ["policies"]):
+                let current = services.policies.current
+                return .json(JSONValue.array(current.sortedIDs.compactMap { current[$0]?.json }).jsonString())
+            case ("GET", let rest) where rest.count == 2 && rest[0] == "policies":
+                guard let policy = services.policies.current[Self.decode(rest[1])] else { return Self.failure(404, "Policy not found") }
+                return .json(policy.json.jsonString())
             case ("POST", let rest) where rest.count == 2 && rest[0] == "keys":
                 return try await create(key: Self.decode(rest[1]), body: body)
             case ("PUT", let rest) where rest.count == 2 && rest[0] == "keys":
@@ -87,9 +93,19 @@ struct AdminAPI {
         return .json(JSONText.any(["key": key, "status": "ok", "action": "modified"]))
     }
 
-    private func read(_ key: String) async throws -> GatewayResponse {
+    /// The session with its policies applied, as Tyk shows it; `api_id`
+    /// names the API whose organisation the policies must belong to.
+    private func read(_ key: String, apiID: String?) async throws -> GatewayResponse {
         guard let found = try await services.sessions.keyData(key: key) else { return Self.failure(404, "Key not found") }
-        return .json(found.session.jsonText())
+        guard !found.session.policyIDs.isEmpty else { return .json(found.session.jsonText()) }
+        let orgID = apiID.flatMap { id in gateway.loadedAPIs.first { $0.apiID == id }?.orgID }
+        do {
+            return .json(try services.policies.current.apply(to: found.session, apiOrgID: orgID).jsonText())
+        } catch {
+            services.logger.warning("GET /tyk/keys shows the session without its policies: \(error)",
+                                    metadata: ["key": .string(services.displayKey(key))])
+            return .json(found.session.jsonText())
+        }
     }
 
     private func delete(_ key: String) async throws -> GatewayResponse {

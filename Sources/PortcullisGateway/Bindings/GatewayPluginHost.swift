@@ -26,6 +26,10 @@ struct GatewayPluginHost: PluginHost {
     let faults: BindingFaults
     /// One of the gateway's event loops, where store replies land.
     let bindingExecutor: (any TaskExecutor)?
+    /// The policies sessions are shown with.
+    let policies: PolicyRegistry
+    /// The organisation of the plugin's API, when it is loaded.
+    let apiOrgID: String?
 
     /// The request and API every plugin log line is tagged with.
     var logMetadata: Logger.Metadata {
@@ -64,23 +68,41 @@ struct GatewayPluginHost: PluginHost {
         guard race == nil else { return nil }
         guard case .ready(let found) = try notingNow({ try sessions.renderedKeyDataImmediately(key: key) }) else { return nil }
         guard let found else { return Self.notFound }
-        guard keyScope == .grantedAPIs, !grantsThisAPI(found.found.session) else { return found.json }
+        let view = shown(found, key: key)
+        guard keyScope == .grantedAPIs, !grantsThisAPI(view.session) else { return view.json }
         logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
                        metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
         return Self.notFound
+    }
+
+    /// The session as Tyk's `TykGetKeyData` shows it: with its policies
+    /// applied. A session whose policies cannot be applied is shown as
+    /// stored, and the reason logged.
+    private func shown(_ found: RenderedSession, key: String) -> (session: SessionState, json: String) {
+        let session = found.found.session
+        guard !session.policyIDs.isEmpty else { return (session, found.json) }
+        do {
+            let applied = try policies.current.apply(to: session, apiOrgID: apiOrgID)
+            return (applied, applied.jsonText())
+        } catch {
+            logger.warning("TykGetKeyData shows the session without its policies: \(error)",
+                           metadata: ["api_id": .string(apiID), "key": .string(KeyMask.mask(key))])
+            return (session, found.json)
+        }
     }
 
     /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other
     /// APIs but not this one is answered as missing, as if it did not exist.
     func getKeyData(key: String, apiID: String) async throws -> String {
         guard let found = try await stored(key) else { return Self.notFound }
-        guard keyScope == .grantedAPIs else { return found.json }
-        guard grantsThisAPI(found.found.session) else {
+        let view = shown(found, key: key)
+        guard keyScope == .grantedAPIs else { return view.json }
+        guard grantsThisAPI(view.session) else {
             logger.warning("TykGetKeyData refused: the key does not grant this plugin's API",
                            metadata: ["api_id": .string(self.apiID), "key": .string(KeyMask.mask(key))])
             return Self.notFound
         }
-        return found.json
+        return view.json
     }
 
     /// The session a plugin sees for `key`: from the coherent cache when it
@@ -100,7 +122,7 @@ struct GatewayPluginHost: PluginHost {
     /// Under ``PluginKeyScope/grantedAPIs`` a plugin may not overwrite a
     /// session that grants other APIs but not its own.
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
-        if keyScope == .grantedAPIs, let existing = try await stored(key), !grantsThisAPI(existing.found.session) {
+        if keyScope == .grantedAPIs, let existing = try await stored(key), !grantsThisAPI(shown(existing, key: key).session) {
             throw PluginKeyScopeRefusal(key: KeyMask.mask(key), apiID: apiID)
         }
         if let race {
@@ -143,15 +165,17 @@ struct PluginHTTPRefused: Error, CustomStringConvertible {
 extension GatewayServices {
     /// The plugin host for one request.
     func pluginHost(for request: GatewayRequest) -> GatewayPluginHost {
-        pluginHost(apiID: request.api.definition.apiID, requestID: request.id, overlay: request.overlay, faults: request.bindingFaults)
+        pluginHost(apiID: request.api.definition.apiID, orgID: request.api.definition.orgID, requestID: request.id,
+                   overlay: request.overlay, faults: request.bindingFaults)
     }
 
     /// The plugin host for `apiID`'s plugins outside a client request
     /// (tools and scenarios), or inside one with its overlay and faults.
-    func pluginHost(apiID: String, requestID: String = UUID().uuidString, overlay: SessionOverlay = SessionOverlay(),
+    func pluginHost(apiID: String, orgID: String? = nil, requestID: String = UUID().uuidString, overlay: SessionOverlay = SessionOverlay(),
                     faults: BindingFaults = BindingFaults()) -> GatewayPluginHost {
         GatewayPluginHost(sessions: sessions, overlay: overlay, transport: transport, kv: pluginStorage, metrics: metrics,
                           requestID: requestID, race: race, apiID: apiID, keyScope: config.pluginKeyScope,
-                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults, bindingExecutor: loopExecutors.next())
+                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults, bindingExecutor: loopExecutors.next(),
+                          policies: policies, apiOrgID: orgID)
     }
 }

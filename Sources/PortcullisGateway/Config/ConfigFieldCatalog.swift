@@ -56,6 +56,7 @@ public enum ConfigFieldCatalog {
     static let gatewayConfigSample: JSONValue = .object([
         "storage": .object([:]),
         "local_session_cache": .object([:]),
+        "policies": .object([:]),
     ])
 
     /// An API definition with every section present, including one hook

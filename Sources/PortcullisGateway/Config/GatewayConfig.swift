@@ -80,6 +80,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var pluginKeyScope: PluginKeyScope = .grantedAPIs
     /// Hosts `TykMakeHttpRequest` may reach (`plugin_http_allow`, `plugin_http_deny`).
     public var pluginHTTP: PluginHTTPPolicy = PluginHTTPPolicy()
+    /// Where security policies are read from (`policies`).
+    public var policies: PolicySourceConfig = PolicySourceConfig()
 
     /// Creates a configuration with Portcullis' defaults.
     public init() {}
@@ -111,6 +113,23 @@ public struct StorageConfig: Sendable, Equatable {
 
     /// Creates the default storage settings (in memory).
     public init() {}
+}
+
+/// `policies`: security policies from files, as Tyk reads them without a
+/// dashboard. `policy_path` (a folder of one policy per `.json` file) wins
+/// over `policy_record_name` (one file mapping id → policy); neither set
+/// means no policies.
+public struct PolicySourceConfig: Sendable, Equatable {
+    /// `policy_record_name`: a JSON file of `{"<id>": {policy}, …}`.
+    public var recordName: String = ""
+    /// `policy_path`: a folder of policy files.
+    public var path: String = ""
+
+    /// Creates the default (no policies).
+    public init() {}
+
+    /// Whether any policy source is set.
+    public var isConfigured: Bool { !recordName.isEmpty || !path.isEmpty }
 }
 
 /// `local_session_cache`.

@@ -85,6 +85,17 @@ extension GatewayConfig {
             }
             config.pluginKeyScope = value
         }
+        if let policies = try root.object("policies") {
+            let source = try policies.string("policy_source") ?? ""
+            guard source.isEmpty || source == "file" else {
+                throw ConfigError.invalidField(file: file, field: "policies.policy_source",
+                                               reason: "must be \"file\" (policies from policy_path or policy_record_name), got '\(source)'; "
+                                                   + "Portcullis has no dashboard or RPC policy source")
+            }
+            config.policies.recordName = try policies.string("policy_record_name") ?? ""
+            config.policies.path = try policies.string("policy_path") ?? ""
+            policies.acknowledge("policy_connection_string", "allow_explicit_policy_id")
+        }
         config.pluginHTTP.allow = try hostRules(root, "plugin_http_allow", file: file) ?? []
         config.pluginHTTP.deny = try hostRules(root, "plugin_http_deny", file: file) ?? PluginHTTPPolicy.defaultDeny
         return (config, root.ignoredFields)

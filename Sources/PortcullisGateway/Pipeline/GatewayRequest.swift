@@ -33,8 +33,13 @@ public struct GatewayRequest: Sendable {
     public var remoteAddress: String?
     /// The key presented for auth (after the auth stage).
     public var key: String?
-    /// The session accepted by auth, and its record version.
+    /// The session accepted by auth, and its record version: with the
+    /// policies it names applied (see ``adopt(_:services:)``).
     public var session: VersionedSession?
+    /// The session as stored, when policies changed it for ``session``;
+    /// write-backs start from this form, so policy values are never
+    /// written into the key.
+    public internal(set) var storedSession: SessionState?
     /// Sessions written by this request's plugins; read first by auth and key expiry.
     public let overlay: SessionOverlay
     /// Headers to add to the response (set by stages, e.g. rate-limit info).
@@ -80,6 +85,7 @@ public struct GatewayRequest: Sendable {
         if !keepSession {
             next.key = nil
             next.session = nil
+            next.storedSession = nil
         }
         return next
     }

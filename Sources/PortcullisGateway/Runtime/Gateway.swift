@@ -24,6 +24,7 @@ public final class Gateway: Sendable {
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, timeoutSeconds: config.jsvmTimeout, clock: clock,
                                                                    logger: logger.component("jsvm")))
         let apis = Locked<[String: APISessionSettings]>([:])
+        let policies = PolicyRegistry()
         let sessions = SessionManager(
             store: store, clock: clock,
             configuration: SessionManagerConfiguration(
@@ -36,7 +37,8 @@ public final class Gateway: Sendable {
                 lifetime: LifetimePolicy(globalSessionLifetime: config.globalSessionLifetime,
                                          forceGlobalSessionLifetime: config.forceGlobalSessionLifetime,
                                          respectKeyExpiration: config.sessionLifetimeRespectsKeyExpiration),
-                apiSettings: { apis.value[$0] }),
+                apiSettings: { apis.value[$0] },
+                policies: { policies.current }),
             logger: logger.component("sessions"))
         try await sessions.start()
         let services = GatewayServices(
@@ -45,7 +47,7 @@ public final class Gateway: Sendable {
             upstream: UpstreamClient(insecureSkipVerify: config.proxySSLInsecureSkipVerify,
                                      responseTimeout: .milliseconds(Int64(config.proxyDefaultTimeout * 1000))),
             transport: HTTPClientTransport(tls: .init(insecureSkipVerify: config.proxySSLInsecureSkipVerify)),
-            metrics: GatewayMetrics(), clock: clock, logger: logger, semantics: semantics)
+            metrics: GatewayMetrics(), clock: clock, logger: logger, semantics: semantics, policies: policies)
         let gateway = Gateway(services: services, apiSettings: apis)
         _ = await gateway.reload()
         return gateway
@@ -77,12 +79,13 @@ public final class Gateway: Sendable {
     /// The APIs being served.
     public var loadedAPIs: [APIDefinition] { table.value.routes.map(\.api.definition) }
 
-    /// Re-reads `app_path` and the plugin files and swaps them in at once;
+    /// Re-reads the policies, `app_path` and the plugin files and swaps them in at once;
     /// requests in flight finish on the version they started with. APIs
     /// that fail to load keep serving their previous version.
     @discardableResult
     public func reload() async -> [String] {
         await reloadLock.withLock {
+            let policyFailures = services.policies.install(PolicyLoader(source: services.config.policies, logger: services.logger).load())
             let previous = table.value
             let generation = previous.generation + 1
             let definitions = APIDefinitionLoader(middlewarePath: services.config.middlewarePath, logger: services.logger).load(folder: services.config.appPath)
@@ -107,9 +110,9 @@ public final class Gateway: Sendable {
             table.value = RouteTable(routes: routes, generation: generation)
             let kept = Set(routes.map(\.api.realm))
             for route in previous.routes where !kept.contains(route.api.realm) { route.lease.retire() }
-            let messages = definitions.failures.map(\.description) + realmFailures
+            let messages = policyFailures + definitions.failures.map(\.description) + realmFailures
             failures.value = messages
-            services.logger.info("loaded \(loaded.count) API(s), refused \(messages.count)")
+            services.logger.info("loaded \(loaded.count) API(s) and \(services.policies.current.policies.count) policies, refused \(messages.count)")
             return messages
         }
     }
@@ -155,7 +158,7 @@ public final class Gateway: Sendable {
         guard let route = table.value.routes.first(where: { $0.api.definition.apiID == apiID }) else {
             throw GatewayError.pluginFailed("no API with api_id '\(apiID)' is loaded")
         }
-        let host = services.pluginHost(apiID: apiID)
+        let host = services.pluginHost(apiID: apiID, orgID: route.api.definition.orgID)
         let call = "TykGetKeyData(\(JSONValue.string(key).jsonString()), \(JSONValue.string(apiID).jsonString()))"
         let answer = try await services.engine.evaluate(call, realm: route.api.realm, host: host)
         guard case .string(let text) = try JSONValue(parsing: answer) else {

@@ -38,6 +38,8 @@ public final class GatewayServices: Sendable {
     let loopExecutors = EventLoopTaskExecutors(group: MultiThreadedEventLoopGroup.singleton)
     /// Runs `tyk://` loops through the APIs being served.
     public let loops = LoopRouter()
+    /// The security policies keys name in `apply_policies`.
+    public let policies: PolicyRegistry
     /// The stale cache and deferred writes of ``SessionSemantics/tykRace``;
     /// nil under the consistency contract.
     let race: TykRaceEmulation?
@@ -45,7 +47,7 @@ public final class GatewayServices: Sendable {
     /// Creates the service set.
     public init(config: GatewayConfig, engine: JSEngine, sessions: SessionManager, store: any SessionStore, pluginStorage: PluginKeyValueStore,
                 upstream: UpstreamClient, transport: HTTPClientTransport, metrics: GatewayMetrics, clock: any GatewayClock,
-                logger: Logger, semantics: SessionSemantics = .consistent) {
+                logger: Logger, semantics: SessionSemantics = .consistent, policies: PolicyRegistry = PolicyRegistry()) {
         self.config = config
         self.engine = engine
         self.sessions = sessions
@@ -57,6 +59,7 @@ public final class GatewayServices: Sendable {
         self.clock = clock
         self.logger = logger
         self.semantics = semantics
+        self.policies = policies
         self.race = semantics == .tykRace ? TykRaceEmulation(clock: clock, logger: logger) : nil
     }
 

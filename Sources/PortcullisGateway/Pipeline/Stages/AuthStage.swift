@@ -28,7 +28,7 @@ struct AuthStage: PipelineStage {
         guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
         guard let found = services.sessions.acceptedWithoutStore(key: presented, overlay: request.overlay) else { return nil }
         request.key = presented
-        request.session = found
+        try request.adopt(found, services: services)
         return .next
     }
 
@@ -53,7 +53,7 @@ struct AuthStage: PipelineStage {
         }
         switch lookup {
         case .valid(let found, _), .expired(let found), .inactive(let found):
-            request.session = found
+            try request.adopt(found, services: services)
         case .notFound:
             throw GatewayError.accessDisallowed
         }
@@ -113,10 +113,10 @@ struct AuthStage: PipelineStage {
         let key = outcome.authValue ?? ""
         request.key = key.isEmpty ? nil : key
         if key.isEmpty {
-            request.session = VersionedSession(session: session, version: 0)
+            try request.adopt(VersionedSession(session: session, version: 0), services: services)
         } else {
-            request.session = try await services.sessions.addOrUpdate(key: key, session: session, suppressReset: true,
-                                                                      overlay: request.overlay)
+            try request.adopt(try await services.sessions.addOrUpdate(key: key, session: session, suppressReset: true,
+                                                                      overlay: request.overlay), services: services)
         }
         return .next
     }

@@ -139,11 +139,10 @@ enum HookResults {
     /// returned a different map, and writes it back — only over the record
     /// this request read, so a newer renewal is never overwritten.
     static func replaceMetaData(_ meta: [String: JSONValue], in request: inout GatewayRequest, services: GatewayServices) async throws {
-        guard let key = request.key, var current = request.session, current.session.metaData != meta else { return }
-        current.session.metaData = meta
-        let result = try await services.sessions.writeBack(key: key, session: current.session, baseVersion: current.version,
+        guard let key = request.key, let current = request.session, current.session.metaData != meta,
+              let stored = request.changeSession({ $0.metaData = meta }) else { return }
+        let result = try await services.sessions.writeBack(key: key, session: stored, baseVersion: current.version,
                                                            apiID: request.api.definition.apiID)
-        if case .written(let version) = result { current.version = version }
-        request.session = current
+        if case .written(let version) = result { request.sessionWritten(version: version) }
     }
 }

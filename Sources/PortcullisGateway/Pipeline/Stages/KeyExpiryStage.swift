@@ -33,7 +33,9 @@ struct KeyExpiryStage: PipelineStage {
         }
         switch try await services.sessions.sessionForAuth(key: key, overlay: request.overlay) {
         case .valid(let found, _):
-            request.session = found
+            try request.adopt(found, services: services)
+            // A policy can make a key inactive that is active by itself.
+            if request.session?.session.isInactive == true { throw GatewayError.keyInactive }
             return .next
         case .expired:
             throw GatewayError.keyExpired
