@@ -62,7 +62,7 @@ public struct QuotaLimiter: Sendable {
                 let fresh = try await store.increment(key: counterKey, ttlSecondsOnCreate: window, repairMissingTTL: true)
                 return .allowed(remaining: max(0, quota.max - fresh), renews: now + window)
             }
-            return .exceeded(renews: quota.renews > now ? quota.renews : now + window)
+            return .exceeded(renews: quota.renews)
         }
         let renews = quota.renews > now ? quota.renews : now + window
         return .allowed(remaining: quota.max - count, renews: renews)

@@ -28,10 +28,13 @@ extension SessionManager {
     /// largest lifetime of the session's APIs as the store TTL; writes
     /// unconditionally under a new version. A key with `apply_policies` is
     /// stored as given and judged by what its policies grant; a new one
-    /// under a policy with `key_expires_in` (a trial period) expires then.
+    /// under a policy with `key_expires_in` (a trial period) expires then,
+    /// unless `trialPeriod` is false (the caller has set `expires` itself).
     @discardableResult
-    public func addOrUpdate(key: String, session: SessionState, suppressReset: Bool, overlay: SessionOverlay? = nil) async throws -> VersionedSession {
-        guard let written = try await persist(key: key, session: session, suppressReset: suppressReset, condition: .always, overlay: overlay) else {
+    public func addOrUpdate(key: String, session: SessionState, suppressReset: Bool, overlay: SessionOverlay? = nil,
+                            trialPeriod: Bool = true) async throws -> VersionedSession {
+        guard let written = try await persist(key: key, session: session, suppressReset: suppressReset, condition: .always, overlay: overlay,
+                                              trialPeriod: trialPeriod) else {
             throw SessionError.tooManyConflicts(key: KeyMask.mask(key), attempts: 1)
         }
         return written
@@ -160,7 +163,7 @@ extension SessionManager {
 
     /// Shared write path; nil when a conditional write lost to a newer record.
     private func persist(key: String, session input: SessionState, suppressReset: Bool,
-                         condition: SessionWriteCondition, overlay: SessionOverlay?) async throws -> VersionedSession? {
+                         condition: SessionWriteCondition, overlay: SessionOverlay?, trialPeriod: Bool = true) async throws -> VersionedSession? {
         guard !key.isEmpty else { throw SessionError.emptyKey }
         let masked = KeyMask.mask(key)
         // A key under policies is judged by what they grant; one whose
@@ -173,7 +176,7 @@ extension SessionManager {
         }
         var session = input
         let now = clock.unixSeconds()
-        if let trial = policies?.trialPeriod(for: input), condition == .always, try await keyData(key: key) == nil {
+        if trialPeriod, let trial = policies?.trialPeriod(for: input), condition == .always, try await keyData(key: key) == nil {
             // Tyk's trial period: a new key under such a policy expires after it.
             session.expires = now + trial
         }

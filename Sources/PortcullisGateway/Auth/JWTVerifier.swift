@@ -56,6 +56,11 @@ public struct JWTVerifier: Sendable {
 
     /// The identity claim's value of a valid token, or the reason it is not.
     public func identity(of token: String, now: Int64) async -> Result<String, JWTRejection> {
+        await verify(token, now: now).map(\.subject)
+    }
+
+    /// What a valid token says about its caller, or the reason it is not valid.
+    public func verify(_ token: String, now: Int64) async -> Result<JWTIdentity, JWTRejection> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Self.decodeObject(parts[0]), let claims = Self.decodeObject(parts[1]) else {
             return .failure(.malformed)
@@ -79,7 +84,20 @@ public struct JWTVerifier: Sendable {
         guard let identity = claims[settings.identityClaim] as? String, !identity.isEmpty else {
             return .failure(.missingIdentity(claim: settings.identityClaim))
         }
-        return .success(identity)
+        let policy = settings.policyFieldName.isEmpty ? nil : Self.claim(settings.policyFieldName, in: claims)
+        return .success(JWTIdentity(subject: identity, expires: Self.number(claims["exp"]), policyID: policy))
+    }
+
+    /// A string claim by name; a dotted name reaches into nested objects
+    /// when no claim has the whole name.
+    private static func claim(_ name: String, in claims: [String: Any]) -> String? {
+        if let value = claims[name] as? String { return value.isEmpty ? nil : value }
+        var current: Any? = claims
+        for part in name.split(separator: ".") {
+            current = (current as? [String: Any])?[String(part)]
+        }
+        guard let value = current as? String, !value.isEmpty else { return nil }
+        return value
     }
 
     private static func decodeObject(_ part: Substring) -> [String: Any]? {
@@ -91,6 +109,17 @@ public struct JWTVerifier: Sendable {
         guard let number = value as? NSNumber, !(value is Bool) else { return nil }
         return Int64(number.doubleValue.rounded(.down))
     }
+}
+
+/// What a verified token says: who it names, when it expires, and the
+/// policy a claim asks for (`jwt_policy_field_name`).
+public struct JWTIdentity: Sendable, Equatable {
+    /// The identity claim's value: the name of the caller's session.
+    public var subject: String
+    /// `exp`, when the token has one.
+    public var expires: Int64?
+    /// The policy id in the `jwt_policy_field_name` claim, when set.
+    public var policyID: String?
 }
 
 /// Any claims: the signature is what jwt-kit checks here; the time claims

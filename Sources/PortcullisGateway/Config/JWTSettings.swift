@@ -26,6 +26,15 @@ public struct JWTSettings: Sendable, Equatable {
     public var notBeforeSkew: Int64
     /// `jwt_issued_at_validation_skew`: seconds an `iat` may be ahead.
     public var issuedAtSkew: Int64
+    /// `jwt_default_policies`: the policies a subject's session is created
+    /// with on its first token (the first one is the base policy).
+    public var defaultPolicies: [String] = []
+    /// `jwt_policy_field_name`: a claim naming the base policy instead.
+    public var policyFieldName: String = ""
+
+    /// Whether sessions are created and kept in step with policies from the
+    /// token (Tyk's centralised JWT); otherwise the session must exist.
+    public var createsSessions: Bool { !defaultPolicies.isEmpty || !policyFieldName.isEmpty }
 
     /// Creates settings.
     public init(signingMethod: SigningMethod, key: String, identityClaim: String = "sub",
@@ -70,9 +79,17 @@ extension APIDefinitionParser {
             return value
         }
         let identity = try root.string("jwt_identity_base_field").flatMap { $0.isEmpty ? nil : $0 } ?? "sub"
-        return JWTSettings(signingMethod: signing, key: JWTSettings.decodeSource(source), identityClaim: identity,
-                           expiresSkew: try skew("jwt_expires_at_validation_skew"),
-                           notBeforeSkew: try skew("jwt_not_before_validation_skew"),
-                           issuedAtSkew: try skew("jwt_issued_at_validation_skew"))
+        var settings = JWTSettings(signingMethod: signing, key: JWTSettings.decodeSource(source), identityClaim: identity,
+                                   expiresSkew: try skew("jwt_expires_at_validation_skew"),
+                                   notBeforeSkew: try skew("jwt_not_before_validation_skew"),
+                                   issuedAtSkew: try skew("jwt_issued_at_validation_skew"))
+        settings.defaultPolicies = try (root.array("jwt_default_policies") ?? []).enumerated().map { index, value in
+            guard case .string(let id) = value, !id.isEmpty else {
+                throw ConfigError.invalidField(file: root.file, field: "jwt_default_policies[\(index)]", reason: "must be a policy id (a non-empty string)")
+            }
+            return id
+        }
+        settings.policyFieldName = try root.string("jwt_policy_field_name") ?? ""
+        return settings
     }
 }

@@ -10,6 +10,13 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 403 as ``accessDisallowed`` (clients cannot tell the two apart), a
     /// separate case so metrics and logs can.
     case notGranted
+    /// The key's policies cannot be applied (unknown id, other
+    /// organisation, no access rights): the same 403 as ``accessDisallowed``,
+    /// with the reason in the log.
+    case policyRefused(String)
+    /// A JWT names no usable policy for its session: 403
+    /// "Key not authorized: no matching policy".
+    case noMatchingPolicy(String)
     /// A JWT was refused before any session was looked up: 401
     /// "Key not authorised: …" naming why.
     case jwtRejected(JWTRejection)
@@ -50,7 +57,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int {
         switch self {
         case .authorizationMissing, .keyExpired, .jwtRejected: return 401
-        case .accessDisallowed, .notGranted, .keyInactive, .quotaExceeded: return 403
+        case .accessDisallowed, .notGranted, .keyInactive, .quotaExceeded, .policyRefused, .noMatchingPolicy: return 403
         case .rateLimited: return 429
         case .pluginOverride(let status, _): return status
         case .pluginFailed: return 500
@@ -70,7 +77,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .authorizationMissing: return "Authorization field missing"
-        case .accessDisallowed, .notGranted: return "Access to this API has been disallowed"
+        case .accessDisallowed, .notGranted, .policyRefused: return "Access to this API has been disallowed"
+        case .noMatchingPolicy: return "Key not authorized: no matching policy"
         case .jwtRejected(let rejection): return "Key not authorised: \(rejection.message)"
         case .keyInactive: return "Key is inactive, please renew"
         case .keyExpired: return "Key has expired, please renew"
@@ -100,6 +108,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notGranted: return "not_granted"
         case .keyExpired: return "expired"
         case .keyInactive: return "inactive"
+        case .policyRefused, .noMatchingPolicy: return "policy"
         case .jwtRejected(.expired): return "jwt_expired"
         case .jwtRejected: return "jwt_invalid"
         default: return nil
@@ -109,7 +118,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .pluginFailed(let detail), .pluginTimedOut(let detail), .storeUnavailable(let detail), .upstreamUnreachable(let detail),
-             .upstreamTimeout(let detail), .loopTargetUnknown(let detail):
+             .upstreamTimeout(let detail), .loopTargetUnknown(let detail), .policyRefused(let detail), .noMatchingPolicy(let detail):
             return "\(status) \(message): \(detail)"
         default:
             return "\(status) \(message)"

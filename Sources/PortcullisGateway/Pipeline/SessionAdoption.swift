@@ -20,7 +20,7 @@ extension GatewayRequest {
                 "request_id": .string(id), "api_id": .string(api.definition.apiID),
                 "key": .string(key.map(services.displayKey) ?? ""), "policy_id": .string(error.policyID),
             ])
-            throw GatewayError.accessDisallowed
+            throw GatewayError.policyRefused(error.description)
         }
     }
 

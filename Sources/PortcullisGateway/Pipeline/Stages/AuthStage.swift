@@ -3,7 +3,9 @@ import PortcullisJS
 import PortcullisSessions
 
 /// Finds who is calling: the JS `auth_check` hook when the API enables
-/// custom auth, a JWT's identity claim when it enables JWT, otherwise the
+/// custom auth, a JWT's identity claim when it enables JWT (creating the
+/// subject's session from its policy when the API names default
+/// policies, see ``JWTSessions``), otherwise the
 /// key in the API's auth header. The session is
 /// read overlay → cache → store, so a key a pre hook just renewed is found
 /// renewed. Expired or inactive sessions are left for the key-expiry stage.
@@ -37,15 +39,23 @@ struct AuthStage: PipelineStage {
             return try await customAuth(hook, &request)
         }
         var presented = try presentedToken(request)
+        var identity: JWTIdentity?
         if let jwt = api.jwt {
             // The token's own lifetime first; the session's is the key-expiry stage's.
-            switch await jwt.identity(of: presented, now: services.clock.unixSeconds()) {
-            case .success(let identity): presented = identity
+            switch await jwt.verify(presented, now: services.clock.unixSeconds()) {
+            case .success(let verified):
+                presented = verified.subject
+                identity = verified
             case .failure(let rejection): throw GatewayError.jwtRejected(rejection)
             }
         }
         guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
         request.key = presented
+        if let identity, let settings = api.definition.jwt, settings.createsSessions, services.race == nil {
+            let found = try await JWTSessions(api: api, services: services).session(for: identity, settings: settings, overlay: request.overlay)
+            try request.adopt(found, services: services)
+            return .next
+        }
         let lookup = if let race = services.race {
             try await race.sessionForAuth(key: presented, sessions: services.sessions)
         } else {
