@@ -44,6 +44,9 @@ final class LocalTarget: ScenarioTarget {
         do {
             let config = try ScenarioGatewayFiles.config(for: scenario, appPath: apps.path, templates: templates)
             try ScenarioGatewayFiles.writeAPIs(for: scenario, into: apps, templates: templates)
+            if let policies = scenario.policies {
+                try Data(templates.resolve(policies).jsonString().utf8).write(to: URL(fileURLWithPath: config.policies.recordName))
+            }
             let clock = VirtualClock(start: Date(timeIntervalSince1970: TimeInterval(scenario.clockStart)))
             let book = LogBook(echo: echoLogs)
             var stores: [any SessionStore] = []
@@ -135,6 +138,15 @@ final class LocalTarget: ScenarioTarget {
         let gateway = gateway(node)
         guard let api = apiID ?? gateway.loadedAPIs.first?.apiID else { throw StepSkipped(reason: "no API is loaded to run TykGetKeyData in") }
         return try await gateway.pluginKeyData(key: key, apiID: api)
+    }
+
+    func replacePolicies(_ json: String) async throws -> [String] {
+        let file = nodes[0].gateway.services.config.policies.recordName
+        guard !file.isEmpty else { throw StepSkipped(reason: "the scenario has no policies section to replace") }
+        try Data(json.utf8).write(to: URL(fileURLWithPath: file))
+        var refused: [String] = []
+        for (_, gateway) in nodes { refused += await gateway.reload() }
+        return refused
     }
 
     func logMark() throws -> Int { book.count }

@@ -70,6 +70,10 @@ final class RemoteTarget: ScenarioTarget {
         throw StepSkipped(reason: "runs TykGetKeyData inside the gateway, which --target cannot do; use \"via\": \"admin\"")
     }
 
+    func replacePolicies(_ json: String) async throws -> [String] {
+        throw StepSkipped(reason: "replaces the gateway's policy file, which --target cannot reach")
+    }
+
     func logMark() throws -> Int {
         throw StepSkipped(reason: "reads the gateway's log, which --target cannot see")
     }

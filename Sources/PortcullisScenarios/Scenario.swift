@@ -27,6 +27,8 @@ public struct Scenario: Sendable {
     public var settings: [String: JSONValue]
     /// The API definitions to load.
     public var apis: [APISource]
+    /// Security policies by id (`policies`), served from a policy file.
+    public var policies: JSONValue?
     /// The steps, in order.
     public var steps: [ScenarioStep]
 
@@ -81,6 +83,8 @@ public enum StepAction: Sendable {
     case expectLog(LogExpectation)
     /// Reload API definitions and plugins (`reload`).
     case reload(node: String?)
+    /// Replace the policies and reload every node (`set_policies`).
+    case setPolicies(JSONValue)
 
     /// Whether later steps depend on this one having happened; if it has
     /// to be skipped, the rest of the scenario is skipped too.

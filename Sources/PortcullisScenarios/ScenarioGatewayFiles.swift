@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCore
 import PortcullisGateway
+import PortcullisSessions
 
 /// Turns a scenario's `gateway` and `apis` sections into the files a
 /// gateway node loads: a `tyk.conf` and an `app_path` folder.
@@ -30,6 +31,10 @@ enum ScenarioGatewayFiles {
         if fields["secret"] == nil { fields["secret"] = .string(defaultSecret) }
         fields["app_path"] = .string(appPath)
         fields["storage"] = nil
+        if scenario.policies != nil {
+            let file = ((appPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("policies.json")
+            fields["policies"] = .object(["policy_source": .string("file"), "policy_record_name": .string(file)])
+        }
         do {
             return try GatewayConfig.parse(JSONValue.object(fields).jsonString(), file: label).0
         } catch {
@@ -97,6 +102,21 @@ enum ScenarioGatewayFiles {
             return .array(items.map { rewritePluginPaths($0, bases: bases) })
         default:
             return value
+        }
+    }
+
+    /// Refuses a `policies` object whose entries are not policies, naming
+    /// the entry and field, before anything starts.
+    static func checkPolicies(_ value: JSONValue, file: String, step: Int?, field: String) throws {
+        guard case .object(let entries) = value else {
+            throw ScenarioError.invalid(file: file, step: step, stepName: nil, field: field, reason: "must be an object of policy id → policy")
+        }
+        for (id, entry) in entries {
+            do {
+                _ = try Policy(json: entry, path: id)
+            } catch {
+                throw ScenarioError.invalid(file: file, step: step, stepName: nil, field: "\(field).\(id)", reason: "is not a valid policy: \(error)")
+            }
         }
     }
 }

@@ -73,6 +73,8 @@ public enum ScenarioParser {
             default: throw reader.error("apis.\(index)", "must be a file path or an API definition object, got \(value.typeDescription)")
             }
         }
+        let policies = try reader.object("policies")?.value
+        if let policies { try ScenarioGatewayFiles.checkPolicies(policies, file: file, step: nil, field: "policies") }
         guard let stepValues = try reader.array("steps"), !stepValues.isEmpty else {
             throw reader.error("steps", "is required and must list at least one step")
         }
@@ -83,7 +85,7 @@ public enum ScenarioParser {
         }
         return Scenario(file: file, name: name, description: description, source: source, underTykRace: underTykRace,
                         pending: pending, store: store, nodes: nodes, clockStart: clockStart, configFile: configFile,
-                        settings: settings, apis: apis, steps: steps)
+                        settings: settings, apis: apis, policies: policies, steps: steps)
     }
 
     private static func describe(_ error: any Error) -> String {

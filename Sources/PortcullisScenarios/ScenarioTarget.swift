@@ -23,6 +23,8 @@ protocol ScenarioTarget: Sendable {
     func readDirect(key: String) async throws -> String?
     /// What `TykGetKeyData(key, apiID)` answers in that API's plugins.
     func pluginKeyData(key: String, apiID: String?, node: String?) async throws -> String
+    /// Replaces the policy file and reloads every node; answers what was refused.
+    func replacePolicies(_ json: String) async throws -> [String]
     /// How many log lines were captured so far.
     func logMark() throws -> Int
     /// The log lines captured since `mark`.

@@ -39,6 +39,9 @@ struct StepExecutor {
             let answer = try await target.send(method: "GET", path: "/tyk/reload", headers: [("x-tyk-authorization", target.adminSecret)],
                                                body: [], node: node)
             guard answer.status == 200 else { throw StepFailed(message: "reload failed: \(Self.summary(answer))") }
+        case .setPolicies(let policies):
+            let refused = try await target.replacePolicies(target.templates().resolve(policies).jsonString())
+            guard refused.isEmpty else { throw StepFailed(message: "the gateway refused policies: \(refused.joined(separator: "; "))") }
         }
     }
 

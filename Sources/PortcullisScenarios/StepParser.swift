@@ -5,7 +5,7 @@ import PortcullisCore
 /// for requests `expect`, `repeat` and `concurrent`.
 enum StepParser {
     static let actions = ["create_key", "update_key", "delete_key", "request", "advance", "store",
-                          "expect_session", "expect_log", "reload"]
+                          "expect_session", "expect_log", "reload", "set_policies"]
 
     static func parse(_ value: JSONValue, index: Int, file: String, nodes: [String]) throws -> ScenarioStep {
         var reader = FieldReader(value, file: file, step: index, stepName: nil, prefix: "")
@@ -38,6 +38,10 @@ enum StepParser {
             parsed = .store(try storeFault(&reader))
         case "expect_session":
             parsed = .expectSession(try sessionExpectation(&reader, nodes: nodes))
+        case "set_policies":
+            guard let policies = try reader.object(action)?.value else { throw reader.error(action, "must be an object of policy id → policy") }
+            try ScenarioGatewayFiles.checkPolicies(policies, file: file, step: index, field: action)
+            parsed = .setPolicies(policies)
         case "expect_log":
             var body = try require(&reader, action)
             let contains = try requiredString(&body, "contains")
@@ -75,6 +79,7 @@ enum StepParser {
         case .expectSession(let expectation): return "expect_session \(expectation.key)"
         case .expectLog(let expectation): return "expect_log \"\(expectation.contains)\""
         case .reload: return "reload"
+        case .setPolicies(let policies): return "set_policies " + (policies.objectValue?.keys.sorted().joined(separator: ", ") ?? "")
         }
     }
 

@@ -18,7 +18,6 @@ struct ExampleScenariosTests {
         for result in results {
             switch result.outcome {
             case .passed: #expect(result.stepsRun == result.stepsTotal, "\(result.name) ran \(result.stepsRun)/\(result.stepsTotal)")
-            case .pending: #expect(result.name == "jwt-vs-session")
             default: Issue.record("\(result.name): \(result.outcome) \(result.failure?.message ?? "")")
             }
         }
@@ -28,7 +27,7 @@ struct ExampleScenariosTests {
     func raceModeFailsExactlyTheRaceScenarios() async throws {
         let results = await ScenarioRunner(options: .init(semantics: .tykRace)).run(paths: [Self.folder])
         let failed = Set(results.filter { $0.outcome == .failed }.map(\.name))
-        let marked = Set(results.filter { $0.underTykRace == .fails && $0.outcome != .pending("JWT authentication is not built yet") }.map(\.name))
+        let marked = Set(results.filter { $0.underTykRace == .fails }.map(\.name))
         #expect(marked.count >= 6)
         #expect(failed == marked)
         #expect(!results.contains { $0.isError })

@@ -80,4 +80,13 @@ struct ScenarioFileErrorsTests {
         #expect(results[1].outcome == .passed)
         #expect(ScenarioReport.table(results, mode: "consistent").contains("ERROR"))
     }
+
+    @Test("A policy that is not valid names the policy and its field, at the top level and in set_policies")
+    func invalidPolicies() {
+        let top = Self.message(Self.scenario(steps: #"{"advance": 1}"#, extra: #""policies": {"gold": {"quota_max": "lots"}},"#))
+        #expect(top.contains("'policies.gold'") && top.contains("gold.quota_max"), "\(top)")
+        let step = Self.message(Self.scenario(steps: #"{"advance": 1}, {"set_policies": {"silver": {"access_rights": []}}}"#))
+        #expect(step.contains("step 2") && step.contains("'set_policies.silver'") && step.contains("silver.access_rights"), "\(step)")
+        #expect(Self.message(Self.scenario(steps: #"{"set_policies": {"ok": {"rate": 1, "per": 1}}}"#)) == "parsed")
+    }
 }

@@ -51,7 +51,7 @@ struct AuthStage: PipelineStage {
         }
         guard presented.count >= services.config.minTokenLength else { throw GatewayError.accessDisallowed }
         request.key = presented
-        if let identity, let settings = api.definition.jwt, settings.createsSessions, services.race == nil {
+        if let identity, let settings = api.definition.jwt, settings.createsSessions {
             let found = try await JWTSessions(api: api, services: services).session(for: identity, settings: settings, overlay: request.overlay)
             try request.adopt(found, services: services)
             return .next
