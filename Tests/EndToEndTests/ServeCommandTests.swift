@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import PortcullisTestSupport
 import Testing
 
@@ -30,8 +32,30 @@ struct ServeCommandTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        try await client.shutdown()
         #expect(answered?.contains("Hello, Ada!") == true)
+        // The README's policy lines: a key with only apply_policies is served under the example policy.
+        func call(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)], body: String = "") async throws -> (UInt, String) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = method
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            if !body.isEmpty { request.body = .bytes(ByteBuffer(string: body)) }
+            let response = try await client.execute(request, timeout: .seconds(5))
+            return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+        let admin = [("x-tyk-authorization", "portcullis-example-secret")]
+        let created = try await call("/tyk/keys/partner-key", method: .POST, headers: admin,
+                                     body: #"{"org_id": "example-org", "apply_policies": ["partner-starter"]}"#)
+        #expect(created.0 == 200, "\(created.1)")
+        // The example proxies to :8080; on this test's port that upstream may be absent (502), but the key got through.
+        let served = try await call("/partner/greet?name=Cy", headers: [("Authorization", "partner-key")])
+        #expect(served.0 == 200 || served.0 == 502, "\(served.1)")
+        let refused = try await call("/partner/greet?name=Cy", headers: [("Authorization", "no-such-key")])
+        #expect(refused.0 == 403)
+        let shown = try await call("/tyk/keys/partner-key", headers: admin)
+        #expect(shown.1.contains(#""quota_max":1000"#) && shown.1.contains(#""quota_remaining":999"#)
+                && shown.1.contains(#""plan":"starter""#), "\(shown.1)")
+        #expect(try await call("/tyk/policies", headers: admin).1.contains("partner-starter"))
+        try await client.shutdown()
         process.terminate()
         var waited = 0
         while process.isRunning && waited < 200 {
