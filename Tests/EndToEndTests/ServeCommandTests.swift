@@ -55,6 +55,11 @@ struct ServeCommandTests {
         #expect(shown.1.contains(#""quota_max":1000"#) && shown.1.contains(#""quota_remaining":999"#)
                 && shown.1.contains(#""plan":"starter""#), "\(shown.1)")
         #expect(try await call("/tyk/policies", headers: admin).1.contains("partner-starter"))
+        // The README's Tyk OAS lines: a virtual endpoint by operationId, behind the API's token auth.
+        let status = try await call("/orders/status/42", headers: [("Authorization", "partner-key")])
+        #expect(status.0 == 200 && status.1.contains(#""order":"42""#) && status.1.contains(#""plan":"starter""#)
+                && status.1.contains(#""team":"fulfilment""#), "\(status.1)")
+        #expect(try await call("/orders/status/42", headers: []).0 == 401)
         try await client.shutdown()
         process.terminate()
         var waited = 0

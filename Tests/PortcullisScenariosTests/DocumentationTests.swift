@@ -14,6 +14,7 @@ struct DocumentationTests {
     /// The headings of the two reference tables in docs/operations.md.
     static let gatewayTableHeading = "### tyk.conf fields"
     static let apiTableHeading = "### API definition fields"
+    static let oasTableHeading = "### Tyk OAS API definition fields"
 
     @Test("Every tyk.conf field the parser knows is in the reference table, and every row is a field the parser knows")
     func gatewayConfigReference() throws {
@@ -25,6 +26,18 @@ struct DocumentationTests {
     func apiDefinitionReference() throws {
         let documented = try Self.documentedFields(under: Self.apiTableHeading)
         try Self.compare(documented: documented, known: ConfigFieldCatalog.apiDefinition(), table: Self.apiTableHeading)
+    }
+
+    @Test("Every Tyk OAS field the parser knows is in the reference table, and every row is a field the parser knows")
+    func oasDefinitionReference() throws {
+        let documented = try Self.documentedFields(under: Self.oasTableHeading)
+        let known = try ConfigFieldCatalog.oasDefinition()
+        #expect(known.read.isSuperset(of: ["x-tyk-api-gateway.info.id", "x-tyk-api-gateway.middleware.global.prePlugins[].functionName",
+                                           "x-tyk-api-gateway.middleware.operations.<operationId>.virtualEndpoint.functionName",
+                                           "x-tyk-api-gateway.server.authentication.securitySchemes.<scheme>.defaultPolicies",
+                                           "components.securitySchemes.<scheme>.name", "paths.<path>.<method>.operationId"]),
+                "the catalog's samples reach token, JWT and custom auth, every plugin list and virtual endpoints")
+        try Self.compare(documented: documented, known: known, table: Self.oasTableHeading)
     }
 
     @Test("The field catalog sees nested sections, list entries and accepted-but-unused fields")

@@ -43,6 +43,37 @@ public struct APIDefinition: Sendable, Equatable {
     public var file: String
     /// JWT authentication (`enable_jwt`), nil for token or custom auth.
     public var jwt: JWTSettings? = nil
+    /// The API-level rate limit every client shares (`global_rate_limit`),
+    /// nil when there is none.
+    public var globalRateLimit: APIRateLimit? = nil
+    /// Which format the file is in.
+    public var format: DefinitionFormat = .classic
+    /// `internal` (Tyk OAS `info.state.internal`): served only to `tyk://`
+    /// loops from other APIs, never from the listener.
+    public var isInternal: Bool = false
+}
+
+/// The format of an API definition file.
+public enum DefinitionFormat: String, Sendable, Equatable {
+    /// A Tyk classic API definition.
+    case classic
+    /// A Tyk OAS API definition: an OpenAPI document with `x-tyk-api-gateway`.
+    case oas
+}
+
+/// `global_rate_limit`: requests per `per` seconds for the whole API, on
+/// one counter all clients and nodes share.
+public struct APIRateLimit: Sendable, Equatable {
+    /// Requests allowed per window.
+    public var rate: Double
+    /// The window in seconds.
+    public var per: Double
+
+    /// Creates a limit.
+    public init(rate: Double, per: Double) {
+        self.rate = rate
+        self.per = per
+    }
 }
 
 /// `custom_middleware`: the JS hooks of an API.

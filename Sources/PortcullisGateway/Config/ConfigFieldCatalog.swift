@@ -52,6 +52,105 @@ public enum ConfigFieldCatalog {
         }
     }
 
+    /// The fields the Tyk OAS API definition parser knows. Names of the
+    /// sample's own keys read as placeholders: `<path>` and `<method>` in
+    /// `paths`, `<operationId>` in `middleware.operations`, `<scheme>` in
+    /// security schemes.
+    public static func oasDefinition() throws -> Fields {
+        var found = Fields(read: [], acknowledged: [])
+        for sample in oasDefinitionSamples {
+            let fields = try explore(start: sample) { text in
+                _ = try APIDefinitionParser.parse(text, file: "catalog.json") { _ in "function catalogEndpoint() {}" }
+            }
+            found.read.formUnion(fields.read)
+            found.acknowledged.formUnion(fields.acknowledged)
+        }
+        func placeholders(_ names: Set<String>) -> Set<String> {
+            Set(names.map { name in
+                var text = name
+                if text.hasPrefix("paths./catalog.") {
+                    var parts = text.dropFirst("paths./catalog.".count).split(separator: ".", maxSplits: 1).map(String.init)
+                    if let method = parts.first, OASDefinitionParser.methods.contains(method) { parts[0] = "<method>" }
+                    text = "paths.<path>." + parts.joined(separator: ".")
+                }
+                for (concrete, placeholder) in [("paths./catalog", "paths.<path>"),
+                                                ("operations.catalogOperation", "operations.<operationId>"),
+                                                ("securitySchemes.catalogScheme", "securitySchemes.<scheme>"),
+                                                ("security[].catalogScheme", "security[].<scheme>")] {
+                    text = text.replacingOccurrences(of: concrete, with: placeholder)
+                }
+                return text
+            })
+        }
+        return Fields(read: placeholders(found.read), acknowledged: placeholders(found.acknowledged))
+    }
+
+    /// Tyk OAS definitions that between them reach every branch: token
+    /// auth with one plugin per list, JWT auth, custom plugin auth, and the
+    /// older `{"plugins": [...]}` lists.
+    static var oasDefinitionSamples: [JSONValue] {
+        let token = oasDefinitionSample
+        func replacing(_ value: JSONValue, _ path: [String], with newValue: JSONValue) -> JSONValue {
+            guard let first = path.first, case .object(var object) = value else { return newValue }
+            object[first] = replacing(object[first] ?? .object([:]), Array(path.dropFirst()), with: newValue)
+            return .object(object)
+        }
+        let auth = ["x-tyk-api-gateway", "server", "authentication"]
+        var jwt = replacing(token, ["components", "securitySchemes", "catalogScheme"],
+                            with: .object(["type": .string("http"), "scheme": .string("bearer")]))
+        jwt = replacing(jwt, auth + ["securitySchemes", "catalogScheme"], with: .object([
+            "enabled": .bool(true), "signingMethod": .string("hmac"), "source": .string("c2VjcmV0"), "header": .object([:]),
+        ]))
+        let custom = replacing(token, auth + ["custom"], with: .object([
+            "enabled": .bool(true), "config": .object(["enabled": .bool(true), "functionName": .string("catalogAuth")]),
+        ]))
+        let plugin: JSONValue = .object(["enabled": .bool(true), "functionName": .string("catalogHook")])
+        var legacy = token
+        for (list, old) in [("prePlugins", "prePlugin"), ("postAuthenticationPlugins", "postAuthenticationPlugin"),
+                            ("postPlugins", "postPlugin"), ("responsePlugins", "responsePlugin")] {
+            legacy = replacing(legacy, ["x-tyk-api-gateway", "middleware", "global", list], with: .null)
+            legacy = replacing(legacy, ["x-tyk-api-gateway", "middleware", "global", old], with: .object(["plugins": .array([plugin])]))
+        }
+        return [token, jwt, custom, legacy]
+    }
+
+    /// A Tyk OAS definition with token auth, one plugin per list, a
+    /// pluginConfig, a virtual endpoint and a rate limit present.
+    static let oasDefinitionSample: JSONValue = {
+        let plugin: JSONValue = .object(["enabled": .bool(true), "functionName": .string("catalogHook"), "path": .string("catalog.js")])
+        return .object([
+            "openapi": .string("3.0.3"),
+            "security": .array([.object(["catalogScheme": .array([])])]),
+            "components": .object(["securitySchemes": .object(["catalogScheme": .object([
+                "type": .string("apiKey"), "in": .string("header"), "name": .string("X-Key"),
+            ])])]),
+            "paths": .object(["/catalog": .object(["get": .object(["operationId": .string("catalogOperation")])])]),
+            "x-tyk-api-gateway": .object([
+                "info": .object(["id": .string("catalog"), "state": .object(["active": .bool(true)])]),
+                "upstream": .object(["url": .string("http://127.0.0.1:1/"),
+                                     "rateLimit": .object(["enabled": .bool(true), "rate": .int(1), "per": .string("1s")])]),
+                "server": .object([
+                    "listenPath": .object(["value": .string("/catalog/")]),
+                    "authentication": .object([
+                        "enabled": .bool(true),
+                        "securitySchemes": .object(["catalogScheme": .object(["enabled": .bool(true)])]),
+                        "customKeyLifetime": .object(["enabled": .bool(true), "value": .string("1h")]),
+                    ]),
+                ]),
+                "middleware": .object([
+                    "global": .object([
+                        "pluginConfig": .object(["data": .object(["enabled": .bool(true)])]),
+                        "prePlugins": .array([plugin]), "postAuthenticationPlugins": .array([plugin]),
+                        "postPlugins": .array([plugin]), "responsePlugins": .array([plugin]),
+                    ]),
+                    "operations": .object(["catalogOperation": .object(["virtualEndpoint": .object([
+                        "enabled": .bool(true), "functionName": .string("catalogEndpoint"), "path": .string("catalog.js"),
+                    ])])]),
+                ]),
+            ]),
+        ])
+    }()
+
     /// A `tyk.conf` with every object section present.
     static let gatewayConfigSample: JSONValue = .object([
         "storage": .object([:]),

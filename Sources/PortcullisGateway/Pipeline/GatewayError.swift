@@ -26,6 +26,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     case keyExpired
     /// Rate limit hit: 429 "Rate Limit Exceeded".
     case rateLimited
+    /// The API-level rate limit hit: 429 "API Rate Limit Exceeded".
+    case apiRateLimited
     /// Quota used up: 403 "Quota exceeded".
     case quotaExceeded
     /// A plugin asked for an error response (`ReturnOverrides`, code ≥ 400).
@@ -58,7 +60,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .authorizationMissing, .keyExpired, .jwtRejected: return 401
         case .accessDisallowed, .notGranted, .keyInactive, .quotaExceeded, .policyRefused, .noMatchingPolicy: return 403
-        case .rateLimited: return 429
+        case .rateLimited, .apiRateLimited: return 429
         case .pluginOverride(let status, _): return status
         case .pluginFailed: return 500
         case .pluginTimedOut: return 504
@@ -83,6 +85,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .keyInactive: return "Key is inactive, please renew"
         case .keyExpired: return "Key has expired, please renew"
         case .rateLimited: return "Rate Limit Exceeded"
+        case .apiRateLimited: return "API Rate Limit Exceeded"
         case .quotaExceeded: return "Quota exceeded"
         case .pluginOverride(_, let message): return message
         case .pluginFailed: return "Internal Server Error"

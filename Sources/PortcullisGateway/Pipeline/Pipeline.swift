@@ -13,7 +13,8 @@ import PortcullisSessions
 /// 4. `key_expiry` — 401 "Key has expired, please renew" / 403 inactive,
 ///    decided on the newest session this request knows (overlay first)
 /// 5. `access_rights` — the key must grant this API
-/// 6. `rate_limit_quota` — 429 / 403 "Quota exceeded"
+/// 6. `rate_limit_quota` — 429 / 403 "Quota exceeded", then
+///    `api_rate_limit` — 429 for the API's own limit, when it sets one
 /// 7. `virtual_endpoint` — JS answers the request itself, or
 /// 8. `post` — JS post hooks, then
 /// 9. `proxy` — the upstream, and on the way back
@@ -35,6 +36,9 @@ public struct Pipeline: Sendable {
             stages.append(KeyExpiryStage(services: services))
             stages.append(AccessRightsStage())
             stages.append(RateLimitQuotaStage(api: api, services: services))
+        }
+        if let limit = api.definition.globalRateLimit, !api.definition.disableRateLimit {
+            stages.append(APIRateLimitStage(api: api, limit: limit, services: services))
         }
         stages.append(VirtualEndpointStage(api: api, services: services))
         stages.append(JSHookStage(phase: .post, api: api, services: services))

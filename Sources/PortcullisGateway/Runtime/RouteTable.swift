@@ -22,9 +22,10 @@ struct RouteTable: Sendable {
     }
 
     /// The route whose listen path is a path prefix of `path` (`/api` and
-    /// `/api/x` both match `/api/`).
+    /// `/api/x` both match `/api/`); internal APIs are reached by loops only.
     func match(_ path: String) -> Route? {
         routes.first { route in
+            guard !route.api.definition.isInternal else { return false }
             let listen = route.api.definition.listenPath
             return listen == "/" || path.hasPrefix(listen) || path + "/" == listen
         }

@@ -8,10 +8,7 @@ import PortcullisSessions
 /// has them (per-API and partitioned policies set them), else the key's
 /// top-level ones. An access right with an `allowance_scope` counts on its
 /// own counters (`quota-<scope>-<key>`), others share the key's.
-///
-/// The rate limit is a sliding window over two fixed windows of `per`
-/// seconds: the previous window's count is weighted by how much of it still
-/// overlaps the last `per` seconds.
+/// The rate limit is a ``RateWindow``.
 struct RateLimitQuotaStage: PipelineStage {
     let api: LoadedAPI
     let services: GatewayServices
@@ -70,25 +67,9 @@ struct RateLimitQuotaStage: PipelineStage {
         if case .written(let version) = result { request.sessionWritten(version: version) }
     }
 
-    /// nil when allowed; otherwise whole seconds until the current window
-    /// ends (when the count starts to slide out), for `Retry-After`.
+    /// nil when allowed; otherwise whole seconds until the window slides, for `Retry-After`.
     private func checkRate(key: String, scope: String, rate: Double, per: Double) async throws -> Int? {
-        let now = services.clock.now().timeIntervalSince1970
-        let window = Int64((now / per).rounded(.down))
         let name = (scope.isEmpty ? "" : scope + "-") + services.sessions.storageKey(for: key)
-        let ttl = Int64(per.rounded(.up)) * 2 + 1
-        let current: Int64
-        let previous: String?
-        do {
-            current = try await services.store.increment(key: "rate-limit-\(name)-\(window)", ttlSecondsOnCreate: ttl,
-                                                         repairMissingTTL: true)
-            previous = try await services.store.value(forKey: "rate-limit-\(name)-\(window - 1)")
-        } catch {
-            throw GatewayError.storeUnavailable("rate limit counter: \(error)")
-        }
-        let elapsedFraction = (now - Double(window) * per) / per
-        let weighted = Double(Int64(previous ?? "0") ?? 0) * (1 - elapsedFraction) + Double(current)
-        guard weighted > rate else { return nil }
-        return max(1, Int((Double(window + 1) * per - now).rounded(.up)))
+        return try await RateWindow(counter: name, rate: rate, per: per).check(store: services.store, now: services.clock.now().timeIntervalSince1970)
     }
 }
