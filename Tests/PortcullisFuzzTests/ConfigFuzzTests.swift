@@ -4,8 +4,8 @@ import PortcullisCore
 import PropertyBased
 import Testing
 
-/// Fuzzes the gateway's two file parsers: `GatewayConfig.parse(_:file:)` for
-/// `tyk.conf` and `APIDefinitionParser` for API definition files.
+/// Fuzzes the gateway's file parsers: `GatewayConfig.parse(_:file:)` for
+/// `tyk.conf` and `APIDefinitionParser` for classic and Tyk OAS API definition files.
 ///
 /// Protects: (1) no file content crashes the gateway at start-up or on
 /// `/tyk/reload`; (2) every refusal is a ``ConfigError`` that names the file
@@ -74,8 +74,13 @@ struct ConfigFuzzTests {
         d.set("jsvm_timeout", .double(FuzzText.fractionalDouble(&r)), .number)
         d.set("min_token_length", .int(Int64.random(in: 0...64, using: &r)), .integer)
         d.set("max_request_body_size", .int(Int64.random(in: 0...(1 << 30), using: &r)), .integer)
+        d.object("policies") { p in
+            p.set("policy_source", .string(r.pick(["file", ""])), .string)
+            p.set(r.pick(["policy_record_name", "policy_path"]), .string(FuzzText.string(&r)), .string)
+            p.set("policy_connection_string", FuzzText.jsonValue(&r, depth: 0), nil)
+        }
         // Fields the parser ignores, of any type.
-        d.set("policies", FuzzText.jsonValue(&r), nil)
+        d.set("uptime_tests", FuzzText.jsonValue(&r), nil)
         d.set("analytics_config", FuzzText.jsonValue(&r), nil)
         return Document(value: d.value, slots: d.slots, file: fileName(&r, folder: "/etc/portcullis"))
     }
@@ -153,6 +158,94 @@ struct ConfigFuzzTests {
         return Document(value: d.value, slots: d.slots, file: fileName(&r, folder: "apps"))
     }
 
+    /// A valid Tyk OAS API definition with random values, plugins and virtual endpoints.
+    static func oasDefinition(_ r: inout SplitMix64) -> Document {
+        var d = DocumentBuilder()
+        d.set("openapi", .string("3.0.3"), nil)
+        d.set("info", .object(["title": .string(FuzzText.string(&r)), "version": .string("1")]), nil)
+        let authenticated = r.chance(60)
+        let operations = (0..<Int.random(in: 0...2, using: &r)).map { "op\($0)" + identifier(&r) }
+        var paths: [String: JSONValue] = [:]
+        for (index, operation) in operations.enumerated() {
+            paths["/p\(index)" + plainPath(&r)] = .object([r.pick(["get", "post", "put"]): .object(["operationId": .string(operation)])])
+        }
+        d.set("paths", .object(paths), nil)
+        if authenticated {
+            d.set("security", .array([.object(["key": .array([])])]), nil)
+            d.object("components") { c in
+                c.object("securitySchemes") { schemes in
+                    schemes.object("key") { k in
+                        k.set("type", .string("apiKey"), nil)
+                        k.set("in", .string("header"), nil)
+                        k.set("name", .string(r.pick(["Authorization", "X-Api-Key"])), .string)
+                    }
+                }
+            }
+        }
+        d.object("x-tyk-api-gateway") { x in
+            x.object("info") { info in
+                info.set("id", .string("id-" + FuzzText.string(&r)), .string)
+                info.set("name", .string(FuzzText.string(&r)), .string)
+                info.set("orgId", .string(FuzzText.string(&r)), .string)
+                info.object("state") { state in
+                    state.set("active", .bool(r.chance(80)), .bool)
+                    state.set("internal", .bool(r.chance(10)), .bool)
+                }
+                info.set("dbId", FuzzText.jsonValue(&r, depth: 0), nil)
+            }
+            x.object("upstream") { u in
+                u.set("url", .string(r.pick(["http://127.0.0.1:8080", "https://upstream.example/api"])), .string)
+            }
+            x.object("server") { server in
+                server.object("listenPath") { l in
+                    l.set("value", .string(plainPath(&r)), .string)
+                    l.set("strip", .bool(r.chance(50)), .bool)
+                }
+                server.object("authentication") { a in
+                    a.set("enabled", .bool(authenticated), .bool)
+                    if authenticated { a.set("securitySchemes", .object(["key": .object(["enabled": .bool(true)])]), nil) }
+                }
+            }
+            x.object("middleware") { m in
+                m.object("global") { g in
+                    g.object("pluginConfig") { p in
+                        p.set("driver", .string(r.pick(["", "otto", "goja"])), .string)
+                        p.object("data") { data in
+                            data.set("enabled", .bool(r.chance(50)), .bool)
+                            data.set("value", .object(["team": FuzzText.jsonValue(&r, depth: 1)]), nil)
+                        }
+                    }
+                    for list in ["prePlugins", "postAuthenticationPlugins", "postPlugins", "responsePlugins"] {
+                        g.array(list, count: Int.random(in: 0...2, using: &r)) { _, e in
+                            e.set("enabled", .bool(r.chance(80)), .bool)
+                            e.set("functionName", .string(identifier(&r)), .string)
+                            e.set("path", .string("plugins/" + FuzzText.string(&r, maxLength: 8) + ".js"), .string)
+                            e.set("requireSession", .bool(r.chance(50)), .bool)
+                            e.set("rawBodyOnly", FuzzText.jsonValue(&r, depth: 0), nil)
+                        }
+                    }
+                    g.set("skipRateLimit", .bool(r.chance(50)), .bool)
+                    g.set("skipQuota", .bool(r.chance(50)), .bool)
+                    g.set("cors", FuzzText.jsonValue(&r, depth: 1), nil)
+                }
+                m.object("operations") { ops in
+                    for operation in operations {
+                        ops.object(operation) { o in
+                            o.object("virtualEndpoint") { v in
+                                v.set("enabled", .bool(true), .bool)
+                                v.set("functionName", .string(identifier(&r)), .string)
+                                v.set("path", .string("plugins/" + FuzzText.string(&r, maxLength: 6) + ".js"), .string)
+                                v.set("requireSession", .bool(r.chance(50)), .bool)
+                                v.set("proxyOnError", .bool(r.chance(50)), .bool)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Document(value: d.value, slots: d.slots, file: fileName(&r, folder: "apps"))
+    }
+
     // MARK: Parsing under test
 
     /// Reads a virtual endpoint's script: any path under plugins/ exists.
@@ -164,13 +257,13 @@ struct ConfigFuzzTests {
     }
 
     enum Parser: String, Sendable, CaseIterable {
-        case gatewayConfig, apiDefinition
+        case gatewayConfig, apiDefinition, oasDefinition
     }
 
     static func parse(_ parser: Parser, _ text: String, file: String) throws {
         switch parser {
         case .gatewayConfig: _ = try GatewayConfig.parse(text, file: file)
-        case .apiDefinition: _ = try APIDefinitionParser.parse(text, file: file, readFile: readFile)
+        case .apiDefinition, .oasDefinition: _ = try APIDefinitionParser.parse(text, file: file, readFile: readFile)
         }
     }
 
@@ -192,7 +285,11 @@ struct ConfigFuzzTests {
     }
 
     static func document(_ parser: Parser, _ r: inout SplitMix64) -> Document {
-        parser == .gatewayConfig ? gatewayConfig(&r) : apiDefinition(&r)
+        switch parser {
+        case .gatewayConfig: gatewayConfig(&r)
+        case .apiDefinition: apiDefinition(&r)
+        case .oasDefinition: oasDefinition(&r)
+        }
     }
 
     // MARK: Properties
@@ -208,7 +305,8 @@ struct ConfigFuzzTests {
                 #expect(config.secret == members["secret"]?.stringValue)
                 #expect(members["listen_port"] == .int(Int64(config.listenPort)))
                 #expect(config.storage.type == members["storage"]?.objectValue?["type"]?.stringValue)
-                #expect(ignored.contains("policies") && ignored.contains("analytics_config"))
+                #expect(ignored.contains("uptime_tests") && ignored.contains("analytics_config"))
+                #expect(config.policies.recordName == members["policies"]?.objectValue?["policy_record_name"]?.stringValue ?? "")
             case .apiDefinition:
                 let (api, _) = try APIDefinitionParser.parse(text, file: document.file, readFile: Self.readFile)
                 #expect(api.apiID == members["api_id"]?.stringValue)
@@ -216,6 +314,16 @@ struct ConfigFuzzTests {
                 #expect(api.listenPath.hasPrefix("/") && api.listenPath.hasSuffix("/"))
                 let pre = members["custom_middleware"]?.objectValue?["pre"]
                 if case .array(let entries) = pre { #expect(api.middleware.pre.count == entries.count) }
+            case .oasDefinition:
+                let (api, _) = try APIDefinitionParser.parse(text, file: document.file, readFile: Self.readFile)
+                let tyk = members["x-tyk-api-gateway"]?.objectValue
+                #expect(api.format == .oas)
+                #expect(api.apiID == tyk?["info"]?.objectValue?["id"]?.stringValue)
+                #expect(api.listenPath.hasPrefix("/") && api.listenPath.hasSuffix("/"))
+                let pre = tyk?["middleware"]?.objectValue?["global"]?.objectValue?["prePlugins"]
+                if case .array(let entries) = pre { #expect(api.middleware.pre.count == entries.count) }
+                let operations = tyk?["middleware"]?.objectValue?["operations"]?.objectValue ?? [:]
+                #expect(api.virtualEndpoints.count == operations.count)
             }
         }
     }

@@ -183,6 +183,33 @@ struct SessionJSONFuzzTests {
         }
     }
 
+    @Test("Mutated policies never crash the policy decoder or Apply; what applies grants only the policies' APIs")
+    func mutatedPolicies() async {
+        let inputs = Generator<String, Shrink.None<String>>.seeded { r in
+            let quota = Int64.random(in: -1...1000, using: &r)
+            let text = #"{"id": "p", "org_id": "o", "rate": 5, "per": 1, "quota_max": \#(quota), "partitions": {"quota": \#(r.chance(50))},"#
+                + #" "access_rights": {"api": {"api_id": "api", "versions": ["Default"], "limit": {"quota_max": 3}}}, "tags": ["t"]}"#
+            return JSONMutation.mutate(text, &r)
+        }
+        await propertyCheck(count: 2000, input: inputs) { text in
+            guard let value = try? JSONValue(parsing: text) else { return }
+            let policy: Policy
+            do {
+                policy = try Policy(json: value, path: "p")
+            } catch {
+                #expect(error is SessionDecodingError, "\(type(of: error)): \(error)")
+                return
+            }
+            var session = SessionState()
+            session.applyPolicies = [policy.id]
+            session.orgID = "o"
+            guard let applied = try? PolicySet([policy]).apply(to: session, apiOrgID: nil) else { return }
+            #expect(Set(applied.accessRights.keys).isSubset(of: Set(policy.accessRights.keys)))
+            let again = try SessionState(jsonText: applied.jsonText())
+            #expect(again == applied)
+        }
+    }
+
     @Test("Generated sessions round-trip through jsonText() unchanged in every field")
     func roundTrip() async {
         await propertyCheck(count: 3000, input: Self.sessions) { session in
