@@ -267,6 +267,42 @@ struct SecurityPolicyTests {
         }
     }
 
+    @Test("policy_path: one policy per file; a bad file is refused naming the file and field, the others load; the file name is the fallback id")
+    func policyFolder() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-policies-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try #"{"id": "gold", "org_id": "org", "quota_max": 3, "access_rights": {"api-a": {"api_id": "api-a"}}}"#
+            .write(to: folder.appendingPathComponent("gold.json"), atomically: true, encoding: .utf8)
+        try #"{"org_id": "org", "access_rights": {"api-b": {"api_id": "api-b"}}}"#
+            .write(to: folder.appendingPathComponent("silver.json"), atomically: true, encoding: .utf8)
+        try #"{"id": "broken", "org_id": "org", "partitions": {"quota": "yes"}}"#
+            .write(to: folder.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
+        try "{not json".write(to: folder.appendingPathComponent("garbled.json"), atomically: true, encoding: .utf8)
+        try "ignored".write(to: folder.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+        var source = PolicySourceConfig()
+        source.path = folder.path
+        source.recordName = "/nonexistent/ignored-when-policy_path-is-set.json"
+        let result = PolicyLoader(source: source).load()
+        #expect(result.policies.map(\.policy.id) == ["gold", "silver"])
+        let messages = result.failures.map(\.error.description)
+        #expect(messages.count == 2, "\(messages)")
+        #expect(messages.contains { $0.contains("broken.json") && $0.contains("partitions.quota") && $0.contains("a boolean") }, "\(messages)")
+        #expect(messages.contains { $0.contains("garbled.json") && $0.contains("not valid JSON") }, "\(messages)")
+        #expect(result.failures.first { $0.error.description.contains("broken.json") }?.policyID == "broken")
+
+        let registry = PolicyRegistry()
+        registry.install(result)
+        #expect(registry.current.sortedIDs == ["gold", "silver"])
+        // gold's file breaks on the next load: its previous version stays; a removed file's policy goes.
+        try #"{"id": "gold", "quota_max": "three"}"#.write(to: folder.appendingPathComponent("gold.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("silver.json"))
+        let refused = registry.install(PolicyLoader(source: source).load())
+        #expect(refused.contains { $0.contains("gold.json") && $0.contains("quota_max") }, "\(refused)")
+        #expect(registry.current.sortedIDs == ["gold"])
+        #expect(registry.current["gold"]?.quotaMax == 3)
+    }
+
     /// An HS256 JWT API whose subjects get sessions from `jwt_default_policies`.
     static let jwtFiles = [
         "apps/jwt.json": #"""

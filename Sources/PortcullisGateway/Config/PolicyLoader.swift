@@ -145,12 +145,12 @@ public final class PolicyRegistry: Sendable {
     /// Where each loaded policy came from.
     public var sourceFiles: [String: String] { sources.value }
 
-    /// Installs a load's result. A policy whose file or entry was refused
+    /// Installs a load's result (returns what was refused). A policy whose file or entry was refused
     /// keeps its previous version, as a refused API keeps serving, so a
     /// typo on reload does not lock its keys out; a policy whose file was
     /// removed is gone.
     @discardableResult
-    func install(_ result: PolicyLoader.Result) -> [String] {
+    public func install(_ result: PolicyLoader.Result) -> [String] {
         let previous = state.value
         var policies = result.policies.map(\.policy)
         var files = Dictionary(result.policies.map { ($0.policy.id, $0.source) }, uniquingKeysWith: { first, _ in first })
