@@ -1,52 +1,66 @@
 import NIOCore
 import NIOPosix
 
-/// One TCP connection to Redis carrying pipelined commands: many callers
-/// may send at once, replies are matched in order.
+/// One connection to Redis carrying pipelined commands: many callers may
+/// send at once, replies are matched in order.
 final class RedisConnection: Sendable {
     let channel: Channel
-    private let configuration: RedisConfiguration
+    let address: RedisAddress
+    private let commandTimeout: Double
 
-    private init(channel: Channel, configuration: RedisConfiguration) {
+    private init(channel: Channel, address: RedisAddress, commandTimeout: Double) {
         self.channel = channel
-        self.configuration = configuration
+        self.address = address
+        self.commandTimeout = commandTimeout
     }
 
     /// Whether the connection can still carry commands.
     var isActive: Bool { channel.isActive }
 
-    /// Connects, then authenticates and selects the database if configured.
-    static func connect(_ configuration: RedisConfiguration, group: EventLoopGroup) -> EventLoopFuture<RedisConnection> {
-        let address = configuration.address
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(Int64(configuration.connectTimeout * 1000)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(address: address))
+    /// A connection to the primary, authenticated and on the configured
+    /// database. With Sentinel the server must say it is the primary
+    /// (`ROLE`); an address that is dead or demoted is forgotten, so the
+    /// next connection asks the sentinels again.
+    static func openPrimary(_ connector: RedisConnector) -> EventLoopFuture<RedisConnection> {
+        let locator = connector.locator
+        var steps: [[String]] = []
+        if let auth = connector.primaryAuth { steps.append(auth) }
+        if connector.configuration.database != 0 { steps.append(["SELECT", String(connector.configuration.database)]) }
+        let handshake = steps
+        return locator.primary().flatMap { address in
+            open(address, connector: connector, handshake: handshake, isSentinel: false, checkPrimary: locator.followsSentinels)
+                .flatMapErrorThrowing { error in
+                    if case SessionStoreError.misconfigured = error {} else { locator.forget(address) }
+                    throw error
                 }
+        }
+    }
+
+    /// Connects to `address`, then runs `handshake` (each command must
+    /// succeed) and, with `checkPrimary`, checks `ROLE`.
+    static func open(_ address: RedisAddress, connector: RedisConnector, handshake: [[String]], isSentinel: Bool,
+                     checkPrimary: Bool) -> EventLoopFuture<RedisConnection> {
+        let loop = connector.group.next()
+        let timeout = connector.configuration.commandTimeout
+        return connector.channel(to: address) { channel in
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
+            try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(address: address.description))
+        }
+        .flatMap { channel -> EventLoopFuture<RedisConnection> in
+            let connection = RedisConnection(channel: channel, address: address, commandTimeout: timeout)
+            var setup = channel.eventLoop.makeSucceededVoidFuture()
+            for command in handshake {
+                setup = setup.flatMap { connection.sendExpectingOK(command, isSentinel: isSentinel) }
             }
-        let loop = group.next()
-        return bootstrap.connect(host: configuration.host, port: configuration.port)
-            .flatMapErrorThrowing { error in
-                throw SessionStoreError.unavailable(reason: "cannot connect to \(address): \(error)")
+            if checkPrimary {
+                setup = setup.flatMap { connection.checkPrimary() }
             }
-            .flatMap { channel -> EventLoopFuture<RedisConnection> in
-                let connection = RedisConnection(channel: channel, configuration: configuration)
-                var setup = channel.eventLoop.makeSucceededVoidFuture()
-                if !configuration.password.isEmpty {
-                    setup = setup.flatMap { connection.sendExpectingOK(["AUTH", configuration.password], name: "AUTH") }
-                }
-                if configuration.database != 0 {
-                    setup = setup.flatMap { connection.sendExpectingOK(["SELECT", String(configuration.database)], name: "SELECT") }
-                }
-                return setup.map { connection }.flatMapError { error in
-                    channel.close(promise: nil)
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
+            return setup.map { connection }.flatMapError { error in
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(error)
             }
-            .hop(to: loop)
+        }
+        .hop(to: loop)
     }
 
     /// Sends one command; the future fails with ``SessionStoreError`` on
@@ -54,15 +68,15 @@ final class RedisConnection: Sendable {
     func send(_ arguments: [String]) -> EventLoopFuture<RESPValue> {
         let loop = channel.eventLoop
         let reply = loop.makePromise(of: RESPValue.self)
-        let seconds = configuration.commandTimeout
+        let seconds = commandTimeout
         let name = arguments.first ?? "?"
         let timer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
             reply.fail(SessionStoreError.timeout(command: name, seconds: seconds))
         }
         reply.futureResult.whenComplete { _ in timer.cancel() }
         let bytes = RESPEncoder.command(arguments, allocator: channel.allocator)
-        channel.writeAndFlush(RedisRequest(bytes: bytes, reply: reply)).whenFailure { [channel] error in
-            reply.fail(SessionStoreError.unavailable(reason: "cannot send \(name) to \(self.configuration.address): \(error)"))
+        channel.writeAndFlush(RedisRequest(bytes: bytes, reply: reply)).whenFailure { [channel, address] error in
+            reply.fail(SessionStoreError.unavailable(reason: "cannot send \(name) to \(address): \(error)"))
             channel.close(promise: nil)
         }
         return reply.futureResult
@@ -73,9 +87,30 @@ final class RedisConnection: Sendable {
         try await send(arguments).get()
     }
 
-    private func sendExpectingOK(_ arguments: [String], name: String) -> EventLoopFuture<Void> {
-        send(arguments).flatMapThrowing { reply in
-            if case .error(let message) = reply { throw SessionStoreError.serverError(command: name, message: message) }
+    /// Sends `first` and `second` back to back on this connection (so
+    /// `WAIT` follows the write it waits for) and waits for both replies.
+    func sendPair(_ first: [String], _ second: [String]) async throws -> (RESPValue, RESPValue) {
+        let a: EventLoopFuture<RESPValue> = send(first)
+        let b: EventLoopFuture<RESPValue> = send(second)
+        return (try await a.get(), try await b.get())
+    }
+
+    private func sendExpectingOK(_ arguments: [String], isSentinel: Bool) -> EventLoopFuture<Void> {
+        let name = arguments.first ?? "?"
+        return send(arguments).flatMapThrowing { reply in
+            if case .error(let message) = reply { throw RedisConnector.handshakeError(name, message, sentinel: isSentinel) }
+        }
+    }
+
+    private func checkPrimary() -> EventLoopFuture<Void> {
+        send(["ROLE"]).flatMapThrowing { [address] reply in
+            if case .error(let message) = reply { throw RedisConnector.handshakeError("ROLE", message, sentinel: false) }
+            guard case .array(let items?) = reply, let role = items.first?.text else {
+                throw SessionStoreError.badReply(command: "ROLE", reason: "expected the role, got \(reply.summary)")
+            }
+            guard role == "master" else {
+                throw SessionStoreError.unavailable(reason: "\(address) is a \(role), not the primary; asking the sentinels again")
+            }
         }
     }
 

@@ -2,9 +2,10 @@ import NIOCore
 import NIOPosix
 import PortcullisCore
 
-/// A few command connections, opened on first use and reopened after they
-/// drop, so a Redis restart needs no new store object. Commands are
-/// spread round-robin; each connection pipelines.
+/// A few command connections to the primary, opened on first use and
+/// reopened after they drop, so a Redis restart or a Sentinel failover
+/// needs no new store object. Commands are spread round-robin; each
+/// connection pipelines.
 final class RedisConnectionPool: Sendable {
     private enum Slot {
         case empty
@@ -18,14 +19,31 @@ final class RedisConnectionPool: Sendable {
         var isShutDown = false
     }
 
-    private let configuration: RedisConfiguration
+    private let connector: RedisConnector
     private let group: EventLoopGroup
     private let state: Locked<State>
 
-    init(configuration: RedisConfiguration, group: EventLoopGroup) {
-        self.configuration = configuration
-        self.group = group
-        self.state = Locked(State(slots: Array(repeating: .empty, count: configuration.poolSize)))
+    init(connector: RedisConnector) {
+        self.connector = connector
+        self.group = connector.group
+        self.state = Locked(State(slots: Array(repeating: .empty, count: connector.configuration.poolSize)))
+        // A new primary: drop every connection to the old one.
+        connector.locator.onChange { [weak self] in self?.closeAll() }
+    }
+
+    /// Closes the open connections; the next command opens new ones.
+    private func closeAll() {
+        let open = state.withLock { s -> [RedisConnection] in
+            var connections: [RedisConnection] = []
+            for index in s.slots.indices {
+                if case .ready(let connection) = s.slots[index] {
+                    connections.append(connection)
+                    s.slots[index] = .empty
+                }
+            }
+            return connections
+        }
+        for connection in open { connection.close() }
     }
 
     /// A connection that is open now, without waiting: one on the calling
@@ -69,7 +87,7 @@ final class RedisConnectionPool: Sendable {
             case .connecting(let future):
                 return .wait(future)
             default:
-                let future = RedisConnection.connect(configuration, group: group)
+                let future = RedisConnection.openPrimary(connector)
                 s.slots[index] = .connecting(future)
                 return .opened(index, future)
             }

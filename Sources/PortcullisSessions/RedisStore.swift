@@ -21,16 +21,32 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     public static let versionCounterKey = "portcullis-session-version"
 
     private let configuration: RedisConfiguration
+    private let connector: RedisConnector
     private let pool: RedisConnectionPool
     private let subscriber: RedisSubscriber
 
-    /// Creates a store; nothing connects until the first command or subscription.
+    /// Creates a store; nothing connects until the first command or
+    /// subscription (``verify()`` checks the settings at start).
     public init(configuration: RedisConfiguration,
                 group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "portcullis.sessions.redis")) {
         self.configuration = configuration
-        self.pool = RedisConnectionPool(configuration: configuration, group: group)
-        self.subscriber = RedisSubscriber(configuration: configuration, group: group, logger: logger)
+        self.connector = RedisConnector(configuration: configuration, group: group, logger: logger)
+        self.pool = RedisConnectionPool(connector: connector)
+        self.subscriber = RedisSubscriber(connector: connector, logger: logger)
+    }
+
+    /// Checks the settings by connecting once: TLS files and handshake,
+    /// credentials, database, and with Sentinel that a sentinel names a
+    /// primary. Throws ``SessionStoreError/misconfigured(setting:reason:)``
+    /// for settings that can never work; any other error means Redis is
+    /// not reachable now (requests fail closed with 503 until it is).
+    public func verify() async throws {
+        try connector.checkTLS()
+        let connection = try await RedisConnection.openPrimary(connector).get()
+        defer { connection.close() }
+        let reply = try await connection.send(["PING"])
+        if case .error(let message) = reply { throw RedisConnector.handshakeError("PING", message, sentinel: false) }
     }
 
     // MARK: Commands
@@ -65,6 +81,42 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         } catch SessionStoreError.serverError(_, let message) where message.hasPrefix("NOSCRIPT") {
             return try await command(["EVAL", script.source] + tail)
         }
+    }
+
+    /// A session write or delete: with `wait_replicas`, followed on the
+    /// same connection by `WAIT n timeout`, and refused as
+    /// ``SessionStoreError/notReplicated(reached:required:milliseconds:)``
+    /// unless enough replicas have it; otherwise ``run(_:keys:arguments:)``.
+    private func runReplicated(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        let required = configuration.waitReplicas
+        guard required > 0 else { return try await run(script, keys: keys, arguments: arguments) }
+        let tail = [String(keys.count)] + keys + arguments
+        let wait = ["WAIT", String(required), String(configuration.waitTimeoutMilliseconds)]
+        let connection: RedisConnection
+        do {
+            if let ready = pool.connectionNow() {
+                connection = ready
+            } else {
+                connection = try await pool.connection().get()
+            }
+        } catch let error as SessionStoreError {
+            throw error
+        } catch {
+            throw SessionStoreError.unavailable(reason: "session write to the Redis primary failed: \(error)")
+        }
+        var (reply, waited) = try await connection.sendPair(["EVALSHA", script.sha1] + tail, wait)
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            (reply, waited) = try await connection.sendPair(["EVAL", script.source] + tail, wait)
+        }
+        if case .error(let message) = reply { throw SessionStoreError.serverError(command: "session write", message: message) }
+        if case .error(let message) = waited { throw SessionStoreError.serverError(command: "WAIT", message: message) }
+        guard case .integer(let reached) = waited else {
+            throw SessionStoreError.badReply(command: "WAIT", reason: "expected the replica count, got \(waited.summary)")
+        }
+        guard reached >= required else {
+            throw SessionStoreError.notReplicated(reached: Int(reached), required: required, milliseconds: configuration.waitTimeoutMilliseconds)
+        }
+        return reply
     }
 
     private func integer(_ reply: RESPValue, _ command: String) throws -> Int64 {
@@ -116,7 +168,7 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// write that resets the quota costs one round trip, not two.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String]) async throws -> SessionWriteOutcome {
-        let reply = try await run(.writeSession, keys: [key, Self.versionCounterKey] + deleting,
+        let reply = try await runReplicated(.writeSession, keys: [key, Self.versionCounterKey] + deleting,
                                   arguments: Self.writeArguments(body, ttlSeconds, condition))
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]
@@ -131,7 +183,7 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// The write, the quota reset and the invalidation in one script.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, receivers: Int) {
-        let reply = try await run(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
+        let reply = try await runReplicated(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
                                   arguments: Self.writeArguments(body, ttlSeconds, condition) + [announcement.channel, announcement.prefix])
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]
@@ -156,7 +208,7 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
 
     /// `DEL` plus a version taken from the counter, atomically.
     public func deleteSession(key: String) async throws -> SessionDeleteOutcome {
-        let reply = try await run(.deleteSession, keys: [key, Self.versionCounterKey], arguments: [])
+        let reply = try await runReplicated(.deleteSession, keys: [key, Self.versionCounterKey], arguments: [])
         let (deleted, version) = try pair(reply, "session delete")
         return SessionDeleteOutcome(existed: deleted > 0, version: UInt64(max(0, version)))
     }
@@ -226,9 +278,10 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         subscriber.subscribe(channel: channel, deliver: handler)
     }
 
-    /// Closes the pool and the pub/sub connection.
+    /// Closes the pool, the pub/sub connection and the sentinel watch.
     public func shutdown() async {
         pool.shutdown()
         subscriber.shutdown()
+        connector.locator.shutdown()
     }
 }

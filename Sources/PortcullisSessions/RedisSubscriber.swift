@@ -28,14 +28,27 @@ final class RedisSubscriber: Sendable {
     }
 
     private let configuration: RedisConfiguration
+    private let connector: RedisConnector
     private let group: EventLoopGroup
     private let logger: Logger
     private let state = Locked(State())
 
-    init(configuration: RedisConfiguration, group: EventLoopGroup, logger: Logger) {
-        self.configuration = configuration
-        self.group = group
+    init(connector: RedisConnector, logger: Logger) {
+        self.configuration = connector.configuration
+        self.connector = connector
+        self.group = connector.group
         self.logger = logger
+        // A new primary: leave the old one; the reconnect finds the new one.
+        connector.locator.onChange { [weak self] in self?.leaveCurrentServer() }
+    }
+
+    /// The server the pub/sub connection is on, for messages.
+    private var address: String {
+        state.withLock { s in s.channel?.remoteAddress.map { "\($0)" } } ?? configuration.address
+    }
+
+    private func leaveCurrentServer() {
+        state.withLock { $0.channel }?.close(promise: nil)
     }
 
     /// Registers `deliver` for `channel` and makes sure the connection and
@@ -85,21 +98,21 @@ final class RedisSubscriber: Sendable {
     }
 
     private func connect() {
-        let address = configuration.address
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(Int64(configuration.connectTimeout * 1000)))
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(RedisPushHandler(subscriber: self))
-                }
+        connector.locator.primary().flatMap { [self] primary in
+            connector.channel(to: primary) { [self] channel in
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPFrameDecoder()))
+                try channel.pipeline.syncOperations.addHandler(RedisPushHandler(received: { [weak self] value in self?.received(value) },
+                                                                                failed: { [weak self] channel, error in self?.failed(channel, error: error) }))
+            }.flatMapErrorThrowing { error in
+                if case SessionStoreError.misconfigured = error {} else { self.connector.locator.forget(primary) }
+                throw error
             }
-        bootstrap.connect(host: configuration.host, port: configuration.port).whenComplete { [self] result in
+        }.whenComplete { [self] result in
             switch result {
             case .success(let channel):
                 connected(channel)
             case .failure(let error):
-                logger.debug("pub/sub connection to \(address) failed: \(error)")
+                logger.debug("pub/sub connection to the Redis primary failed: \(error)")
                 scheduleReconnect()
             }
         }
@@ -120,7 +133,7 @@ final class RedisSubscriber: Sendable {
             return
         }
         channel.closeFuture.whenComplete { [self] _ in disconnected(channel) }
-        if !configuration.password.isEmpty { write(["AUTH", configuration.password], on: channel) }
+        if let auth = connector.primaryAuth { write(auth, on: channel) }
         if !channels.isEmpty { write(["SUBSCRIBE"] + channels, on: channel) }
         startHeartbeat(on: channel)
     }
@@ -138,8 +151,9 @@ final class RedisSubscriber: Sendable {
         }
         heartbeat?.cancel()
         guard wasCurrent else { return }
-        logger.warning("pub/sub connection to \(configuration.address) lost; node-local session cache is bypassed until resubscribed")
-        for handler in handlers { handler.deliver(.lost(reason: "pub/sub connection to \(configuration.address) closed")) }
+        let server = channel.remoteAddress.map { "\($0)" } ?? configuration.address
+        logger.warning("pub/sub connection to \(server) lost; node-local session cache is bypassed until resubscribed")
+        for handler in handlers { handler.deliver(.lost(reason: "pub/sub connection to \(server) closed")) }
         scheduleReconnect()
     }
 
@@ -161,7 +175,7 @@ final class RedisSubscriber: Sendable {
         let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
             let last = state.withLock { s in s.lastPong }
             if NIODeadline.now() - last > limit {
-                logger.warning("pub/sub connection to \(configuration.address) stopped answering PING; reconnecting")
+                logger.warning("pub/sub connection to \(address) stopped answering PING; reconnecting")
                 channel.close(promise: nil)
             } else {
                 write(["PING"], on: channel)
@@ -204,7 +218,7 @@ final class RedisSubscriber: Sendable {
     }
 
     func failed(_ channel: Channel, error: Error) {
-        logger.warning("pub/sub connection to \(configuration.address) failed: \(error)")
+        logger.warning("pub/sub connection to \(address) failed: \(error)")
         channel.close(promise: nil)
     }
 }
@@ -213,17 +227,19 @@ final class RedisSubscriber: Sendable {
 final class RedisPushHandler: ChannelInboundHandler {
     typealias InboundIn = RESPValue
 
-    private let subscriber: RedisSubscriber
+    private let received: @Sendable (RESPValue) -> Void
+    private let failed: @Sendable (Channel, Error) -> Void
 
-    init(subscriber: RedisSubscriber) {
-        self.subscriber = subscriber
+    init(received: @escaping @Sendable (RESPValue) -> Void, failed: @escaping @Sendable (Channel, Error) -> Void) {
+        self.received = received
+        self.failed = failed
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        subscriber.received(unwrapInboundIn(data))
+        received(unwrapInboundIn(data))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        subscriber.failed(context.channel, error: error)
+        failed(context.channel, error)
     }
 }

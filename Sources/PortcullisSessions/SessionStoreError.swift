@@ -15,6 +15,13 @@ public enum SessionStoreError: Error, CustomStringConvertible, Equatable, Sendab
     case wrongValue(key: String, reason: String)
     /// The store was shut down.
     case shutDown
+    /// The store's settings cannot work: credentials Redis refuses, a TLS
+    /// file that cannot be read, a certificate it does not trust. `setting`
+    /// names the `tyk.conf` field to fix.
+    case misconfigured(setting: String, reason: String)
+    /// A session write reached fewer replicas than `storage.wait_replicas`
+    /// asks for within the wait (Redis `WAIT`): it is not acknowledged.
+    case notReplicated(reached: Int, required: Int, milliseconds: Int)
 
     /// A one-line explanation for logs and error responses.
     public var description: String {
@@ -31,6 +38,10 @@ public enum SessionStoreError: Error, CustomStringConvertible, Equatable, Sendab
             return "value at '\(key)' cannot be used: \(reason)"
         case .shutDown:
             return "session store has been shut down"
+        case .misconfigured(let setting, let reason):
+            return "session store settings refused (\(setting)): \(reason)"
+        case .notReplicated(let reached, let required, let milliseconds):
+            return "session write reached \(reached) of \(required) replicas within \(milliseconds) ms (storage.wait_replicas); it is not acknowledged"
         }
     }
 }

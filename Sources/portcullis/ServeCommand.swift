@@ -66,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let listen { settings.listenAddress = listen }
         if let store { try StoreOption.apply(store, to: &settings) }
         let sessionStore = try StoreOption.make(settings.storage)
+        try await StoreOption.verify(sessionStore, logger: logger)
         let gateway = try await Gateway.start(config: settings, store: sessionStore, logger: logger)
         for failure in gateway.lastLoadFailures { logger.error("\(failure)") }
         let address = settings.listenAddress
@@ -81,6 +82,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("admin API (/tyk/…) on http://\(controlHost):\(port) only")
         })
     }
+}
+
+/// Why `serve` will not start: settings that can never work.
+struct StartRefused: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
 }
 
 /// Parses `--store` and builds the store the config names.
@@ -100,12 +107,26 @@ enum StoreOption {
         if let password = url.password { settings.storage.password = password }
     }
 
+    /// Settings Redis refuses stop the start with the setting named; a
+    /// Redis that is only unreachable now is a warning (requests that need
+    /// it fail closed with 503 until it answers).
+    static func verify(_ store: any SessionStore, logger: Logger) async throws {
+        guard let redis = store as? RedisStore else { return }
+        do {
+            try await redis.verify()
+        } catch let error as SessionStoreError {
+            if case .misconfigured = error {
+                await redis.shutdown()
+                throw StartRefused(reason: "\(error)")
+            }
+            logger.warning("Redis is not reachable now; requests that need the store get 503 until it is: \(error)")
+        }
+    }
+
     static func make(_ storage: StorageConfig) throws -> any SessionStore {
         switch storage.type {
         case "redis":
-            return RedisStore(configuration: RedisConfiguration(
-                host: storage.host, port: storage.port, password: storage.password, database: storage.database,
-                commandTimeout: storage.timeout))
+            return RedisStore(configuration: storage.redisConfiguration)
         default:
             return MemoryStore()
         }

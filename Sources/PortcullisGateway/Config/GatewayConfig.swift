@@ -104,12 +104,35 @@ public struct StorageConfig: Sendable, Equatable {
     public var host: String = "127.0.0.1"
     /// Redis port.
     public var port: Int = 6379
+    /// Redis ACL user (`username`); empty uses the default user.
+    public var username: String = ""
     /// Redis password.
     public var password: String = ""
     /// Redis database number.
     public var database: Int = 0
     /// Per-command timeout in seconds.
     public var timeout: Double = 2
+    /// TLS to Redis (`use_ssl`).
+    public var useSSL: Bool = false
+    /// Accept any Redis server certificate (`ssl_insecure_skip_verify`).
+    public var sslInsecureSkipVerify: Bool = false
+    /// CA certificates for Redis' certificate, PEM (`ca_file`); empty uses the system's.
+    public var caFile: String = ""
+    /// Client certificate for Redis, PEM (`cert_file`).
+    public var certFile: String = ""
+    /// The client certificate's key, PEM (`key_file`).
+    public var keyFile: String = ""
+    /// The Sentinel master name (`master_name`); empty talks to `host`:`port`.
+    public var masterName: String = ""
+    /// The sentinels, `host:port` each (`addrs`), with `master_name`.
+    public var addrs: [String] = []
+    /// `AUTH` for the sentinels (`sentinel_password`).
+    public var sentinelPassword: String = ""
+    /// Replicas every session write must reach before it is acknowledged
+    /// (`wait_replicas`, an extension); 0 does not wait.
+    public var waitReplicas: Int = 0
+    /// Longest wait for those replicas, milliseconds (`wait_timeout_ms`, an extension).
+    public var waitTimeoutMilliseconds: Int = 1000
 
     /// Creates the default storage settings (in memory).
     public init() {}

@@ -24,10 +24,44 @@ extension GatewayConfig {
             }
             config.storage.host = try storage.string("host") ?? config.storage.host
             config.storage.port = Int(try storage.int("port") ?? Int64(config.storage.port))
+            config.storage.username = try storage.string("username") ?? ""
             config.storage.password = try storage.string("password") ?? config.storage.password
             config.storage.database = Int(try storage.int("database") ?? 0)
+            guard config.storage.database >= 0 else {
+                throw ConfigError.invalidField(file: file, field: "storage.database", reason: "must be 0 or more, got \(config.storage.database)")
+            }
             config.storage.timeout = try storage.double("timeout") ?? config.storage.timeout
-            storage.acknowledge("username", "optimisation_max_idle", "optimisation_max_active", "enable_cluster", "addrs", "hosts")
+            config.storage.useSSL = try storage.bool("use_ssl") ?? false
+            config.storage.sslInsecureSkipVerify = try storage.bool("ssl_insecure_skip_verify") ?? false
+            config.storage.caFile = try storage.string("ca_file") ?? ""
+            config.storage.certFile = try storage.string("cert_file") ?? ""
+            config.storage.keyFile = try storage.string("key_file") ?? ""
+            config.storage.masterName = try storage.string("master_name") ?? ""
+            config.storage.sentinelPassword = try storage.string("sentinel_password") ?? ""
+            let addrs = try storage.array("addrs") ?? []
+            config.storage.addrs = try addrs.enumerated().map { index, value in
+                guard case .string(let text) = value, Self.hostPort(text) != nil else {
+                    throw ConfigError.invalidField(file: file, field: "storage.addrs[\(index)]", reason: "must be \"host:port\", got \(value.jsonString())")
+                }
+                return text
+            }
+            if !config.storage.masterName.isEmpty && config.storage.addrs.isEmpty {
+                throw ConfigError.invalidField(file: file, field: "storage.addrs",
+                                               reason: "master_name '\(config.storage.masterName)' needs the sentinels' addresses, e.g. [\"10.0.0.1:26379\"]")
+            }
+            if let replicas = try storage.int("wait_replicas") {
+                guard (0...64).contains(replicas) else {
+                    throw ConfigError.invalidField(file: file, field: "storage.wait_replicas", reason: "must be 0 to 64, got \(replicas)")
+                }
+                config.storage.waitReplicas = Int(replicas)
+            }
+            if let wait = try storage.int("wait_timeout_ms") {
+                guard (1...60_000).contains(wait) else {
+                    throw ConfigError.invalidField(file: file, field: "storage.wait_timeout_ms", reason: "must be 1 to 60000 milliseconds, got \(wait)")
+                }
+                config.storage.waitTimeoutMilliseconds = Int(wait)
+            }
+            storage.acknowledge("optimisation_max_idle", "optimisation_max_active", "enable_cluster", "hosts", "tls_max_version", "tls_min_version")
         }
         if let cache = try root.object("local_session_cache") {
             config.localSessionCache.disableCachedSessionState = try cache.bool("disable_cached_session_state") ?? false
@@ -99,6 +133,14 @@ extension GatewayConfig {
         config.pluginHTTP.allow = try hostRules(root, "plugin_http_allow", file: file) ?? []
         config.pluginHTTP.deny = try hostRules(root, "plugin_http_deny", file: file) ?? PluginHTTPPolicy.defaultDeny
         return (config, root.ignoredFields)
+    }
+
+    /// `host:port` (an IPv6 host in brackets), or nil.
+    static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
     }
 
     private static func hostRules(_ root: ConfigReader, _ key: String, file: String) throws -> [String]? {

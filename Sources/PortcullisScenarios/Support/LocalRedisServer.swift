@@ -27,7 +27,8 @@ public final class LocalRedisServer: @unchecked Sendable {
     /// Whether `redis-server` is installed.
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
 
-    static func locate(_ name: String) -> String {
+    /// A Redis tool (`redis-server`, `redis-cli`) from `PATH`, else `/usr/bin`.
+    public static func locate(_ name: String) -> String {
         let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin"]
         for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + name) {
             return folder + "/" + name

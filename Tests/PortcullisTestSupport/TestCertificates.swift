@@ -1,0 +1,47 @@
+import Foundation
+
+/// A throw-away certificate authority made with the `openssl` command: a
+/// CA, a server certificate for 127.0.0.1 / localhost signed by it, and a
+/// client certificate signed by it, as PEM files in a temporary folder.
+public final class TestCertificates: @unchecked Sendable {
+    public let folder: URL
+    public var caFile: String { folder.appendingPathComponent("ca.crt").path }
+    public var serverCert: String { folder.appendingPathComponent("server.crt").path }
+    public var serverKey: String { folder.appendingPathComponent("server.key").path }
+    public var clientCert: String { folder.appendingPathComponent("client.crt").path }
+    public var clientKey: String { folder.appendingPathComponent("client.key").path }
+
+    public init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-ca-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let ext = folder.appendingPathComponent("server.ext").path
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: ext, atomically: true, encoding: .utf8)
+        try run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", caFile, "-days", "2", "-subj", "/CN=Portcullis Test CA"])
+        for (name, subject, extensions) in [("server", "/CN=127.0.0.1", ext), ("client", "/CN=portcullis-gateway", nil)] {
+            try run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", subject])
+            var sign = ["x509", "-req", "-in", path("\(name).csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
+                        "-out", path("\(name).crt"), "-days", "2"]
+            if let extensions { sign += ["-extfile", extensions] }
+            try run(sign)
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    private func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.first ?? "") failed"])
+        }
+    }
+}
