@@ -4,8 +4,8 @@ import PortcullisCore
 
 /// Where the Redis primary is. Without Sentinel it is the configured
 /// address. With Sentinel it is what the sentinels answer to
-/// `SENTINEL get-master-addr-by-name`, asked in turn until one answers,
-/// kept until a connection finds the address dead or not a primary, and
+/// `SENTINEL MASTER` (the answer with the highest config epoch), kept
+/// until a connection finds the address dead or not a primary, and
 /// replaced at once when a sentinel announces `+switch-master` on its
 /// pub/sub channel. Listeners (the command pool, the pub/sub connection)
 /// are told of every change and drop their connections to the old one.
@@ -17,6 +17,8 @@ final class RedisPrimaryLocator: Sendable {
         var watcher: Channel?
         var watching = false
         var nextSentinel = 0
+        /// How many `+switch-master` announcements arrived.
+        var switches = 0
         var backoffMilliseconds: Int64 = 100
         var isShutDown = false
     }
@@ -66,14 +68,19 @@ final class RedisPrimaryLocator: Sendable {
         case .shutDown: return connector.group.next().makeFailedFuture(SessionStoreError.shutDown)
         case .ask(let promise):
             startWatching()
-            ask(sentinel, from: 0, connector: connector, failures: [], promise: promise)
-            promise.futureResult.whenComplete { [state] result in
-                state.withLock { s in
+            let switchesBefore = state.withLock { $0.switches }
+            ask(sentinel, connector: connector, promise: promise)
+            let answer = promise.futureResult.map { [state] found -> RedisAddress in
+                state.withLock { s -> RedisAddress in
                     s.asking = nil
-                    if case .success(let address) = result, !s.isShutDown { s.primary = address }
+                    // A switch announced while asking wins over the answers.
+                    if s.switches != switchesBefore, let announced = s.primary { return announced }
+                    if !s.isShutDown { s.primary = found }
+                    return found
                 }
             }
-            return promise.futureResult
+            answer.whenFailure { [state] _ in state.withLock { $0.asking = nil } }
+            return answer
         }
     }
 
@@ -102,42 +109,71 @@ final class RedisPrimaryLocator: Sendable {
         for listener in state.withLock({ $0.listeners }) { listener() }
     }
 
-    /// Asks sentinel `index`, then the next, until one names the primary.
-    private func ask(_ sentinel: RedisSentinelSettings, from index: Int, connector: RedisConnector, failures: [String],
-                     promise: EventLoopPromise<RedisAddress>) {
-        guard index < sentinel.sentinels.count else {
-            promise.fail(SessionStoreError.unavailable(
-                reason: "no sentinel named the primary of '\(sentinel.masterName)': \(failures.joined(separator: "; "))"))
-            return
-        }
-        let address = RedisAddress(host: sentinel.sentinels[index].host, port: sentinel.sentinels[index].port)
+    /// Asks every sentinel (`SENTINEL MASTER`) and takes the answer with
+    /// the highest config epoch: right after a failover the sentinels that
+    /// did not lead it still name the old primary for a while, and an old
+    /// primary that restarts empty says it is a primary until Sentinel
+    /// demotes it, so the first answer is not good enough.
+    private func ask(_ sentinel: RedisSentinelSettings, connector: RedisConnector, promise: EventLoopPromise<RedisAddress>) {
         let handshake = sentinel.password.isEmpty ? [] : [["AUTH", sentinel.password]]
-        RedisConnection.open(address, connector: connector, handshake: handshake, isSentinel: true, checkPrimary: false)
-            .flatMap { connection in
-                connection.send(["SENTINEL", "get-master-addr-by-name", sentinel.masterName]).always { _ in connection.close() }
-            }
-            .whenComplete { [self] result in
+        let loop = connector.group.next()
+        let answers: [EventLoopFuture<Result<(RedisAddress, Int64), SessionStoreError>>] = sentinel.sentinels.map { entry in
+            let address = RedisAddress(host: entry.host, port: entry.port)
+            return RedisConnection.open(address, connector: connector, handshake: handshake, isSentinel: true, checkPrimary: false)
+                .flatMap { connection in
+                    connection.send(["SENTINEL", "MASTER", sentinel.masterName]).always { _ in connection.close() }
+                }
+                .map { reply -> Result<(RedisAddress, Int64), SessionStoreError> in Self.primary(in: reply, from: address, name: sentinel.masterName) }
+                .recover { error in .failure(error as? SessionStoreError ?? .unavailable(reason: "\(address): \(error)")) }
+        }
+        EventLoopFuture.whenAllComplete(answers, on: loop).whenComplete { outcome in
+            let results = ((try? outcome.get()) ?? []).compactMap { try? $0.get() }
+            var best: (address: RedisAddress, epoch: Int64)?
+            var failures: [String] = []
+            var refusal: SessionStoreError?
+            for result in results {
                 switch result {
-                case .success(.array(let items?)) where items.count == 2:
-                    if let host = items[0].text, let port = items[1].text.flatMap({ Int($0) }) {
-                        promise.succeed(RedisAddress(host: host, port: port))
-                        return
-                    }
-                    ask(sentinel, from: index + 1, connector: connector, failures: failures + ["\(address): unreadable answer"], promise: promise)
-                case .success(let reply) where reply.isNull:
-                    ask(sentinel, from: index + 1, connector: connector,
-                        failures: failures + ["\(address) monitors no master named '\(sentinel.masterName)'"], promise: promise)
-                case .success(.error(let message)):
-                    let error = RedisConnector.handshakeError("SENTINEL", message, sentinel: true)
-                    if case .misconfigured = error { promise.fail(error); return }
-                    ask(sentinel, from: index + 1, connector: connector, failures: failures + ["\(address): \(message)"], promise: promise)
-                case .success(let reply):
-                    ask(sentinel, from: index + 1, connector: connector, failures: failures + ["\(address): \(reply.summary)"], promise: promise)
+                case .success(let (address, epoch)):
+                    if best == nil || epoch > best!.epoch { best = (address, epoch) }
                 case .failure(let error):
-                    if case SessionStoreError.misconfigured = error { promise.fail(error); return }
-                    ask(sentinel, from: index + 1, connector: connector, failures: failures + ["\(address): \(error)"], promise: promise)
+                    if case .misconfigured = error { refusal = error }
+                    failures.append("\(error)")
                 }
             }
+            if let best {
+                promise.succeed(best.address)
+            } else if let refusal {
+                promise.fail(refusal)
+            } else {
+                promise.fail(SessionStoreError.unavailable(
+                    reason: "no sentinel named the primary of '\(sentinel.masterName)': \(failures.joined(separator: "; "))"))
+            }
+        }
+    }
+
+    /// The primary's address and config epoch in a `SENTINEL MASTER` reply.
+    private static func primary(in reply: RESPValue, from sentinel: RedisAddress, name: String) -> Result<(RedisAddress, Int64), SessionStoreError> {
+        if case .error(let message) = reply {
+            let error = RedisConnector.handshakeError("SENTINEL", message, sentinel: true)
+            if case .misconfigured = error { return .failure(error) }
+            return .failure(.serverError(command: "SENTINEL MASTER", message: "\(sentinel): \(message)"))
+        }
+        guard case .array(let items?) = reply else {
+            return .failure(.badReply(command: "SENTINEL MASTER", reason: "\(sentinel): \(reply.summary)"))
+        }
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let key = items[index].text, let value = items[index + 1].text { fields[key] = value }
+            index += 2
+        }
+        guard let host = fields["ip"], let port = fields["port"].flatMap({ Int($0) }) else {
+            return .failure(.badReply(command: "SENTINEL MASTER", reason: "\(sentinel) gave no address for '\(name)'"))
+        }
+        if let flags = fields["flags"], flags.contains("o_down") {
+            return .failure(.unavailable(reason: "\(sentinel) sees the primary of '\(name)' down and no new one yet"))
+        }
+        return .success((RedisAddress(host: host, port: port), Int64(fields["config-epoch"] ?? "0") ?? 0))
     }
 
     // MARK: Watching +switch-master
@@ -220,7 +256,10 @@ final class RedisPrimaryLocator: Sendable {
         let parts = payload.split(separator: " ").map(String.init)
         guard parts.count == 5, parts[0] == masterName, let port = Int(parts[4]) else { return }
         let address = RedisAddress(host: parts[3], port: port)
-        state.withLock { s in s.primary = address }
+        state.withLock { s in
+            s.primary = address
+            s.switches += 1
+        }
         logger.warning("Redis primary of '\(masterName)' switched from \(parts[1]):\(parts[2]) to \(address)")
         notify()
     }

@@ -69,8 +69,10 @@ struct AdminAPI {
         } catch let error as SessionDecodingError {
             return Self.failure(400, "the session is not valid: \(error)")
         } catch let error as SessionError {
-            if case .storeFailed = error { return Self.failure(503, error.description) }
-            return Self.failure(400, error.description)
+            switch error {
+            case .storeFailed, .invalidationNotAcknowledged: return Self.failure(503, error.description)
+            default: return Self.failure(400, error.description)
+            }
         } catch {
             return Self.failure(500, "\(error)")
         }
