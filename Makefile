@@ -3,7 +3,7 @@
 #   make test   run every test (starts its own redis-server on a free loopback port)
 
 SWIFT        ?= swift
-APT_PACKAGES := libjavascriptcoregtk-4.1-dev libjs-underscore redis-server pkg-config openssl
+APT_PACKAGES := libjavascriptcoregtk-4.1-dev libjs-underscore redis-server redis-sentinel pkg-config openssl
 BIN          := .build/release/portcullis
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
@@ -26,6 +26,7 @@ deps:
 	@missing=""; \
 	pkg-config --exists javascriptcoregtk-4.1 2>/dev/null || missing="yes"; \
 	command -v redis-server >/dev/null 2>&1 || missing="yes"; \
+	command -v redis-sentinel >/dev/null 2>&1 || missing="yes"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="yes"; \
 	command -v openssl >/dev/null 2>&1 || missing="yes"; \
 	[ -f /usr/share/javascript/underscore/underscore.js ] || missing="yes"; \

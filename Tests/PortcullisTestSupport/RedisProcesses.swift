@@ -71,6 +71,17 @@ public final class RedisProcess: @unchecked Sendable {
         running.waitUntilExit()
     }
 
+    /// Stops the process (SIGSTOP) until ``resume()``: it takes nothing off
+    /// its sockets, so a replica falls behind its primary.
+    public func pause() {
+        if let pid = lock.withLock({ process?.processIdentifier }) { _ = Glibc.kill(pid, SIGSTOP) }
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    public func resume() {
+        if let pid = lock.withLock({ process?.processIdentifier }) { _ = Glibc.kill(pid, SIGCONT) }
+    }
+
     /// `redis-cli` against this process (plain TCP), trimmed output.
     public func cli(_ arguments: [String]) throws -> String {
         let process = Process()
