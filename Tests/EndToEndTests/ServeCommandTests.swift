@@ -84,4 +84,27 @@ struct ServeCommandTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("redis://HOST:PORT"))
     }
+
+    @Test("Credentials Redis refuses stop serve at start with the setting named; a missing TLS file too")
+    func refusedRedisSettings() async throws {
+        let redis = try RedisProcess(arguments: ["--requirepass", "right-password"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("apps"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func start(_ storage: String) async throws -> CommandLineTool.Result {
+            let config = folder.appendingPathComponent("tyk.conf")
+            try #"{"listen_port": 0, "secret": "s", "app_path": "\#(folder.path)/apps", "storage": \#(storage)}"#
+                .write(to: config, atomically: true, encoding: .utf8)
+            return try await CommandLineTool.run(["serve", "--config", config.path], timeout: 30)
+        }
+        let wrong = try await start(#"{"type": "redis", "host": "127.0.0.1", "port": \#(redis.port), "password": "wrong-password"}"#)
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("storage.username / storage.password") && wrong.stderr.contains("WRONGPASS"), "\(wrong.stderr)")
+        let noCA = try await start(#"{"type": "redis", "port": \#(redis.port), "use_ssl": true, "ca_file": "/nonexistent/redis-ca.pem"}"#)
+        #expect(noCA.status != 0)
+        #expect(noCA.stderr.contains("storage.ca_file") && noCA.stderr.contains("/nonexistent/redis-ca.pem"), "\(noCA.stderr)")
+        let sentinelNoAddrs = try await start(#"{"type": "redis", "master_name": "mymaster"}"#)
+        #expect(sentinelNoAddrs.status != 0)
+        #expect(sentinelNoAddrs.stderr.contains("storage.addrs"), "\(sentinelNoAddrs.stderr)")
+    }
 }
