@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Gateway config file (tyk.conf format). Default: examples/tyk.conf.")
     var config: String?
 
-    @Option(help: "Session store: memory, or redis://HOST:PORT[/DB]. Overrides the config's storage.")
+    @Option(help: "Session store: memory, redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss://… for TLS. Overrides the config's storage host, port, credentials and database; Sentinel and TLS files come from the config.")
     var store: String?
 
     @Option(help: "Port to listen on. Overrides listen_port.")
@@ -97,10 +97,12 @@ enum StoreOption {
             settings.storage.type = "memory"
             return
         }
-        guard let url = URLComponents(string: option), url.scheme == "redis", let host = url.host, !host.isEmpty else {
-            throw ValidationError("--store must be memory or redis://HOST:PORT[/DB], got '\(option)'")
+        guard let url = URLComponents(string: option), url.scheme == "redis" || url.scheme == "rediss", let host = url.host, !host.isEmpty else {
+            throw ValidationError("--store must be memory, redis://[USER:PASSWORD@]HOST:PORT[/DB] or rediss://… (TLS), got '\(option)'")
         }
         settings.storage.type = "redis"
+        if url.scheme == "rediss" { settings.storage.useSSL = true }
+        if let user = url.user, !user.isEmpty, url.password != nil { settings.storage.username = user }
         settings.storage.host = host
         settings.storage.port = url.port ?? 6379
         if let database = Int(url.path.dropFirst()) { settings.storage.database = database }

@@ -82,7 +82,7 @@ struct ServeCommandTests {
     func badStore() async throws {
         let result = try await CommandLineTool.run(["serve", "--store", "postgres://x"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("redis://HOST:PORT"))
+        #expect(result.stderr.contains("redis://[USER:PASSWORD@]HOST:PORT"))
     }
 
     @Test("Credentials Redis refuses stop serve at start with the setting named; a missing TLS file too")

@@ -40,7 +40,14 @@ public final class RedisProcess: @unchecked Sendable {
             if !FileManager.default.fileExists(atPath: file.path) {
                 try ("port \(port)\nbind 127.0.0.1\ndir \(directory.path)\n" + sentinelConfig).write(to: file, atomically: true, encoding: .utf8)
             }
-            process.arguments = [file.path, "--sentinel"]
+            // Debian's redis-sentinel, else the same program as redis-server --sentinel.
+            let sentinel = LocalRedisServer.locate("redis-sentinel")
+            if FileManager.default.isExecutableFile(atPath: sentinel) {
+                process.executableURL = URL(fileURLWithPath: sentinel)
+                process.arguments = [file.path]
+            } else {
+                process.arguments = [file.path, "--sentinel"]
+            }
         } else {
             process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                  "--dir", directory.path] + arguments
