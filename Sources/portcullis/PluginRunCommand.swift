@@ -11,24 +11,26 @@ struct PluginRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run one JS middleware on a request and print what it did as JSON.",
         discussion: """
-        The plugin is loaded after the Tyk prelude, exactly as the gateway loads it, and
-        called once. The output lists the request changes (SetHeaders, DeleteHeaders, Body,
-        URL, params), ReturnOverrides, the SessionMeta it returned, every TykSetKeyData
-        write and every log line. Exit status: 0 when the plugin ran, 1 when it failed
+        The plugin is loaded after the Tyk prelude, exactly as the gateway loads it, and \
+        called once. The output lists the request changes (SetHeaders, DeleteHeaders, Body, \
+        URL, params), ReturnOverrides, the SessionMeta it returned, every TykSetKeyData \
+        write and every log line. Exit status: 0 when the plugin ran, 1 when it failed \
         (syntax error, exception, timeout, invalid return), 2 for bad command input.
 
         The request file uses Tyk's field names; header values may be strings:
           {"Method": "GET", "URL": "/api/items?x=1",
            "Headers": {"Authorization": "abc123"}, "Body": ""}
-        The session file is a Tyk session object ({"expires": 1700000000, ...}). It is stored
-        under --key (default: the request's Authorization header) so TykGetKeyData finds
-        it, and passed as the handler's session for post and post_key_auth hooks.
+        The session file is a Tyk session object ({"expires": 1700000000, ...}). It is stored \
+        under --key (default: the request's Authorization header) so TykGetKeyData finds \
+        it, and passed as the handler's session for post and post_key_auth hooks. \
         The config file is the spec object: {"APIID": "...", "OrgID": "...", "config_data": {...}}.
 
         Examples:
-          portcullis plugin run plugins/header-injection.js --request examples/requests/get.json
+          portcullis plugin run plugins/header-injection.js \\
+              --request examples/requests/get.json
           portcullis plugin run plugins/forum-renewal.js --request examples/requests/renew.json \\
-              --session examples/sessions/expired.json --config examples/plugin-config.json --now 1700000000
+              --session examples/sessions/expired.json \\
+              --config examples/plugin-config.json --now 1700000000
         """
     )
 

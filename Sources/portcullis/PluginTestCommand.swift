@@ -9,10 +9,10 @@ struct PluginTestCommand: AsyncParsableCommand {
         commandName: "test",
         abstract: "Run a plugin against a folder of JSON fixtures and report what differs.",
         discussion: """
-        Each *.json file in the folder is one fixture, run in file-name order on a
-        fresh context, the way the gateway calls the plugin. TykGetKeyData and
-        TykSetKeyData use an in-memory store seeded from the fixture.
-        TykMakeHttpRequest is answered only by the fixture's "http" stubs; a call
+        Each *.json file in the folder is one fixture, run in file-name order on a \
+        fresh context, the way the gateway calls the plugin. TykGetKeyData and \
+        TykSetKeyData use an in-memory store seeded from the fixture. \
+        TykMakeHttpRequest is answered only by the fixture's "http" stubs; a call \
         no stub matches fails the fixture, naming the URL.
 
         Example fixture:
@@ -33,11 +33,11 @@ struct PluginTestCommand: AsyncParsableCommand {
             }
           }
 
-        Required: name, request (method, url or path, headers, body).
-        Optional: handler (default: the one middleware in the file), hook (pre,
-        auth, post_key_auth, post, virtual; default pre), now (Unix seconds for
-        Date), session (the request's session) and key (stores it under that
-        key), store (sessions by key), api_id, org_id, config_data, http (stubs
+        Required: name, request (method, url or path, headers, body). \
+        Optional: handler (default: the one middleware in the file), hook (pre, \
+        auth, post_key_auth, post, virtual; default pre), now (Unix seconds for \
+        Date), session (the request's session) and key (stores it under that \
+        key), store (sessions by key), api_id, org_id, config_data, http (stubs \
         matched by method, default GET, and exact URL), expect.
 
         expect holds any of:
@@ -52,13 +52,13 @@ struct PluginTestCommand: AsyncParsableCommand {
                           null means "never written"
           logs            substrings that some log line must contain
           error           a substring of the error the plugin must fail with
-        Objects match as subsets: fields not named are not checked. Unknown
+        Objects match as subsets: fields not named are not checked. Unknown \
         field names are refused, so a typo cannot weaken a test.
 
         A failing fixture prints one line per differing field, with its path:
           overrides.ResponseCode: - 401 + 200
-        The last line is "N passed, M failed". Exit status: 0 when all pass,
-        1 when any fails, 2 when the plugin or a fixture cannot be read or a
+        The last line is "N passed, M failed". Exit status: 0 when all pass, \
+        1 when any fails, 2 when the plugin or a fixture cannot be read or a \
         fixture is malformed.
 
         Example:

@@ -9,28 +9,28 @@ struct ScenarioRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run scenario files (JSON or YAML) and report each one.",
         discussion: """
-        Each scenario names a gateway config, API definitions and plugins,
-        then lists steps on a clock: create or delete keys, send requests,
-        advance the clock, make the store slow or unavailable, and check
-        statuses, bodies, headers, sessions and log lines. The format is
+        Each scenario names a gateway config, API definitions and plugins, \
+        then lists steps on a clock: create or delete keys, send requests, \
+        advance the clock, make the store slow or unavailable, and check \
+        statuses, bodies, headers, sessions and log lines. The format is \
         described in examples/scenarios/README.md.
 
-        By default every scenario starts its own gateway node(s) in this
-        process on a virtual clock, so a day of expiry rules takes
+        By default every scenario starts its own gateway node(s) in this \
+        process on a virtual clock, so a day of expiry rules takes \
         milliseconds.
 
-        --mode tyk-race runs the same pipeline with Tyk's unsafe session
-        semantics: auth reads a stale node-local cache, and plugin writes
-        land after the response. Scenarios marked "tyk_race": "fails" must
+        --mode tyk-race runs the same pipeline with Tyk's unsafe session \
+        semantics: auth reads a stale node-local cache, and plugin writes \
+        land after the response. Scenarios marked "tyk_race": "fails" must \
         fail there; that shows they detect the race.
 
-        --target URL sends the HTTP steps to a live gateway (a real Tyk
-        too) in real time. Load the scenario's API definitions there first.
-        Clock advances up to --max-real-wait seconds are waited out; steps
-        that need a longer advance, the store, a second node or the
+        --target URL sends the HTTP steps to a live gateway (a real Tyk \
+        too) in real time. Load the scenario's API definitions there first. \
+        Clock advances up to --max-real-wait seconds are waited out; steps \
+        that need a longer advance, the store, a second node or the \
         gateway's log are skipped with the reason.
 
-        Exit status: 0 when nothing failed, 1 when a scenario failed, 2
+        Exit status: 0 when nothing failed, 1 when a scenario failed, 2 \
         when a file is malformed or a scenario's gateway could not start.
 
         Examples:

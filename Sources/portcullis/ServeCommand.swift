@@ -11,23 +11,26 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the APIs of a tyk.conf-style configuration.",
         discussion: """
-        With no options, serves examples/ (examples/tyk.conf) on the embedded in-memory store
+        With no options, serves examples/ (examples/tyk.conf) on the embedded in-memory store \
         at http://127.0.0.1:8080:
           curl http://127.0.0.1:8080/hello/greet?name=Ada
           curl http://127.0.0.1:8080/quickstart/greet
           curl -H 'x-session-key: my-key' http://127.0.0.1:8080/forum/greet
-          curl -H 'x-tyk-authorization: portcullis-example-secret' http://127.0.0.1:8080/tyk/keys/my-key
+          curl -H 'x-tyk-authorization: portcullis-example-secret' \\
+              http://127.0.0.1:8080/tyk/keys/my-key
 
-        Several nodes share sessions through Redis:
+        Several nodes share sessions through Redis (the config's storage section also takes \
+        Sentinel, TLS, credentials and wait_replicas):
           portcullis serve --config tyk.conf --store redis://127.0.0.1:6379
 
-        API definitions (Tyk classic JSON, one per file) are read from the config's app_path.
-        A file with an error is refused with its file and field named; the others serve.
-        POST /tyk/reload re-reads them without dropping requests; --watch does the same whenever a
-        definition or plugin file changes. An API whose new version is broken keeps serving its old
+        API definitions (Tyk classic or Tyk OAS JSON, one per file) are read from the config's app_path, \
+        security policies from its policies section. \
+        A file with an error is refused with its file and field named; the others serve. \
+        POST /tyk/reload re-reads them without dropping requests; --watch does the same whenever a \
+        definition or plugin file changes. An API whose new version is broken keeps serving its old \
         one, and the reason is logged. SIGTERM drains and stops.
 
-        Logs go to standard error; --log-format json writes one JSON object per line with
+        Logs go to standard error; --log-format json writes one JSON object per line with \
         request_id, api_id, the masked key and the plugin name as fields.
         """
     )
@@ -35,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Gateway config file (tyk.conf format). Default: examples/tyk.conf.")
     var config: String?
 
-    @Option(help: "Session store: memory, redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss://… for TLS. Overrides the config's storage host, port, credentials and database; Sentinel and TLS files come from the config.")
+    @Option(help: "Session store: memory, redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss://... for TLS. Overrides the config's storage host, port, credentials and database; Sentinel and TLS files come from the config.")
     var store: String?
 
     @Option(help: "Port to listen on. Overrides listen_port.")
