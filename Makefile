@@ -61,11 +61,14 @@ scenarios: build
 	$(BIN) scenario run examples/scenarios/
 	-$(BIN) scenario run examples/scenarios/ --mode tyk-race
 
-# The CPU-bound fuzz suites run on their own, after the rest, so they do not
-# starve the timing-sensitive socket and store tests of threads.
+# The CPU-bound fuzz suites and the Sentinel failover suite (five Redis
+# processes and two gateway nodes under load for about 40 s) run on their
+# own, after the rest, so they do not starve the timing-sensitive socket and
+# store tests of threads.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip PortcullisFuzzTests
+	$(SWIFT) test --skip-build --skip PortcullisFuzzTests --skip SentinelFailoverTests
+	$(SWIFT) test --skip-build --filter SentinelFailoverTests
 	$(SWIFT) test --skip-build --filter PortcullisFuzzTests
 
 bench: deps

@@ -74,15 +74,17 @@ struct ServeCommand: AsyncParsableCommand {
         for failure in gateway.lastLoadFailures { logger.error("\(failure)") }
         let address = settings.listenAddress
         let storeType = settings.storage.type
+        let web = settings.listenerTLS == nil ? "http" : "https"
+        let controlWeb = settings.controlAPIUseSSL ? "https" : "http"
         let controlHost = settings.controlAPIHostname.isEmpty ? address : settings.controlAPIHostname
         let appPath = settings.appPath
         let watcher = watch ? Task { await ReloadWatcher(gateway: gateway).run() } : nil
         defer { watcher?.cancel() }
         try await GatewayServer(gateway: gateway).run(onListening: { port in
-            logger.info("portcullis serving \(gateway.loadedAPIs.count) API(s) on http://\(address):\(port) (store: \(storeType))")
+            logger.info("portcullis serving \(gateway.loadedAPIs.count) API(s) on \(web)://\(address):\(port) (store: \(storeType))")
             if watcher != nil { logger.info("watching \(appPath) and its plugin files for changes") }
         }, onControlListening: { port in
-            logger.info("admin API (/tyk/…) on http://\(controlHost):\(port) only")
+            logger.info("admin API (/tyk/…) on \(controlWeb)://\(controlHost):\(port) only")
         })
     }
 }

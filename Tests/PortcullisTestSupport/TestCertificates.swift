@@ -30,6 +30,16 @@ public final class TestCertificates: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// Another server certificate from this CA, for `dns` names.
+    public func issue(_ name: String, dns: [String]) throws -> (cert: String, key: String) {
+        let ext = path("\(name).ext")
+        try ("subjectAltName=" + dns.map { "DNS:\($0)" }.joined(separator: ",") + "\n").write(toFile: ext, atomically: true, encoding: .utf8)
+        try run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(dns[0])"])
+        try run(["x509", "-req", "-in", path("\(name).csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
+                 "-out", path("\(name).crt"), "-days", "2", "-extfile", ext])
+        return (path("\(name).crt"), path("\(name).key"))
+    }
+
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
     private func run(_ arguments: [String]) throws {

@@ -156,6 +156,10 @@ public enum ConfigFieldCatalog {
         "storage": .object([:]),
         "local_session_cache": .object([:]),
         "policies": .object([:]),
+        "http_server_options": .object([
+            "use_ssl": .bool(true),
+            "certificates": .array([.object(["cert_file": .string("catalog.pem"), "key_file": .string("catalog.key")])]),
+        ]),
     ])
 
     /// An API definition with every section present, including one hook

@@ -82,6 +82,12 @@ public struct GatewayConfig: Sendable, Equatable {
     public var pluginHTTP: PluginHTTPPolicy = PluginHTTPPolicy()
     /// Where security policies are read from (`policies`).
     public var policies: PolicySourceConfig = PolicySourceConfig()
+    /// TLS on the listener (`http_server_options.use_ssl`, `certificates`,
+    /// `min_version`); nil serves plain HTTP.
+    public var listenerTLS: ListenerTLSConfig? = nil
+    /// Serve the control listener over TLS too (`control_api_use_ssl`);
+    /// defaults to `http_server_options.use_ssl`.
+    public var controlAPIUseSSL: Bool = false
 
     /// Creates a configuration with Portcullis' defaults.
     public init() {}
@@ -153,6 +159,38 @@ public struct PolicySourceConfig: Sendable, Equatable {
 
     /// Whether any policy source is set.
     public var isConfigured: Bool { !recordName.isEmpty || !path.isEmpty }
+}
+
+/// TLS on the gateway's listeners, as Tyk's `http_server_options` has it.
+public struct ListenerTLSConfig: Sendable, Equatable {
+    /// One certificate, served to clients that ask for `domainName` (SNI).
+    public struct Certificate: Sendable, Equatable {
+        /// `domain_name`: an exact name, or `*.example.com`; the first
+        /// certificate also answers clients that name no or another host.
+        public var domainName: String
+        /// `cert_file`: the certificate chain, PEM.
+        public var certFile: String
+        /// `key_file`: its private key, PEM.
+        public var keyFile: String
+
+        /// Creates a certificate entry.
+        public init(domainName: String, certFile: String, keyFile: String) {
+            self.domainName = domainName
+            self.certFile = certFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// `certificates`, in order.
+    public var certificates: [Certificate]
+    /// `min_version`: the oldest TLS version accepted, `"1.0"` to `"1.3"`.
+    public var minVersion: String
+
+    /// Creates listener TLS settings.
+    public init(certificates: [Certificate], minVersion: String = "1.2") {
+        self.certificates = certificates
+        self.minVersion = minVersion
+    }
 }
 
 /// `local_session_cache`.

@@ -74,6 +74,12 @@ extension GatewayConfig {
         if let server = try root.object("http_server_options") {
             config.pathPrefixMatching = try server.bool("enable_path_prefix_matching") ?? false
             config.pathSuffixMatching = try server.bool("enable_path_suffix_matching") ?? false
+            config.listenerTLS = try parseListenerTLS(server, file: file)
+        }
+        config.controlAPIUseSSL = try root.bool("control_api_use_ssl") ?? (config.listenerTLS != nil)
+        if config.controlAPIUseSSL && config.listenerTLS == nil {
+            throw ConfigError.invalidField(file: file, field: "control_api_use_ssl",
+                                           reason: "needs http_server_options.use_ssl and its certificates, which the control listener shares")
         }
         config.hashKeyFunction = try root.string("hash_key_function") ?? config.hashKeyFunction
         config.enableKeyLogging = try root.bool("enable_key_logging") ?? false
@@ -133,6 +139,36 @@ extension GatewayConfig {
         config.pluginHTTP.allow = try hostRules(root, "plugin_http_allow", file: file) ?? []
         config.pluginHTTP.deny = try hostRules(root, "plugin_http_deny", file: file) ?? PluginHTTPPolicy.defaultDeny
         return (config, root.ignoredFields)
+    }
+
+    /// `http_server_options.use_ssl` with its certificates and `min_version`
+    /// (a TLS version as text, or Tyk's numbers 769–772); nil without TLS.
+    private static func parseListenerTLS(_ server: ConfigReader, file: String) throws -> ListenerTLSConfig? {
+        server.acknowledge("max_version", "ssl_certificates", "ssl_ciphers", "prefer_server_ciphers", "ssl_insecure_skip_verify")
+        guard try server.bool("use_ssl") == true else { return nil }
+        let entries = try server.array("certificates") ?? []
+        guard !entries.isEmpty else {
+            throw ConfigError.invalidField(file: file, field: server.path("certificates"),
+                                           reason: "use_ssl needs at least one {\"domain_name\", \"cert_file\", \"key_file\"}")
+        }
+        let certificates = try entries.enumerated().map { index, value -> ListenerTLSConfig.Certificate in
+            let entry = try server.element("certificates", index, value)
+            guard let cert = try entry.string("cert_file"), !cert.isEmpty else { throw ConfigError.missingField(file: file, field: entry.path("cert_file")) }
+            guard let key = try entry.string("key_file"), !key.isEmpty else { throw ConfigError.missingField(file: file, field: entry.path("key_file")) }
+            return ListenerTLSConfig.Certificate(domainName: try entry.string("domain_name") ?? "", certFile: cert, keyFile: key)
+        }
+        var minVersion = "1.2"
+        if let value = server.value("min_version") {
+            let versions: [Int64: String] = [769: "1.0", 770: "1.1", 771: "1.2", 772: "1.3"]
+            switch value {
+            case .int(let number) where versions[number] != nil: minVersion = versions[number] ?? "1.2"
+            case .string(let text) where ["1.0", "1.1", "1.2", "1.3"].contains(text): minVersion = text
+            default:
+                throw ConfigError.invalidField(file: file, field: server.path("min_version"),
+                                               reason: "must be \"1.0\" to \"1.3\" or Tyk's 769 to 772, got \(value.jsonString())")
+            }
+        }
+        return ListenerTLSConfig(certificates: certificates, minVersion: minVersion)
     }
 
     /// `host:port` (an IPv6 host in brackets), or nil.

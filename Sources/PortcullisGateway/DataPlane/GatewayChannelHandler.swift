@@ -65,12 +65,16 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var quietChecks: Int64 = 0
     private var idleTimer: RepeatedTask?
 
-    init(gateway: Gateway, servesAdmin: Bool, limits: Limits, serverName: String) {
+    init(gateway: Gateway, servesAdmin: Bool, limits: Limits, serverName: String, scheme: String = "http") {
         self.gateway = gateway
         self.servesAdmin = servesAdmin
         self.limits = limits
         self.serverName = serverName
+        self.scheme = scheme
     }
+
+    /// `http`, or `https` on a TLS listener.
+    private let scheme: String
 
     private var inFlight: Int { nextSequence - nextToWrite }
 
@@ -207,8 +211,9 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                     keepAlive: keepAlive, isHead: isHead)
             return
         }
-        let incoming = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: HeaderList(head.headers),
+        var incoming = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: HeaderList(head.headers),
                                        bodyBuffer: request.body ?? ByteBuffer(), remoteAddress: remoteAddress)
+        incoming.scheme = scheme
         gateway.serve(incoming, servesAdmin: servesAdmin, on: context.eventLoop) { [self] response in
             deliver(response, sequence: sequence, keepAlive: keepAlive, isHead: isHead)
         }

@@ -18,6 +18,8 @@ public struct IncomingRequest: Sendable {
     public var bodyBuffer: ByteBuffer
     /// The client's IP address.
     public var remoteAddress: String?
+    /// `http`, or `https` when the listener terminated TLS.
+    public var scheme: String = "http"
 
     /// Creates a request.
     public init(method: String, path: String, query: String?, headers: HeaderList, bodyBuffer: ByteBuffer, remoteAddress: String?) {
@@ -47,7 +49,7 @@ extension Gateway {
             Task {
                 let answer = await handle(method: incoming.method, path: incoming.path, query: incoming.query,
                                           headers: incoming.headers, body: Array(buffer: incoming.bodyBuffer),
-                                          remoteAddress: incoming.remoteAddress, servesAdmin: servesAdmin)
+                                          scheme: incoming.scheme, remoteAddress: incoming.remoteAddress, servesAdmin: servesAdmin)
                 eventLoop.execute { reply.value(answer) }
             }
             return
@@ -62,7 +64,7 @@ extension Gateway {
         }
         var request = GatewayRequest(id: RequestID.next(), api: route.api, method: incoming.method, path: incoming.path,
                                      query: incoming.query, headers: incoming.headers, bodyBuffer: incoming.bodyBuffer,
-                                     remoteAddress: incoming.remoteAddress)
+                                     scheme: incoming.scheme, remoteAddress: incoming.remoteAddress)
         let progress = route.pipeline.advanceInline(&request, services: services)
         proceed(progress, request, route, eventLoop, respond)
     }

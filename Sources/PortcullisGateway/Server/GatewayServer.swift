@@ -2,10 +2,12 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import PortcullisCore
 import ServiceLifecycle
 
-/// Serves a ``Gateway`` over HTTP/1.1 on SwiftNIO channel handlers until
+/// Serves a ``Gateway`` over HTTP/1.1 (over TLS with
+/// `http_server_options.use_ssl`) on SwiftNIO channel handlers until
 /// SIGTERM or SIGINT, then drains: it stops accepting, lets every request
 /// in flight finish and be answered, closes idle connections and shuts the
 /// gateway down.
@@ -37,14 +39,23 @@ public struct GatewayServer: Sendable {
             maxBodyBytes: config.maxRequestBodySize > 0 ? config.maxRequestBodySize : 10 << 20,
             maxHeaderBytes: config.maxHeaderBytes, idleTimeout: idleTimeout)
         let separateControl = config.controlAPIPort > 0 && config.controlAPIPort != config.listenPort
+        // Certificates are read before anything listens: a bad file refuses the start.
+        let tls: NIOSSLContext?
+        do {
+            tls = try config.listenerTLS.map(ListenerTLS.makeContext)
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
         var services: [any Service] = [Listener(
             gateway: gateway, host: config.listenAddress, port: config.listenPort, servesAdmin: !separateControl,
-            limits: limits, serverName: "portcullis", drainTimeout: drainTimeout, onListening: onListening)]
+            limits: limits, serverName: "portcullis", tls: tls, drainTimeout: drainTimeout, onListening: onListening)]
         if separateControl {
             let host = config.controlAPIHostname.isEmpty ? config.listenAddress : config.controlAPIHostname
             services.append(Listener(
                 gateway: gateway, host: host, port: config.controlAPIPort, servesAdmin: true, limits: limits,
-                serverName: "portcullis-control", drainTimeout: drainTimeout, onListening: onControlListening))
+                serverName: "portcullis-control", tls: config.controlAPIUseSSL ? tls : nil, drainTimeout: drainTimeout,
+                onListening: onControlListening))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: gateway.services.logger))
@@ -66,6 +77,7 @@ private struct Listener: Service {
     let servesAdmin: Bool
     let limits: GatewayChannelHandler.Limits
     let serverName: String
+    let tls: NIOSSLContext?
     let drainTimeout: Duration
     let onListening: @Sendable (Int) async -> Void
 
@@ -75,6 +87,7 @@ private struct Listener: Service {
         let servesAdmin = servesAdmin
         let limits = limits
         let serverName = serverName
+        let tls = tls
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -83,6 +96,7 @@ private struct Listener: Service {
             .childChannelInitializer { channel in
                 do {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(HTTPResponseEncoder())
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = max(decoderLimits.maxHeaderFieldSize, limits.maxHeaderBytes + 1024)
@@ -90,7 +104,7 @@ private struct Listener: Service {
                                                                                  limitConfiguration: decoderLimits)))
                     try sync.addHandler(HTTPServerProtocolErrorHandler())
                     try sync.addHandler(GatewayChannelHandler(gateway: gateway, servesAdmin: servesAdmin, limits: limits,
-                                                              serverName: serverName))
+                                                              serverName: serverName, scheme: tls == nil ? "http" : "https"))
                     connections.add(channel)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
