@@ -111,6 +111,15 @@ let package = Package(
             ],
             path: "Benchmarks/MicroBench"
         ),
+        // A Swift program that embeds the gateway (docs/embedding.md).
+        .executableTarget(
+            name: "PortcullisEmbeddingExample",
+            dependencies: [
+                "PortcullisGateway", "PortcullisSessions",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "examples/embedding"
+        ),
         .testTarget(name: "PortcullisCoreTests", dependencies: ["PortcullisCore"]),
         // Runs the built `portcullis` binary and, later, whole gateways over real sockets.
         .testTarget(
