@@ -94,6 +94,7 @@ public struct RedisSentinelSettings: Sendable, Equatable {
         self.password = password
     }
 
+    /// Equal when the master name, password and sentinel addresses (in order) are.
     public static func == (a: RedisSentinelSettings, b: RedisSentinelSettings) -> Bool {
         a.masterName == b.masterName && a.password == b.password
             && a.sentinels.map { "\($0.host):\($0.port)" } == b.sentinels.map { "\($0.host):\($0.port)" }

@@ -16,9 +16,9 @@ public final class TestCertificates: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let ext = folder.appendingPathComponent("server.ext").path
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: ext, atomically: true, encoding: .utf8)
-        try run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", caFile, "-days", "2", "-subj", "/CN=Portcullis Test CA"])
+        try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("ca.key"), "-out", caFile, "-days", "2", "-subj", "/CN=Portcullis Test CA"])
         for (name, subject, extensions) in [("server", "/CN=127.0.0.1", ext), ("client", "/CN=portcullis-gateway", nil)] {
-            try run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", subject])
+            try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", subject])
             var sign = ["x509", "-req", "-in", path("\(name).csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
                         "-out", path("\(name).crt"), "-days", "2"]
             if let extensions { sign += ["-extfile", extensions] }
@@ -34,7 +34,7 @@ public final class TestCertificates: @unchecked Sendable {
     public func issue(_ name: String, dns: [String]) throws -> (cert: String, key: String) {
         let ext = path("\(name).ext")
         try ("subjectAltName=" + dns.map { "DNS:\($0)" }.joined(separator: ",") + "\n").write(toFile: ext, atomically: true, encoding: .utf8)
-        try run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(dns[0])"])
+        try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(dns[0])"])
         try run(["x509", "-req", "-in", path("\(name).csr"), "-CA", caFile, "-CAkey", path("ca.key"), "-CAcreateserial",
                  "-out", path("\(name).crt"), "-days", "2", "-extfile", ext])
         return (path("\(name).crt"), path("\(name).key"))
