@@ -102,6 +102,37 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A short fixed name for the `reason` label of
+    /// `portcullis_request_errors_total`: one per case, never text a plugin
+    /// or a client chose, so the label's values stay bounded.
+    public var metricReason: String {
+        switch self {
+        case .authorizationMissing: return "authorization_missing"
+        case .accessDisallowed: return "access_disallowed"
+        case .notGranted: return "not_granted"
+        case .policyRefused, .noMatchingPolicy: return "policy"
+        case .jwtRejected(.expired): return "jwt_expired"
+        case .jwtRejected: return "jwt_invalid"
+        case .keyInactive: return "key_inactive"
+        case .keyExpired: return "key_expired"
+        case .rateLimited: return "rate_limited"
+        case .apiRateLimited: return "api_rate_limited"
+        case .quotaExceeded: return "quota_exceeded"
+        case .pluginOverride: return "plugin_override"
+        case .pluginFailed: return "plugin_failed"
+        case .pluginTimedOut: return "plugin_timeout"
+        case .headersTooLarge: return "headers_too_large"
+        case .storeUnavailable: return "store_unavailable"
+        case .upstreamUnreachable: return "upstream_unreachable"
+        case .upstreamTimeout: return "upstream_timeout"
+        case .noAPI: return "no_api"
+        case .bodyTooLarge: return "body_too_large"
+        case .badRequest: return "bad_request"
+        case .loopTooDeep: return "loop_too_deep"
+        case .loopTargetUnknown: return "loop_target_unknown"
+        }
+    }
+
     /// Why auth refused the request, for `portcullis_auth_failures_total`;
     /// nil for refusals that are not about the credential.
     public var authFailureReason: String? {

@@ -44,7 +44,7 @@ public final class GatewayMetrics: Sendable {
     /// Counts one refused or failed request by reason, and auth refusals
     /// by auth reason.
     public func recordError(api: String, reason: GatewayError) {
-        let key = "api_id=\"\(Self.escape(api))\",reason=\"\(Self.escape(reason.message))\""
+        let key = "api_id=\"\(Self.escape(api))\",reason=\"\(reason.metricReason)\""
         state.withLock { s in
             s.errors[key, default: 0] += 1
             if let auth = reason.authFailureReason { s.authFailures["reason=\"\(auth)\"", default: 0] += 1 }
@@ -77,7 +77,7 @@ public final class GatewayMetrics: Sendable {
         var requests: [String: Int] = [:]
         for (key, count) in s.requests { requests["api_id=\"\(Self.escape(key.api))\",code=\"\(key.status)\"", default: 0] += count }
         labelled("portcullis_requests_total", requests)
-        family("portcullis_request_errors_total", "counter", "Requests refused or failed, by API and reason.")
+        family("portcullis_request_errors_total", "counter", "Requests refused or failed, by API and reason (a fixed name per refusal).")
         labelled("portcullis_request_errors_total", s.errors)
         family("portcullis_auth_failures_total", "counter",
                "Requests refused by authentication, by reason (missing, not_found, not_granted, expired, inactive, jwt_expired, jwt_invalid).")
