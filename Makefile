@@ -61,14 +61,16 @@ scenarios: build
 	$(BIN) scenario run examples/scenarios/
 	-$(BIN) scenario run examples/scenarios/ --mode tyk-race
 
-# The CPU-bound fuzz suites and the Sentinel failover suite (five Redis
-# processes and two gateway nodes under load for about 40 s) run on their
-# own, after the rest, so they do not starve the timing-sensitive socket and
-# store tests of threads.
+# Three groups run one after the other, so the heavy ones do not starve the
+# timing-sensitive socket and store tests of threads: the rest; the suites
+# that drive external processes (the Sentinel failover with five Redis
+# processes and two loaded nodes for about 40 s, and the TLS suites with
+# openssl, curl and TLS redis-servers); the CPU-bound fuzz suites.
+PROCESS_SUITES := SentinelFailoverTests|ListenerTLSTests|RedisTLSAuthTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip PortcullisFuzzTests --skip SentinelFailoverTests
-	$(SWIFT) test --skip-build --filter SentinelFailoverTests
+	$(SWIFT) test --skip-build --skip PortcullisFuzzTests --skip '$(PROCESS_SUITES)'
+	$(SWIFT) test --skip-build --filter '$(PROCESS_SUITES)'
 	$(SWIFT) test --skip-build --filter PortcullisFuzzTests
 
 bench: deps

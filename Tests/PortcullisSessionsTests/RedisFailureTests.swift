@@ -181,7 +181,10 @@ struct RedisFailureTests {
         guard case .badReply = result as? SessionStoreError else {
             Issue.record("expected badReply, got \(String(describing: result))"); return
         }
-        #expect(seconds < 5, "no hang: the bad reply ends the call")
+        // No hang: the bad reply ends the call. The bound is ten command
+        // timeouts, not a speed target: beside the other suites on two cores
+        // the call has waited several seconds for a thread.
+        #expect(seconds < 10, "no hang: the bad reply ends the call")
         await store.shutdown()
         listener.stop()
     }
