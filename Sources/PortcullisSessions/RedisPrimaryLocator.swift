@@ -48,7 +48,7 @@ final class RedisPrimaryLocator: Sendable {
     /// The primary's address: at once when known, else from the sentinels.
     func primary() -> EventLoopFuture<RedisAddress> {
         guard let connector = connector.value else {
-            return MultiThreadedEventLoopGroupSingleton.next().makeFailedFuture(SessionStoreError.shutDown)
+            return NIOSingletons.posixEventLoopGroup.next().makeFailedFuture(SessionStoreError.shutDown)
         }
         guard let sentinel = configuration.sentinel else {
             return connector.group.next().makeSucceededFuture(RedisAddress(host: configuration.host, port: configuration.port))
@@ -263,9 +263,4 @@ final class RedisPrimaryLocator: Sendable {
         logger.warning("Redis primary of '\(masterName)' switched from \(parts[1]):\(parts[2]) to \(address)")
         notify()
     }
-}
-
-/// The group used when nothing else is at hand.
-enum MultiThreadedEventLoopGroupSingleton {
-    static func next() -> EventLoop { NIOSingletons.posixEventLoopGroup.next() }
 }

@@ -14,16 +14,8 @@ struct ListenerTLSTests {
     }
 
     static func curl(_ arguments: [String]) throws -> Curl {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "--max-time", "10"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Curl(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let (status, output) = try ToolRun.output("curl", ["-s", "--max-time", "10"] + arguments)
+        return Curl(status: status, output: output)
     }
 
     static func harness(_ certificates: TestCertificates, minVersion: String, controlPort: Int = 0) async throws -> GatewayHarness {

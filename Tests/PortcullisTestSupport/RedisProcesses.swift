@@ -91,16 +91,7 @@ public final class RedisProcess: @unchecked Sendable {
 
     /// `redis-cli` against this process (plain TCP), trimmed output.
     public func cli(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LocalRedisServer.locate("redis-cli"))
-        process.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try ToolRun.output(LocalRedisServer.locate("redis-cli"), ["-h", "127.0.0.1", "-p", String(port)] + arguments).output
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisScenarios
 
 /// A throw-away certificate authority made with the `openssl` command: a
 /// CA, a server certificate for 127.0.0.1 / localhost signed by it, and a
@@ -43,14 +44,7 @@ public final class TestCertificates: @unchecked Sendable {
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
     private func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard try ToolRun.output("openssl", arguments).status == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.first ?? "") failed"])
         }
     }

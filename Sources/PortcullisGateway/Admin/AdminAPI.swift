@@ -99,15 +99,13 @@ struct AdminAPI {
     /// names the API whose organisation the policies must belong to.
     private func read(_ key: String, apiID: String?) async throws -> GatewayResponse {
         guard let found = try await services.sessions.keyData(key: key) else { return Self.failure(404, "Key not found") }
-        guard !found.session.policyIDs.isEmpty else { return .json(found.session.jsonText()) }
         let orgID = apiID.flatMap { id in gateway.loadedAPIs.first { $0.apiID == id }?.orgID }
-        do {
-            return .json(try services.policies.current.apply(to: found.session, apiOrgID: orgID).jsonText())
-        } catch {
-            services.logger.warning("GET /tyk/keys shows the session without its policies: \(error)",
+        let (session, refusal) = services.policies.current.shown(found.session, apiOrgID: orgID)
+        if let refusal {
+            services.logger.warning("GET /tyk/keys shows the session without its policies: \(refusal)",
                                     metadata: ["key": .string(services.displayKey(key))])
-            return .json(found.session.jsonText())
         }
+        return .json(session.jsonText())
     }
 
     private func delete(_ key: String) async throws -> GatewayResponse {

@@ -79,16 +79,12 @@ struct GatewayPluginHost: PluginHost {
     /// applied. A session whose policies cannot be applied is shown as
     /// stored, and the reason logged.
     private func shown(_ found: RenderedSession, key: String) -> (session: SessionState, json: String) {
-        let session = found.found.session
-        guard !session.policyIDs.isEmpty else { return (session, found.json) }
-        do {
-            let applied = try policies.current.apply(to: session, apiOrgID: apiOrgID)
-            return (applied, applied.jsonText())
-        } catch {
-            logger.warning("TykGetKeyData shows the session without its policies: \(error)",
-                           metadata: ["api_id": .string(apiID), "key": .string(KeyMask.mask(key))])
-            return (session, found.json)
-        }
+        guard !found.found.session.policyIDs.isEmpty else { return (found.found.session, found.json) }
+        let (session, refusal) = policies.current.shown(found.found.session, apiOrgID: apiOrgID)
+        guard let refusal else { return (session, session.jsonText()) }
+        logger.warning("TykGetKeyData shows the session without its policies: \(refusal)",
+                       metadata: ["api_id": .string(apiID), "key": .string(KeyMask.mask(key))])
+        return (session, found.json)
     }
 
     /// Under ``PluginKeyScope/grantedAPIs`` a session that grants other

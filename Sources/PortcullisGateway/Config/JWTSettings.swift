@@ -71,25 +71,32 @@ extension APIDefinitionParser {
         guard let source = try root.string("jwt_source"), !source.isEmpty else {
             throw ConfigError.missingField(file: root.file, field: "jwt_source")
         }
-        func skew(_ field: String) throws -> Int64 {
-            let value = try root.int(field) ?? 0
-            guard value >= 0 else {
-                throw ConfigError.invalidField(file: root.file, field: field, reason: "must be 0 or more seconds, got \(value)")
-            }
-            return value
-        }
         let identity = try root.string("jwt_identity_base_field").flatMap { $0.isEmpty ? nil : $0 } ?? "sub"
         var settings = JWTSettings(signingMethod: signing, key: JWTSettings.decodeSource(source), identityClaim: identity,
-                                   expiresSkew: try skew("jwt_expires_at_validation_skew"),
-                                   notBeforeSkew: try skew("jwt_not_before_validation_skew"),
-                                   issuedAtSkew: try skew("jwt_issued_at_validation_skew"))
-        settings.defaultPolicies = try (root.array("jwt_default_policies") ?? []).enumerated().map { index, value in
+                                   expiresSkew: try skew(root, "jwt_expires_at_validation_skew"),
+                                   notBeforeSkew: try skew(root, "jwt_not_before_validation_skew"),
+                                   issuedAtSkew: try skew(root, "jwt_issued_at_validation_skew"))
+        settings.defaultPolicies = try policyIDs(root, "jwt_default_policies")
+        settings.policyFieldName = try root.string("jwt_policy_field_name") ?? ""
+        return settings
+    }
+
+    /// A JWT validation skew: whole seconds, 0 or more (classic and Tyk OAS).
+    static func skew(_ reader: ConfigReader, _ field: String) throws -> Int64 {
+        let value = try reader.int(field) ?? 0
+        guard value >= 0 else {
+            throw ConfigError.invalidField(file: reader.file, field: reader.path(field), reason: "must be 0 or more seconds, got \(value)")
+        }
+        return value
+    }
+
+    /// A list of policy ids (`jwt_default_policies`, OAS `defaultPolicies`).
+    static func policyIDs(_ reader: ConfigReader, _ field: String) throws -> [String] {
+        try (reader.array(field) ?? []).enumerated().map { index, value in
             guard case .string(let id) = value, !id.isEmpty else {
-                throw ConfigError.invalidField(file: root.file, field: "jwt_default_policies[\(index)]", reason: "must be a policy id (a non-empty string)")
+                throw ConfigError.invalidField(file: reader.file, field: "\(reader.path(field))[\(index)]", reason: "must be a policy id (a non-empty string)")
             }
             return id
         }
-        settings.policyFieldName = try root.string("jwt_policy_field_name") ?? ""
-        return settings
     }
 }

@@ -142,23 +142,12 @@ enum OASDefinitionParser {
         guard let source = try scheme.string("source"), !source.isEmpty else {
             throw ConfigError.missingField(file: scheme.file, field: scheme.path("source"))
         }
-        func skew(_ field: String) throws -> Int64 {
-            let value = try scheme.int(field) ?? 0
-            guard value >= 0 else {
-                throw ConfigError.invalidField(file: scheme.file, field: scheme.path(field), reason: "must be 0 or more seconds, got \(value)")
-            }
-            return value
-        }
         let identity = try scheme.string("identityBaseField").flatMap { $0.isEmpty ? nil : $0 } ?? "sub"
         var settings = JWTSettings(signingMethod: signing, key: JWTSettings.decodeSource(source), identityClaim: identity,
-                                   expiresSkew: try skew("expiresAtValidationSkew"), notBeforeSkew: try skew("notBeforeValidationSkew"),
-                                   issuedAtSkew: try skew("issuedAtValidationSkew"))
-        settings.defaultPolicies = try (scheme.array("defaultPolicies") ?? []).enumerated().map { index, value in
-            guard case .string(let id) = value, !id.isEmpty else {
-                throw ConfigError.invalidField(file: scheme.file, field: "\(scheme.path("defaultPolicies"))[\(index)]", reason: "must be a policy id")
-            }
-            return id
-        }
+                                   expiresSkew: try APIDefinitionParser.skew(scheme, "expiresAtValidationSkew"),
+                                   notBeforeSkew: try APIDefinitionParser.skew(scheme, "notBeforeValidationSkew"),
+                                   issuedAtSkew: try APIDefinitionParser.skew(scheme, "issuedAtValidationSkew"))
+        settings.defaultPolicies = try APIDefinitionParser.policyIDs(scheme, "defaultPolicies")
         settings.policyFieldName = try scheme.string("policyFieldName") ?? ""
         return settings
     }

@@ -93,16 +93,7 @@ public final class LocalRedisServer: @unchecked Sendable {
 
     /// Runs `redis-cli` against this server and returns its output (trimmed).
     public func cli(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.locate("redis-cli"))
-        process.arguments = ["-h", "127.0.0.1", "-p", String(port)] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try ToolRun.output(Self.locate("redis-cli"), ["-h", "127.0.0.1", "-p", String(port)] + arguments).output
     }
 
     /// A port the kernel just handed out for 127.0.0.1 (bound, read, closed).
@@ -136,5 +127,29 @@ public final class LocalRedisServer: @unchecked Sendable {
         let count = recv(fd, &buffer, buffer.count, 0)
         guard count > 0 else { return false }
         return String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("+PONG")
+    }
+}
+
+/// Runs a command-line tool to its end: its exit status and its standard
+/// output, trimmed (standard error is dropped). For the tools tests and the
+/// scenario runner drive: `redis-cli`, `openssl`, `curl`.
+public enum ToolRun {
+    /// Runs `executable` (a path, or a name looked up through `/usr/bin/env`) with `arguments`.
+    public static func output(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        if executable.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

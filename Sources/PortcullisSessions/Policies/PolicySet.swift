@@ -48,6 +48,18 @@ public struct PolicySet: Sendable, Equatable {
         return try applier.apply(resolved)
     }
 
+    /// `session` as reads show it (`TykGetKeyData`, `GET /tyk/keys`): with
+    /// its policies applied, or as stored with the reason when they cannot
+    /// be; a read never refuses.
+    public func shown(_ session: SessionState, apiOrgID: String?) -> (session: SessionState, refusal: PolicyError?) {
+        guard !session.policyIDs.isEmpty else { return (session, nil) }
+        do {
+            return (try apply(to: session, apiOrgID: apiOrgID), nil)
+        } catch {
+            return (session, error)
+        }
+    }
+
     /// The trial period a new key under these policies gets: the first
     /// listed policy with `key_expires_in` (Tyk's `checkAndApplyTrialPeriod`
     /// lets each one overwrite, so the last one wins; so does this).

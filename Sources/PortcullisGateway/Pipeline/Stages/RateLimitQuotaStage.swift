@@ -18,7 +18,8 @@ struct RateLimitQuotaStage: PipelineStage {
     /// at once; counting waits for the store.
     func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
         // Inside a `tyk://` loop limits apply only when it asked (`check_limits=true`).
-        guard request.loop.checksLimits, request.key != nil, let session = request.session?.session else { return .next }
+        guard request.loop.checksLimits, request.key != nil, let session = request.session?.session,
+              !(api.definition.disableRateLimit && api.definition.disableQuota) else { return .next }
         let (limit, _) = session.effectiveLimit(apiID: api.definition.apiID)
         let limited = !api.definition.disableRateLimit && limit.rate > 0 && limit.per > 0
         let counted = !api.definition.disableQuota && limit.quotaMax > 0
