@@ -36,6 +36,14 @@ public final class JSEngine: Sendable {
         for worker in workers { worker.stop() }
     }
 
+    /// What the workers hold and have done, read without stopping them.
+    public var statistics: JSEngineStatistics {
+        JSEngineStatistics(workers: workers.count,
+                           queuedOrRunning: workers.reduce(0) { $0 + $1.activity.calls },
+                           callsStarted: workers.reduce(0) { $0 + $1.activity.callsStarted },
+                           timeouts: workers.reduce(0) { $0 + $1.activity.callsTimedOut })
+    }
+
     // MARK: Realms
 
     /// Loads `scripts`, in order, into a fresh realm called `realm` on every

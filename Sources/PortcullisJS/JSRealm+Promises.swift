@@ -40,6 +40,7 @@ extension JSRealm {
             let next = remaining > 0 ? fetches.next(within: remaining) : nil
             scope.activity.leaveWait()
             guard let done = next else {
+                scope.activity.callTimedOut()
                 throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds)
             }
             let ok: Bool

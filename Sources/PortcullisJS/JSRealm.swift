@@ -187,7 +187,10 @@ final class JSRealm {
             result = try settle(returned, handlerName: handlerName, limitSeconds: limitSeconds, exception: &exception)
         }
         if exception != nil {
-            if timeout.fired { throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds) }
+            if timeout.fired {
+                scope.activity.callTimedOut()
+                throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds)
+            }
             let details = describe(exception)
             if details.name == "PluginReturnError" {
                 throw PluginError.invalidReturn(handler: handlerName, reason: details.message)

@@ -16,6 +16,8 @@ final class WorkerActivity: Sendable {
     private let waits = Atomic<Int>(0)
     /// Uptime in nanoseconds when the running call began; 0 between calls.
     private let runningSince = Atomic<UInt64>(0)
+    private let started = Atomic<Int>(0)
+    private let timeouts = Atomic<Int>(0)
 
     /// How long a running call may have run for a new call to queue behind it.
     static let shortCall: UInt64 = 2_000_000
@@ -40,8 +42,18 @@ final class WorkerActivity: Sendable {
     /// Whether the running call waits on I/O.
     var isWaiting: Bool { waits.load(ordering: .relaxed) > 0 }
 
+    /// Calls the worker has started since it began.
+    var callsStarted: Int { started.load(ordering: .relaxed) }
+
+    /// Calls stopped for running past the time limit.
+    var callsTimedOut: Int { timeouts.load(ordering: .relaxed) }
+
     func callQueued() { held.add(1, ordering: .relaxed) }
-    func callStarted() { runningSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+    func callStarted() {
+        started.add(1, ordering: .relaxed)
+        runningSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+    }
+    func callTimedOut() { timeouts.add(1, ordering: .relaxed) }
     func callFinished() {
         runningSince.store(0, ordering: .relaxed)
         held.subtract(1, ordering: .relaxed)

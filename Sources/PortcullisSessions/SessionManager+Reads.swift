@@ -109,7 +109,7 @@ extension SessionManager {
             throw storeFailure(key, "read", error)
         }
         guard case .ready(let record) = read else { return .mustWait }
-        statistics.recordStoreCall("read", seconds: (ContinuousClock.now - started).secondsValue)
+        statistics.recordStoreCall("read", nanoseconds: (ContinuousClock.now - started).nanosecondsValue)
         guard let record else { return .ready(nil) }
         return .ready(try rendered.rendered(key, record) { try decode(key, record) })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PortcullisCore
+import Tracing
 
 /// The session layer one gateway node uses: plugin writes, admin writes and
 /// revocations, the auth stage's lookups, the request write-back and quota.
@@ -34,7 +35,7 @@ public final class SessionManager: Sendable {
     /// Stored records already decoded and rendered for `TykGetKeyData`.
     let rendered = RenderedSessionMemo()
     /// Keys created, renewed and revoked, cache hits and store latency on this node.
-    public let statistics = SessionStatistics()
+    public let statistics: SessionStatistics
 
     /// Creates the session layer of one node on `store`. Call ``start()``
     /// before serving so invalidations arrive.
@@ -45,6 +46,7 @@ public final class SessionManager: Sendable {
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
+        self.statistics = SessionStatistics(factory: configuration.metricsFactory)
         let cache = configuration.disableCachedSessionState
             ? nil
             : SessionCache(clock: clock, timeout: configuration.cachedSessionTimeout)
@@ -86,13 +88,16 @@ public final class SessionManager: Sendable {
     /// Runs a store operation, turning its failure into ``SessionError``.
     func storeCall<T: Sendable>(_ key: String, _ operation: String, _ body: () async throws -> T) async throws -> T {
         let started = ContinuousClock.now
+        let span = configuration.storeSpan(operation)
         defer {
             let elapsed = ContinuousClock.now - started
-            statistics.recordStoreCall(operation, seconds: elapsed.secondsValue)
+            statistics.recordStoreCall(operation, nanoseconds: elapsed.nanosecondsValue)
+            span?.end()
         }
         do {
             return try await body()
         } catch let error as SessionStoreError {
+            span?.setStatus(SpanStatus(code: .error, message: error.description))
             throw storeFailure(key, operation, error)
         }
     }

@@ -1,4 +1,6 @@
+import CoreMetrics
 import Foundation
+import Tracing
 
 /// Settings of the session layer, named after the `tyk.conf` fields they
 /// come from.
@@ -29,6 +31,12 @@ public struct SessionManagerConfiguration: Sendable {
     /// `apply_policies` is judged (master key, lifetime, quota reset, trial
     /// period) by what its policies grant, and stored as given.
     public var policies: @Sendable () -> PolicySet
+    /// Where the session counters and store latencies are recorded
+    /// (swift-metrics); nowhere but ``SessionStatistics/snapshot`` by default.
+    public var metricsFactory: any MetricsFactory
+    /// Starts a span for one store operation (`read`, `write`, …) when the
+    /// calling task is traced; returns nil otherwise. No spans by default.
+    public var storeSpan: @Sendable (_ operation: String) -> (any Span)?
 
     /// Creates a configuration with Tyk's defaults (cache on for 10 s,
     /// synchronous bookkeeping, master keys refused, nothing deleted).
@@ -41,7 +49,9 @@ public struct SessionManagerConfiguration: Sendable {
                 invalidationTimeout: Double = 2,
                 nodeID: String = UUID().uuidString,
                 apiSettings: @escaping @Sendable (String) -> APISessionSettings? = { _ in nil },
-                policies: @escaping @Sendable () -> PolicySet = { PolicySet() }) {
+                policies: @escaping @Sendable () -> PolicySet = { PolicySet() },
+                metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+                storeSpan: @escaping @Sendable (_ operation: String) -> (any Span)? = { _ in nil }) {
         self.naming = naming
         self.disableCachedSessionState = disableCachedSessionState
         self.cachedSessionTimeout = cachedSessionTimeout
@@ -52,5 +62,7 @@ public struct SessionManagerConfiguration: Sendable {
         self.nodeID = nodeID
         self.apiSettings = apiSettings
         self.policies = policies
+        self.metricsFactory = metricsFactory
+        self.storeSpan = storeSpan
     }
 }

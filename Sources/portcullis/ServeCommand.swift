@@ -1,6 +1,8 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Logging
+import Prometheus
 import PortcullisCore
 import PortcullisGateway
 import PortcullisSessions
@@ -70,7 +72,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let store { try StoreOption.apply(store, to: &settings) }
         let sessionStore = try StoreOption.make(settings.storage)
         try await StoreOption.verify(sessionStore, logger: logger)
-        let gateway = try await Gateway.start(config: settings, store: sessionStore, logger: logger)
+        // One Prometheus registry for the process: the gateway's metrics and
+        // any library's that records through swift-metrics, served at /metrics.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(GatewayMetricsBackend.prometheusFactory(registry))
+        let gateway = try await Gateway.start(config: settings, store: sessionStore, logger: logger, metrics: .prometheus(registry))
         for failure in gateway.lastLoadFailures { logger.error("\(failure)") }
         let address = settings.listenAddress
         let storeType = settings.storage.type

@@ -7,7 +7,7 @@ import Testing
 /// stops cleanly on SIGTERM.
 @Suite("Embedding example")
 struct EmbeddingExampleTests {
-    @Test("The example serves its API in-process and over HTTP with its own logger, and exits 0 on SIGTERM")
+    @Test("The example serves its API in-process and over HTTP with its own logger and metrics backend, and exits 0 on SIGTERM")
     func runsTheExample() async throws {
         let binary = CommandLineTool.binary.deletingLastPathComponent().appendingPathComponent("PortcullisEmbeddingExample")
         #expect(FileManager.default.isExecutableFile(atPath: binary.path), "built by swift build --build-tests")
@@ -40,6 +40,8 @@ struct EmbeddingExampleTests {
             let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/embedded/hello"), timeout: .seconds(10))
             #expect(response.status.code == 200)
             #expect(String(buffer: try await response.body.collect(upTo: 1 << 16)).contains("from the embedded gateway"))
+            let scrape = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
+            #expect(scrape.status.code == 404, "metrics go to the host's backend, not /metrics")
         } else {
             Issue.record("the example never said where it listens: \(lines)")
         }
@@ -50,6 +52,8 @@ struct EmbeddingExampleTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect(output().contains("stopped"), "\(output())")
+        // One request in-process, one over HTTP: both counted on the host's own backend.
+        #expect(output().contains("host metrics: portcullis_requests_total{api_id=embedded,code=200} 2"), "\(output())")
         let log = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
         #expect(log.contains("[host] info loaded 1 API(s)"), "the gateway logs through the host's handler: \(log.prefix(300))")
     }

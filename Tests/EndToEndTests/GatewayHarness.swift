@@ -30,6 +30,7 @@ final class GatewayHarness: Sendable {
     /// `{{dir}}` are replaced) and starts a node on them.
     static func make(files: [String: String], store: (any SessionStore)? = nil, clock: VirtualClock? = nil,
                      upstream: TestUpstream? = nil, logs: LogBook? = nil, logger custom: Logger? = nil,
+                     metrics: GatewayMetricsBackend = .prometheus(),
                      configure: (inout GatewayConfig) -> Void = { _ in }) async throws -> GatewayHarness {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("apps"), withIntermediateDirectories: true)
@@ -54,7 +55,8 @@ final class GatewayHarness: Sendable {
         logger.logLevel = .critical
         if let logs { logger = logs.logger(node: "a", level: .info) }
         if let custom { logger = custom }
-        let gateway = try await Gateway.start(config: config, store: store ?? MemoryStore(clock: clock), clock: clock, logger: logger)
+        let gateway = try await Gateway.start(config: config, store: store ?? MemoryStore(clock: clock), clock: clock, logger: logger,
+                                              metrics: metrics)
         return GatewayHarness(gateway: gateway, upstream: server, clock: clock, folder: folder, config: config)
     }
 

@@ -1,9 +1,10 @@
 // Portcullis embedded in a Swift program: the program brings its own
-// logger and its own store, defines an API in code, answers a request
-// in-process, then serves HTTP until SIGTERM or SIGINT.
+// logger, metrics backend and store, defines an API in code, answers a
+// request in-process, then serves HTTP until SIGTERM or SIGINT.
 //
 //   swift run PortcullisEmbeddingExample [port]      (default 8090; 0 picks a free one)
 
+import CoreMetrics
 import Foundation
 import Logging
 import PortcullisGateway
@@ -24,6 +25,53 @@ struct HostLogHandler: LogHandler {
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         FileHandle.standardError.write(Data("[host] \(event.level) \(event.message) \(fields)\n".utf8))
     }
+}
+
+/// The host program's own metrics backend (a stand-in for StatsD, OTLP or
+/// whatever the program already uses): it keeps counter totals and timer
+/// counts by label and dimensions, and prints them when the program stops.
+final class HostMetrics: MetricsFactory, @unchecked Sendable {
+    private let lock = NSLock()
+    private var totals: [String: Int64] = [:]
+
+    final class Handler: CounterHandler, FloatingPointCounterHandler, RecorderHandler, TimerHandler, @unchecked Sendable {
+        let name: String
+        let owner: HostMetrics
+        init(name: String, owner: HostMetrics) { self.name = name; self.owner = owner }
+        func increment(by amount: Int64) { owner.add(name, amount) }
+        func increment(by amount: Double) { owner.add(name, Int64(amount)) }
+        func reset() {}
+        func record(_ value: Int64) {}
+        func record(_ value: Double) {}
+        func recordNanoseconds(_ duration: Int64) { owner.add(name + " count", 1) }
+    }
+
+    func add(_ name: String, _ amount: Int64) {
+        lock.withLock { totals[name, default: 0] += amount }
+    }
+
+    /// Every total, one `name{dimensions} value` per line, sorted.
+    var report: [String] {
+        lock.withLock { totals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" } }
+    }
+
+    private func handler(_ label: String, _ dimensions: [(String, String)]) -> Handler {
+        let labels = dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        return Handler(name: dimensions.isEmpty ? label : "\(label){\(labels)}", owner: self)
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { handler(label, dimensions) }
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        handler(label, dimensions)
+    }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        handler(label, dimensions)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { handler(label, dimensions) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
 }
 
 /// A line on standard output, written at once (the test reads it while the program runs).
@@ -60,7 +108,9 @@ config.secret = "host-secret"
 
 // The store is the host's choice: MemoryStore for one process, RedisStore for many.
 let store = MemoryStore()
-let gateway = try await Gateway.start(config: config, store: store, logger: logger)
+// Metrics go to the host's backend under Portcullis' names; /metrics is then not served.
+let metrics = HostMetrics()
+let gateway = try await Gateway.start(config: config, store: store, logger: logger, metrics: .factory(metrics))
 for failure in gateway.lastLoadFailures { logger.error("\(failure)") }
 
 // In-process, without a socket: the same pipeline a client request runs through.
@@ -76,4 +126,5 @@ try await GatewayServer(gateway: gateway).run(onListening: { port in
     say("listening on \(port)")
 })
 try? FileManager.default.removeItem(at: folder)
+for line in metrics.report where line.hasPrefix("portcullis_requests_total") { say("host metrics: \(line)") }
 say("stopped")

@@ -27,8 +27,11 @@ struct AdminAPI {
             return .json(JSONText.any(["status": "pass", "description": "Portcullis gateway", "apis": gateway.loadedAPIs.count]))
         }
         if path == "/metrics" {
-            return GatewayResponse(status: 200, headers: HeaderList([("Content-Type", "text/plain; version=0.0.4")]),
-                                   body: Array(services.metrics.render(sessions: services.sessions.statistics.snapshot).utf8))
+            services.runtimeMetrics.sample()
+            guard let text = services.metrics.render() else {
+                return Self.failure(404, "this node records its metrics on the embedding program's swift-metrics backend; /metrics serves only a Prometheus registry")
+            }
+            return GatewayResponse(status: 200, headers: HeaderList([("Content-Type", "text/plain; version=0.0.4")]), body: Array(text.utf8))
         }
         guard Self.isAdminPath(path) else { return nil }
         guard Self.authorised(headers.first("x-tyk-authorization"), secret: services.config.secret) else {

@@ -3,6 +3,7 @@ import Logging
 import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
+import Tracing
 
 /// The bindings of one request's plugins, on the real session layer.
 ///
@@ -30,16 +31,24 @@ struct GatewayPluginHost: PluginHost {
     let policies: PolicyRegistry
     /// The organisation of the plugin's API, when it is loaded.
     let apiOrgID: String?
+    /// The tracer and the plugin call's span context when the request is
+    /// traced: store calls become its children, HTTP calls carry it.
+    var tracing: (any RequestTracing)? = nil
+    var traceContext: InstrumentationContext? = nil
+    /// The request's trace id, for plugin log lines.
+    var traceID: String? = nil
 
     /// The request and API every plugin log line is tagged with.
     var logMetadata: Logger.Metadata {
-        ["request_id": .string(requestID), "api_id": .string(apiID)]
+        guard let traceID, !traceID.isEmpty else { return ["request_id": .string(requestID), "api_id": .string(apiID)] }
+        return ["request_id": .string(requestID), "api_id": .string(apiID), "trace_id": .string(traceID)]
     }
 
     /// Runs a session call, noting store failures for the error mapping.
     private func noting<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            guard let traceContext else { return try await body() }
+            return try await InstrumentationContext.$current.withValue(traceContext) { try await body() }
         } catch let error as SessionError {
             switch error {
             case .storeFailed, .invalidationNotAcknowledged: faults.recordStoreFailure(error.description)
@@ -134,7 +143,15 @@ struct GatewayPluginHost: PluginHost {
         if let refusal = httpPolicy.refusal(for: request.url) {
             throw PluginHTTPRefused(reason: refusal)
         }
-        return try await transport.send(request)
+        guard let tracing, let traceContext else { return try await transport.send(request) }
+        // The called service joins the trace under the plugin call, unless
+        // the plugin set the propagation headers itself.
+        var traced = request
+        for (name, value) in tracing.headers(for: traceContext)
+        where !traced.headers.contains(where: { $0.0.caseInsensitiveCompare(name) == .orderedSame }) {
+            traced.headers.append((name, value))
+        }
+        return try await transport.send(traced)
     }
 
     var storage: (any PluginStorage)? { kv }
@@ -160,9 +177,15 @@ struct PluginHTTPRefused: Error, CustomStringConvertible {
 
 extension GatewayServices {
     /// The plugin host for one request.
-    func pluginHost(for request: GatewayRequest) -> GatewayPluginHost {
-        pluginHost(apiID: request.api.definition.apiID, orgID: request.api.definition.orgID, requestID: request.id,
-                   overlay: request.overlay, faults: request.bindingFaults)
+    func pluginHost(for request: GatewayRequest, span: (any Span)? = nil) -> GatewayPluginHost {
+        var host = pluginHost(apiID: request.api.definition.apiID, orgID: request.api.definition.orgID, requestID: request.id,
+                              overlay: request.overlay, faults: request.bindingFaults)
+        if let span, let trace = request.trace {
+            host.tracing = trace.tracing
+            host.traceContext = span.context
+            host.traceID = trace.traceID
+        }
+        return host
     }
 
     /// The plugin host for `apiID`'s plugins outside a client request

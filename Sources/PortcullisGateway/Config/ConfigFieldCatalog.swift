@@ -160,6 +160,13 @@ public enum ConfigFieldCatalog {
             "use_ssl": .bool(true),
             "certificates": .array([.object(["cert_file": .string("catalog.pem"), "key_file": .string("catalog.key")])]),
         ]),
+        "opentelemetry": .object([
+            "enabled": .bool(true),
+            "headers": .object([:]),
+            "span_batch_config": .object([:]),
+            "sampling": .object([:]),
+            "tls": .object([:]),
+        ]),
     ])
 
     /// An API definition with every section present, including one hook

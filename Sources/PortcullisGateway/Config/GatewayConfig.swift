@@ -88,6 +88,8 @@ public struct GatewayConfig: Sendable, Equatable {
     /// Serve the control listener over TLS too (`control_api_use_ssl`);
     /// defaults to `http_server_options.use_ssl`.
     public var controlAPIUseSSL: Bool = false
+    /// Request tracing (`opentelemetry`); off by default.
+    public var openTelemetry: OpenTelemetryConfig = OpenTelemetryConfig()
 
     /// Creates a configuration with Portcullis' defaults.
     public init() {}

@@ -136,6 +136,9 @@ extension GatewayConfig {
             config.policies.path = try policies.string("policy_path") ?? ""
             policies.acknowledge("policy_connection_string", "allow_explicit_policy_id")
         }
+        if let telemetry = try root.object("opentelemetry") {
+            config.openTelemetry = try parseOpenTelemetry(telemetry, file: file)
+        }
         config.pluginHTTP.allow = try hostRules(root, "plugin_http_allow", file: file) ?? []
         config.pluginHTTP.deny = try hostRules(root, "plugin_http_deny", file: file) ?? PluginHTTPPolicy.defaultDeny
         return (config, root.ignoredFields)
@@ -169,6 +172,92 @@ extension GatewayConfig {
             }
         }
         return ListenerTLSConfig(certificates: certificates, minVersion: minVersion)
+    }
+
+    /// The `opentelemetry` section, read only when `enabled` is true (as Tyk
+    /// does); what Portcullis cannot honour is refused with the field named.
+    private static func parseOpenTelemetry(_ section: ConfigReader, file: String) throws -> OpenTelemetryConfig {
+        var settings = OpenTelemetryConfig()
+        section.acknowledge("traces", "metrics", "custom_trace_header")
+        guard try section.bool("enabled") == true else { return settings }
+        settings.enabled = true
+        if let exporter = try section.string("exporter"), !exporter.isEmpty {
+            guard let value = OpenTelemetryConfig.Exporter(rawValue: exporter) else {
+                throw ConfigError.invalidField(file: file, field: section.path("exporter"), reason: "must be \"grpc\" or \"http\", got '\(exporter)'")
+            }
+            settings.exporter = value
+        }
+        if let endpoint = try section.string("endpoint"), !endpoint.isEmpty {
+            let bare = endpoint.range(of: "://").map { String(endpoint[$0.upperBound...]) } ?? endpoint
+            let hostPort = bare.split(separator: "/", maxSplits: 1).first.map(String.init) ?? bare
+            guard Self.hostPort(hostPort) != nil else {
+                throw ConfigError.invalidField(file: file, field: section.path("endpoint"), reason: "must be \"host:port\" of the collector, got '\(endpoint)'")
+            }
+            settings.endpoint = hostPort
+        }
+        if let headers = try section.object("headers") {
+            for name in headers.object.keys.sorted() {
+                guard let value = headers.value(name) else { continue }
+                guard case .string(let text) = value else {
+                    throw ConfigError.invalidField(file: file, field: headers.path(name), reason: "must be a string, got \(value.jsonString())")
+                }
+                settings.headers[name] = text
+            }
+        }
+        if let timeout = try section.double("connection_timeout"), timeout > 0 { settings.connectionTimeout = timeout }
+        if let name = try section.string("resource_name"), !name.isEmpty { settings.resourceName = name }
+        if let processor = try section.string("span_processor_type"), !processor.isEmpty {
+            guard processor == "batch" || processor == "simple" else {
+                throw ConfigError.invalidField(file: file, field: section.path("span_processor_type"), reason: "must be \"batch\" or \"simple\", got '\(processor)'")
+            }
+            settings.simpleProcessor = processor == "simple"
+        }
+        if let batch = try section.object("span_batch_config") {
+            settings.maxQueueSize = Int(max(0, try batch.int("max_queue_size") ?? 0))
+            settings.maxExportBatchSize = Int(max(0, try batch.int("max_export_batch_size") ?? 0))
+            settings.batchTimeout = max(0, try batch.double("batch_timeout") ?? 0)
+        }
+        if let propagation = try section.string("context_propagation"), !propagation.isEmpty {
+            guard propagation == "tracecontext" else {
+                throw ConfigError.invalidField(file: file, field: section.path("context_propagation"),
+                                               reason: "must be \"tracecontext\" (W3C traceparent/tracestate), got '\(propagation)'; "
+                                                   + "the exporter has no B3 or custom-header propagator")
+            }
+            settings.propagation = propagation
+        }
+        if let sampling = try section.object("sampling") {
+            let kind = try sampling.string("type") ?? ""
+            let rate = try sampling.double("rate") ?? 0.5
+            switch kind.lowercased() {
+            case "", "alwayson": settings.sampling = .alwaysOn
+            case "alwaysoff": settings.sampling = .alwaysOff
+            case "traceidratiobased":
+                guard (0...1).contains(rate) else {
+                    throw ConfigError.invalidField(file: file, field: sampling.path("rate"), reason: "must be 0 to 1, got \(rate)")
+                }
+                settings.sampling = .ratio(rate)
+            default:
+                throw ConfigError.invalidField(file: file, field: sampling.path("type"),
+                                               reason: "must be AlwaysOn, AlwaysOff or TraceIDRatioBased, got '\(kind)'")
+            }
+            settings.parentBased = try sampling.bool("parent_based") ?? false
+        }
+        if let tls = try section.object("tls") {
+            settings.tlsEnabled = try tls.bool("enable") ?? false
+            if try tls.bool("insecure_skip_verify") == true {
+                throw ConfigError.invalidField(file: file, field: tls.path("insecure_skip_verify"),
+                                               reason: "is not supported by the exporter; give the collector's CA in ca_file instead")
+            }
+            settings.caFile = try tls.string("ca_file") ?? ""
+            settings.certFile = try tls.string("cert_file") ?? ""
+            settings.keyFile = try tls.string("key_file") ?? ""
+            guard settings.certFile.isEmpty == settings.keyFile.isEmpty else {
+                throw ConfigError.invalidField(file: file, field: tls.path(settings.certFile.isEmpty ? "cert_file" : "key_file"),
+                                               reason: "a client certificate needs both cert_file and key_file")
+            }
+            tls.acknowledge("min_version", "max_version")
+        }
+        return settings
     }
 
     /// `host:port` (an IPv6 host in brackets), or nil.

@@ -49,6 +49,8 @@ public struct GatewayRequest: Sendable {
     let bindingFaults = BindingFaults()
     /// Where the request stands in `tyk://` loops.
     public var loop = InternalLoop()
+    /// The request's spans when tracing is on; nil otherwise.
+    public internal(set) var trace: RequestTrace?
 
     /// Creates a request.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import PortcullisJS
 import PortcullisSessions
+import Tracing
 
 /// The whole story of a request, in Tyk's order:
 ///
@@ -72,6 +73,7 @@ public struct Pipeline: Sendable {
         var index = start
         do {
             while index < stages.count {
+                request.trace?.enter(index, stages[index].name)
                 guard let outcome = try stages[index].runInline(&request) else { return .waiting(stage: index) }
                 switch outcome {
                 case .next: index += 1
@@ -92,9 +94,17 @@ public struct Pipeline: Sendable {
         do {
             for index in start..<stages.count {
                 let stage = stages[index]
+                request.trace?.enter(index, stage.name)
                 let decided = index > start ? try stage.runInline(&request) : nil
                 let outcome: StageOutcome
-                if let decided { outcome = decided } else { outcome = try await stage.run(&request) }
+                if let decided {
+                    outcome = decided
+                } else if let trace = request.trace {
+                    // Store calls the stage makes become its child spans.
+                    outcome = try await InstrumentationContext.$current.withValue(trace.currentContext) { try await stage.run(&request) }
+                } else {
+                    outcome = try await stage.run(&request)
+                }
                 switch outcome {
                 case .next: continue
                 case .respond(let response): return .answered(response)
@@ -122,6 +132,7 @@ public struct Pipeline: Sendable {
     /// Runs the response stages on the upstream's answer.
     public func runResponseStages(_ response: inout GatewayResponse, request: GatewayRequest,
                                   services: GatewayServices) async {
+        request.trace?.enter(stages.count, "response")
         do {
             for stage in responseStages { try await stage.run(&response, for: request) }
         } catch {
@@ -187,10 +198,11 @@ public struct Pipeline: Sendable {
         default:
             gatewayError = .pluginFailed("\(error)")
         }
-        let metadata: Logger.Metadata = [
+        var metadata: Logger.Metadata = [
             "api_id": .string(request.api.definition.apiID), "request_id": .string(request.id),
             "path": .string(request.path), "key": .string(request.key.map(services.displayKey) ?? "--"),
         ]
+        if let trace = request.trace, !trace.traceID.isEmpty { metadata["trace_id"] = .string(trace.traceID) }
         if gatewayError.status >= 500 {
             services.logger.error("request error: \(gatewayError)", metadata: metadata)
         } else {

@@ -65,6 +65,7 @@ extension Gateway {
         var request = GatewayRequest(id: RequestID.next(), api: route.api, method: incoming.method, path: incoming.path,
                                      query: incoming.query, headers: incoming.headers, bodyBuffer: incoming.bodyBuffer,
                                      scheme: incoming.scheme, remoteAddress: incoming.remoteAddress)
+        if let tracing = services.tracing { request.trace = RequestTrace(request, tracing: tracing.tracing) }
         let progress = route.pipeline.advanceInline(&request, services: services)
         proceed(progress, request, route, eventLoop, respond)
     }
@@ -119,6 +120,7 @@ extension Gateway {
                           _ respond: (GatewayResponse) -> Void) {
         let final = route.pipeline.finish(response, request: request)
         services.metrics.recordRequest(api: route.api.definition.apiID, status: final.status)
+        request.trace?.finish(status: final.status)
         route.lease.leave()
         respond(final)
     }

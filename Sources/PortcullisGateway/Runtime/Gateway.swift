@@ -16,13 +16,16 @@ public final class Gateway: Sendable {
     /// Builds a node on a store: starts the session layer, loads every API
     /// in `config.appPath`. Refused APIs are logged and listed by ``lastLoadFailures``.
     /// `semantics` is ``SessionSemantics/consistent`` except in scenario
-    /// runs that demonstrate Tyk's race.
+    /// runs that demonstrate Tyk's race. Metrics go to `metrics`: by
+    /// default a Prometheus registry of this node's own, served at `/metrics`.
     public static func start(config: GatewayConfig, store: any SessionStore, clock: any GatewayClock = SystemClock(),
                              logger: Logger = Logger(label: "portcullis"),
-                             semantics: SessionSemantics = .consistent) async throws -> Gateway {
+                             semantics: SessionSemantics = .consistent,
+                             metrics: GatewayMetricsBackend = .prometheus()) async throws -> Gateway {
         let workers = config.jsvmWorkers > 0 ? config.jsvmWorkers : 2 * ProcessInfo.processInfo.activeProcessorCount
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, timeoutSeconds: config.jsvmTimeout, clock: clock,
                                                                    logger: logger.component("jsvm")))
+        let tracing = try GatewayTracing.start(config.openTelemetry, logger: logger.component("tracing"))
         let apis = Locked<[String: APISessionSettings]>([:])
         let policies = PolicyRegistry()
         let sessions = SessionManager(
@@ -38,7 +41,9 @@ public final class Gateway: Sendable {
                                          forceGlobalSessionLifetime: config.forceGlobalSessionLifetime,
                                          respectKeyExpiration: config.sessionLifetimeRespectsKeyExpiration),
                 apiSettings: { apis.value[$0] },
-                policies: { policies.current }),
+                policies: { policies.current },
+                metricsFactory: metrics.factory,
+                storeSpan: StoreSpans.starter(tracing?.tracing, system: store is RedisStore ? "redis" : "memory")),
             logger: logger.component("sessions"))
         try await sessions.start()
         let services = GatewayServices(
@@ -47,14 +52,27 @@ public final class Gateway: Sendable {
             upstream: UpstreamClient(insecureSkipVerify: config.proxySSLInsecureSkipVerify,
                                      responseTimeout: .milliseconds(Int64(config.proxyDefaultTimeout * 1000))),
             transport: HTTPClientTransport(tls: .init(insecureSkipVerify: config.proxySSLInsecureSkipVerify)),
-            metrics: GatewayMetrics(), clock: clock, logger: logger, semantics: semantics, policies: policies)
+            metrics: GatewayMetrics(backend: metrics), clock: clock, logger: logger, semantics: semantics, policies: policies,
+            tracing: tracing)
         let gateway = Gateway(services: services, apiSettings: apis)
         _ = await gateway.reload()
+        if metrics.registry == nil {
+            // No scrape to sample on: the embedder's backend reads what was last recorded.
+            let runtime = services.runtimeMetrics
+            gateway.sampler.value = Task {
+                while !Task.isCancelled {
+                    runtime.sample()
+                    try? await Task.sleep(for: .seconds(10))
+                }
+            }
+        }
         return gateway
     }
 
     private let apiSettings: Locked<[String: APISessionSettings]>
     private let failures = Locked<[String]>([])
+    /// Samples process and engine metrics when nothing scrapes them.
+    private let sampler = Locked<Task<Void, Never>?>(nil)
 
     private init(services: GatewayServices, apiSettings: Locked<[String: APISessionSettings]>) {
         self.services = services
@@ -132,9 +150,11 @@ public final class Gateway: Sendable {
             return GatewayResponse.error(status: 404, message: GatewayError.noAPI(path: path).message)
         }
         defer { route.lease.leave() }
-        let request = GatewayRequest(id: RequestID.next(), api: route.api, method: method, path: path, query: query,
+        var request = GatewayRequest(id: RequestID.next(), api: route.api, method: method, path: path, query: query,
                                      headers: headers, body: body, scheme: scheme, remoteAddress: remoteAddress)
+        if let tracing = services.tracing { request.trace = RequestTrace(request, tracing: tracing.tracing) }
         let response = await route.pipeline.handle(request, services: services)
+        request.trace?.finish(status: response.status)
         await services.race?.flush(requestID: request.id, sessions: services.sessions)
         services.metrics.recordRequest(api: route.api.definition.apiID, status: response.status)
         return response
@@ -169,10 +189,12 @@ public final class Gateway: Sendable {
 
     /// Finishes deferred writes and closes connections.
     public func shutdown() async {
+        sampler.withLock { $0?.cancel() }
         await services.sessions.stop()
         await services.upstream.shutdown()
         try? await services.transport.shutdown()
         services.engine.shutdown()
+        await services.tracing?.shutdown()
     }
 }
 

@@ -3,6 +3,7 @@ import NIOPosix
 import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
+import Tracing
 
 /// The long-lived parts every stage uses: the JS engine, the session layer,
 /// the upstream client, the HTTP transport for plugins, metrics, the clock.
@@ -23,8 +24,10 @@ public final class GatewayServices: Sendable {
     public let upstream: UpstreamClient
     /// Sends plugin HTTP requests.
     public let transport: HTTPClientTransport
-    /// Counters for `/metrics`.
+    /// The request-side metrics.
     public let metrics: GatewayMetrics
+    /// Process and JS engine metrics, sampled on scrape.
+    public let runtimeMetrics: RuntimeMetrics
     /// The clock for expiry and rate windows.
     public let clock: any GatewayClock
     /// The gateway log.
@@ -43,11 +46,14 @@ public final class GatewayServices: Sendable {
     /// The stale cache and deferred writes of ``SessionSemantics/tykRace``;
     /// nil under the consistency contract.
     let race: TykRaceEmulation?
+    /// Span export when `opentelemetry.enabled`; nil otherwise.
+    let tracing: GatewayTracing?
 
     /// Creates the service set.
     public init(config: GatewayConfig, engine: JSEngine, sessions: SessionManager, store: any SessionStore, pluginStorage: PluginKeyValueStore,
                 upstream: UpstreamClient, transport: HTTPClientTransport, metrics: GatewayMetrics, clock: any GatewayClock,
-                logger: Logger, semantics: SessionSemantics = .consistent, policies: PolicyRegistry = PolicyRegistry()) {
+                logger: Logger, semantics: SessionSemantics = .consistent, policies: PolicyRegistry = PolicyRegistry(),
+                tracing: GatewayTracing? = nil) {
         self.config = config
         self.engine = engine
         self.sessions = sessions
@@ -56,10 +62,12 @@ public final class GatewayServices: Sendable {
         self.upstream = upstream
         self.transport = transport
         self.metrics = metrics
+        self.runtimeMetrics = RuntimeMetrics(factory: metrics.backend.factory, engine: engine)
         self.clock = clock
         self.logger = logger
         self.semantics = semantics
         self.policies = policies
+        self.tracing = tracing
         self.race = semantics == .tykRace ? TykRaceEmulation(clock: clock, logger: logger) : nil
     }
 
@@ -70,11 +78,23 @@ public final class GatewayServices: Sendable {
 }
 
 extension GatewayServices {
-    /// Runs one plugin call and records its wall time in
-    /// `portcullis_plugin_duration_seconds`, whether it returned or threw.
-    func timedPlugin<T: Sendable>(api: String, plugin: String, _ call: () async throws -> T) async throws -> T {
+    /// Runs one plugin call of `request` and records its wall time in
+    /// `portcullis_plugin_duration_seconds`, whether it returned or threw;
+    /// a traced request gets a span for the call, handed to `call` for the
+    /// plugin host (see ``pluginHost(for:span:)``).
+    func timedPlugin<T: Sendable>(_ request: GatewayRequest, plugin: String,
+                                  _ call: ((any Span)?) async throws -> T) async throws -> T {
         let started = ContinuousClock.now
-        defer { metrics.recordPluginDuration(api: api, plugin: plugin, seconds: (ContinuousClock.now - started).secondsValue) }
-        return try await call()
+        let span = request.trace.map { PluginSpan.start($0, request: request, plugin: plugin) }
+        do {
+            let result = try await call(span)
+            metrics.recordPluginDuration(api: request.api.definition.apiID, plugin: plugin, duration: ContinuousClock.now - started)
+            span.map { PluginSpan.end($0, error: nil) }
+            return result
+        } catch {
+            metrics.recordPluginDuration(api: request.api.definition.apiID, plugin: plugin, duration: ContinuousClock.now - started)
+            span.map { PluginSpan.end($0, error: error) }
+            throw error
+        }
     }
 }

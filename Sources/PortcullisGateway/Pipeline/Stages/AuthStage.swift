@@ -103,10 +103,9 @@ struct AuthStage: PipelineStage {
 
     private func customAuth(_ hook: MiddlewareEntry, _ request: inout GatewayRequest) async throws -> StageOutcome {
         let (mini, encoding) = request.miniRequest()
-        let host = services.pluginHost(for: request)
-        let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: hook.name) {
+        let outcome = try await services.timedPlugin(request, plugin: hook.name) { [request] span in
             try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
-                                                    sessionJSON: "{}", spec: api.spec, host: host)
+                                                    sessionJSON: "{}", spec: api.spec, host: services.pluginHost(for: request, span: span))
         }
         if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, services: services) {
             return .respond(response)

@@ -54,10 +54,13 @@ struct JSHookStage: PipelineStage {
         let (mini, encoding, json) = request.hookRequest()
         let api = request.api
         let started = ContinuousClock.now
+        let span = request.trace.map { PluginSpan.start($0, request: request, plugin: hook.name) }
         services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, requestJSON: json, spec: api.spec,
-                                         host: services.pluginHost(for: request)) { [self] result in
-            services.metrics.recordPluginDuration(api: api.definition.apiID, plugin: hook.name,
-                                                  seconds: (ContinuousClock.now - started).secondsValue)
+                                         host: services.pluginHost(for: request, span: span)) { [self] result in
+            services.metrics.recordPluginDuration(api: api.definition.apiID, plugin: hook.name, duration: ContinuousClock.now - started)
+            if let span {
+                if case .failure(let error) = result { PluginSpan.end(span, error: error) } else { PluginSpan.end(span, error: nil) }
+            }
             var request = request
             do {
                 let outcome = try result.get()
@@ -87,11 +90,11 @@ struct JSHookStage: PipelineStage {
             let usesSession = wantsSession && request.session != nil
             let sessionJSON = wantsSession ? (request.session?.session.jsonText() ?? "null") : "{}"
             let (mini, encoding) = request.miniRequest()
-            let host = services.pluginHost(for: request)
             let api = request.api
-            let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: hook.name) {
+            let outcome = try await services.timedPlugin(request, plugin: hook.name) { [request] span in
                 try await services.engine.runMiddleware(realm: api.realm, handler: hook.name, request: mini,
-                                                        sessionJSON: sessionJSON, spec: api.spec, host: host)
+                                                        sessionJSON: sessionJSON, spec: api.spec,
+                                                        host: services.pluginHost(for: request, span: span))
             }
             if let response = try HookResults.apply(outcome.request, to: &request, bodyEncoding: encoding, original: mini,
                                                     services: services) {

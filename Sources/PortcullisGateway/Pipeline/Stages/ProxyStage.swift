@@ -43,6 +43,10 @@ struct ProxyStage: PipelineStage {
         if let remote = request.remoteAddress {
             headers.add(name: "X-Forwarded-For", value: priorForwardedFor.map { "\($0), \(remote)" } ?? remote)
         }
+        if let trace = request.trace {
+            // The upstream joins the trace under the proxy span.
+            for (name, value) in trace.propagationHeaders { headers.replaceOrAdd(name: name, value: value) }
+        }
         headers.add(name: "Host", value: target.hostHeader)
         let method = HTTPMethod(rawValue: request.method)
         let bodyBytes = request.bodyBuffer.readableBytes

@@ -14,11 +14,11 @@ struct ResponseHookStage: ResponseStage {
             var (requestView, _) = request.miniRequest()
             requestView.body = ""
             do {
-                let host = services.pluginHost(for: request)
                 let sessionJSON = request.session?.session.jsonText() ?? "{}"
-                let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: hook.name) { [requestView] in
+                let outcome = try await services.timedPlugin(request, plugin: hook.name) { [requestView] span in
                     try await services.engine.runResponseMiddleware(realm: api.realm, handler: hook.name, response: mini,
-                                                                    request: requestView, sessionJSON: sessionJSON, spec: api.spec, host: host)
+                                                                    request: requestView, sessionJSON: sessionJSON, spec: api.spec,
+                                                                    host: services.pluginHost(for: request, span: span))
                 }
                 let changed = outcome.response
                 for name in changed.deleteHeaders { response.headers.remove(name) }

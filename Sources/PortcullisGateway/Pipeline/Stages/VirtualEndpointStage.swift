@@ -47,10 +47,10 @@ struct VirtualEndpointStage: PipelineStage {
         vepRequest.attributes = request.attributes
         let sessionJSON = endpoint.useSession ? (request.session?.session.jsonText() ?? "{}") : "{}"
         do {
-            let host = services.pluginHost(for: request)
-            let outcome = try await services.timedPlugin(api: api.definition.apiID, plugin: endpoint.functionName) {
+            let outcome = try await services.timedPlugin(request, plugin: endpoint.functionName) { [request] span in
                 try await services.engine.runVirtualEndpoint(realm: api.realm, handler: endpoint.functionName, request: vepRequest,
-                                                             sessionJSON: sessionJSON, spec: api.spec, host: host)
+                                                             sessionJSON: sessionJSON, spec: api.spec,
+                                                             host: services.pluginHost(for: request, span: span))
             }
             if endpoint.useSession, let meta = outcome.sessionMeta?.objectValue {
                 try await HookResults.replaceMetaData(meta, in: &request, services: services)

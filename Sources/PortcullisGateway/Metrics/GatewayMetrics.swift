@@ -1,0 +1,110 @@
+import CoreMetrics
+import PortcullisCore
+import PortcullisSessions
+
+/// The node's request-side metrics, recorded through swift-metrics on the
+/// factory of its ``GatewayMetricsBackend``: requests by API and status,
+/// refusals by a fixed reason, auth failures, expired-key rejections,
+/// plugin session writes and plugin call durations. The session layer
+/// records its own (``SessionStatistics``) on the same factory.
+///
+/// Handles are made once per label set and kept, so recording a request
+/// costs a dictionary lookup and an atomic add, and builds no string.
+public final class GatewayMetrics: Sendable {
+    /// The metric names this type records.
+    public enum Name {
+        public static let requests = "portcullis_requests_total"
+        public static let requestErrors = "portcullis_request_errors_total"
+        public static let authFailures = "portcullis_auth_failures_total"
+        public static let keysExpiredRejected = "portcullis_keys_expired_rejected_total"
+        public static let pluginSessionWrites = "portcullis_plugin_session_writes_total"
+        public static let pluginDuration = "portcullis_plugin_duration_seconds"
+    }
+
+    private struct RequestKey: Hashable {
+        var api: String
+        var status: Int
+    }
+
+    private struct ErrorKey: Hashable {
+        var api: String
+        var reason: String
+    }
+
+    private struct PluginKey: Hashable {
+        var api: String
+        var plugin: String
+    }
+
+    private struct Handles {
+        var requests: [RequestKey: Counter] = [:]
+        var errors: [ErrorKey: Counter] = [:]
+        var authFailures: [String: Counter] = [:]
+        var pluginDurations: [PluginKey: CoreMetrics.Timer] = [:]
+    }
+
+    /// The backend every metric of this node goes to.
+    public let backend: GatewayMetricsBackend
+    private var factory: any MetricsFactory { backend.factory }
+    private let handles = Locked(Handles())
+    private let expiredRejected: Counter
+    private let pluginWrites: Counter
+
+    /// Metrics on `backend` (by default a Prometheus registry of this
+    /// node's own, served at `/metrics`).
+    public init(backend: GatewayMetricsBackend = .prometheus()) {
+        self.backend = backend
+        expiredRejected = Counter(label: Name.keysExpiredRejected, factory: backend.factory)
+        pluginWrites = Counter(label: Name.pluginSessionWrites, factory: backend.factory)
+    }
+
+    /// Counts one finished request.
+    public func recordRequest(api: String, status: Int) {
+        let key = RequestKey(api: api, status: status)
+        handle(\.requests, key) { Counter(label: Name.requests, dimensions: [("api_id", api), ("code", String(status))], factory: $0) }
+            .increment()
+    }
+
+    /// Counts one refused or failed request by its fixed reason, and auth
+    /// refusals by auth reason. Plugin-chosen text never becomes a label.
+    public func recordError(api: String, reason: GatewayError) {
+        let key = ErrorKey(api: api, reason: reason.metricReason)
+        handle(\.errors, key) {
+            Counter(label: Name.requestErrors, dimensions: [("api_id", api), ("reason", key.reason)], factory: $0)
+        }.increment()
+        if let auth = reason.authFailureReason {
+            handle(\.authFailures, auth) { Counter(label: Name.authFailures, dimensions: [("reason", auth)], factory: $0) }.increment()
+        }
+        if reason == .keyExpired { expiredRejected.increment() }
+    }
+
+    /// Counts one acknowledged plugin session write.
+    public func recordPluginWrite() {
+        pluginWrites.increment()
+    }
+
+    /// Records how long one plugin call took, by API and middleware name.
+    public func recordPluginDuration(api: String, plugin: String, duration: Duration) {
+        let key = PluginKey(api: api, plugin: plugin)
+        handle(\.pluginDurations, key) {
+            CoreMetrics.Timer(label: Name.pluginDuration, dimensions: [("api_id", api), ("plugin", plugin)], factory: $0)
+        }.recordNanoseconds(duration.nanosecondsValue)
+    }
+
+    /// The Prometheus exposition text of this node's registry, with help
+    /// lines; nil when the backend is not a registry this node serves.
+    public func render() -> String? {
+        backend.exposition()
+    }
+
+    /// The handle for `key` in one of the maps, made on first use.
+    private func handle<Key: Hashable, Handle>(_ map: WritableKeyPath<Handles, [Key: Handle]>, _ key: Key,
+                                               make: (any MetricsFactory) -> Handle) -> Handle {
+        handles.withLock { handles in
+            if let known = handles[keyPath: map][key] { return known }
+            let made = make(factory)
+            handles[keyPath: map][key] = made
+            return made
+        }
+    }
+}

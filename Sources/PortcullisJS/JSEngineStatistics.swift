@@ -1,0 +1,20 @@
+/// A reading of the engine's worker pool, for metrics: how deep the queues
+/// are now and how many calls ran and timed out since the engine started.
+public struct JSEngineStatistics: Sendable, Equatable {
+    /// Worker threads in the pool.
+    public var workers: Int
+    /// Calls queued or running on every worker now.
+    public var queuedOrRunning: Int
+    /// Calls the workers started since the engine started (realm loads included).
+    public var callsStarted: Int
+    /// Calls stopped for running past `jsvm_timeout`.
+    public var timeouts: Int
+
+    /// A reading with these values.
+    public init(workers: Int, queuedOrRunning: Int, callsStarted: Int, timeouts: Int) {
+        self.workers = workers
+        self.queuedOrRunning = queuedOrRunning
+        self.callsStarted = callsStarted
+        self.timeouts = timeouts
+    }
+}
