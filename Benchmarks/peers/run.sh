@@ -228,6 +228,7 @@ render() {
         -e "s|@MIDDLEWARE_PATH@|${MIDDLEWARE_PATH:-}|g" \
         -e "s|@HOOK_NAME@|${HOOK_NAME:-}|g" \
         -e "s|@HOOK_PATH@|${HOOK_PATH:-}|g" \
+        -e "s|@OPENTELEMETRY@|${OPENTELEMETRY:-{\"enabled\": false\}}|g" \
         "$1" >"$2"
 }
 
@@ -605,6 +606,34 @@ target_portcullis_hook() {
     fi
 }
 
+# The forum pre hook on the memory store with tracing on: every request's
+# spans go over OTLP/HTTP to a local stand-in collector (otlp-sink.py).
+target_portcullis_traced() {
+    local id=portcullis-forum-traced sink_port report="$RUN/otlp-sink.counts"
+    command -v python3 >/dev/null 2>&1 || { unavailable $id "python3 is not installed (it runs the OTLP sink)"; return 0; }
+    free_port
+    sink_port=$PORT
+    start_proc otlp-sink python3 "$HERE/portcullis/otlp-sink.py" "$sink_port" "$report"
+    local sink_pid=$LAST_PID
+    OPENTELEMETRY="{\"enabled\": true, \"exporter\": \"http\", \"endpoint\": \"127.0.0.1:$sink_port\", \"span_batch_config\": {\"batch_timeout\": 1}}" \
+        HOOK_NAME=forumRenewal HOOK_PATH="$ROOT/plugins/forum-renewal.js" start_portcullis $id api-forum.json memory ||
+        { unavailable $id "$REASON"; return 0; }
+    seed_portcullis_key || { unavailable $id "$REASON"; return 0; }
+    local url="http://127.0.0.1:$PORT/bench/"
+    check_served $id "$url" || return 0
+    check_rejected $id "$url" "without the token" || return 0
+    measure $id "$url" "$TARGET_PID"
+    # Stopping the gateway sends its last spans; then the sink writes its counts.
+    stop_proc "$TARGET_PID"
+    TARGET_PID=""
+    stop_proc "$sink_pid"
+    if [ -s "$report" ]; then
+        note $id "the sink received $(cut -d' ' -f1 "$report") OTLP export requests, $(($(cut -d' ' -f2 "$report") / 1048576)) MiB"
+    else
+        note $id "the sink wrote no counts"
+    fi
+}
+
 # Runs one target if selected, then stops whatever it started.
 run_target() {
     local id=$1
@@ -717,6 +746,7 @@ row portcullis-token "Portcullis (b) token auth, no JS, memory"
 row portcullis-forum-memory "Portcullis (c) forum pre hook, memory"
 row portcullis-forum-redis "Portcullis (d) forum pre hook, Redis + local cache"
 row portcullis-always-redis "Portcullis (e) TykSetKeyData every request, Redis + local cache"
+row portcullis-forum-traced "Portcullis (c) with tracing on: spans over OTLP/HTTP to a local sink"
 
 say "measuring: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency after a ${WARMUP}s warm-up, per target"
 run_target upstream target_upstream
@@ -731,6 +761,7 @@ run_target portcullis-token target_portcullis_token
 run_target portcullis-forum-memory target_portcullis_hook portcullis-forum-memory memory forumRenewal "$ROOT/plugins/forum-renewal.js"
 run_target portcullis-forum-redis target_portcullis_hook portcullis-forum-redis redis forumRenewal "$ROOT/plugins/forum-renewal.js"
 run_target portcullis-always-redis target_portcullis_hook portcullis-always-redis redis renewAlways "$HERE/portcullis/renew-always.js"
+run_target portcullis-forum-traced target_portcullis_traced
 
 # ---------------------------------------------------------------- results --
 

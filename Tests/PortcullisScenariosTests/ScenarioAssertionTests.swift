@@ -76,7 +76,8 @@ struct ScenarioAssertionTests {
         let result = try await Self.run("", yaml: text)
         #expect(result.outcome == .passed, "\(result.failure?.message ?? "")")
         #expect(result.virtualSeconds == 86402)
-        #expect(result.seconds < 10)
+        // A day of virtual time in well under a minute of wall time, even with every suite running at once.
+        #expect(result.seconds < 30)
     }
 
     @Test("JUnit output carries each scenario, with the failure message")

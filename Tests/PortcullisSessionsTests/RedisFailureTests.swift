@@ -166,7 +166,8 @@ struct RedisFailureTests {
             Issue.record("expected unavailable, got \(String(describing: result))"); return
         }
         #expect(reason.contains("127.0.0.1:\(port)"))
-        #expect(seconds < 5, "refused quickly, not after a hang")
+        // A no-hang bound, loose enough for a loaded 2-core machine running every suite at once.
+        #expect(seconds < 15, "refused, not left hanging")
         await store.shutdown()
     }
 
