@@ -53,6 +53,7 @@ struct TracingTests {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/traced/echo/x")
             request.headers.add(name: "Authorization", value: "traced-key")
             request.headers.add(name: "traceparent", value: "00-\(Self.callerTrace)-\(Self.callerSpan)-01")
+            request.headers.add(name: "tracestate", value: "vendor=opaque")
             let response = try await client.execute(request, timeout: .seconds(10))
             #expect(response.status.code == 200)
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -99,6 +100,7 @@ struct TracingTests {
         let proxy = stages.first { $0.name == "proxy" }
         #expect(upstreamHeaders["traceparent"] == "00-\(Self.callerTrace)-\(proxy?.spanID ?? "?")-01", "\(upstreamHeaders)")
         #expect(upstreamHeaders["x-plugin-saw"] == "00-\(Self.callerTrace)-\(plugin?.spanID ?? "?")-01", "\(upstreamHeaders)")
+        #expect(upstreamHeaders["tracestate"] == "vendor=opaque", "the caller's tracestate travels on: \(upstreamHeaders)")
 
         // Plugin log lines carry the request and trace ids.
         let line = logs.all.first { $0.message.contains("pre hook ran") }
@@ -128,6 +130,26 @@ struct TracingTests {
         #expect(plainHeaders["traceparent"] == nil)
         #expect(plainHeaders["x-plugin-saw"] == "none")
         await off.close()
+        await receiver.stop()
+    }
+
+    @Test("sampling AlwaysOff exports nothing and never marks the upstream call as sampled")
+    func samplingOff() async throws {
+        let receiver = try await OTLPReceiver.start()
+        let h = try await GatewayHarness.make(files: Self.files) { config in
+            Self.enable(&config, port: receiver.port)
+            config.openTelemetry.sampling = .alwaysOff
+        }
+        #expect(await h.createKey("traced-key", Fixture.session(expires: 0, api: "traced")).status == 200)
+        let response = await h.send("/traced/echo/x", headers: [("Authorization", "traced-key")])
+        #expect(response.status == 200)
+        // The exporter keeps no context for a trace it does not sample, so nothing is
+        // propagated; were it to, the flags would have to say "not sampled".
+        let traceparent = (response.json?["headers"] as? [String: String])?["traceparent"]
+        #expect(traceparent == nil || traceparent?.hasSuffix("-00") == true, "\(traceparent ?? "")")
+        await h.close()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(receiver.spans.isEmpty, "\(receiver.spans)")
         await receiver.stop()
     }
 
