@@ -19,9 +19,20 @@ public final class RequestTrace: Sendable {
     /// The server span of the request.
     let server: any Span
     private let state: Locked<State>
-    /// The W3C trace id (32 hex digits), for log lines; empty when the
-    /// tracer writes no `traceparent` (B3 propagation).
-    public let traceID: String
+    private let cachedTraceID = Locked<String?>(nil)
+
+    /// The W3C trace id (32 hex digits), for log lines; worked out from the
+    /// server span's `traceparent` the first time a line asks for it.
+    public var traceID: String {
+        cachedTraceID.withLock { cached in
+            if let cached { return cached }
+            let traceparent = tracing.headers(for: server.context).first { $0.0.lowercased() == "traceparent" }?.1 ?? ""
+            let parts = traceparent.split(separator: "-")
+            let id = parts.count == 4 ? String(parts[1]) : ""
+            cached = id
+            return id
+        }
+    }
 
     /// Starts the server span for a request, under the caller's trace when
     /// its headers carry one.
@@ -38,9 +49,6 @@ public final class RequestTrace: Sendable {
         server.attributes["portcullis.request_id"] = requestID
         self.server = server
         self.state = Locked(State())
-        let traceparent = tracing.headers(for: server.context).first { $0.0.lowercased() == "traceparent" }?.1 ?? ""
-        let parts = traceparent.split(separator: "-")
-        traceID = parts.count == 4 ? String(parts[1]) : ""
     }
 
     /// Starts the server span for `request`.
