@@ -9,7 +9,7 @@ extension Duration {
     public var nanosecondsValue: Int64 {
         let (seconds, overflow) = components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return components.seconds < 0 ? .min : .max }
-        return seconds.addingReportingOverflow(components.attoseconds / 1_000_000_000).overflow
-            ? .max : seconds + components.attoseconds / 1_000_000_000
+        let (total, carried) = seconds.addingReportingOverflow(components.attoseconds / 1_000_000_000)
+        return carried ? .max : total
     }
 }

@@ -202,7 +202,7 @@ public struct Pipeline: Sendable {
             "api_id": .string(request.api.definition.apiID), "request_id": .string(request.id),
             "path": .string(request.path), "key": .string(request.key.map(services.displayKey) ?? "--"),
         ]
-        if let trace = request.trace, !trace.traceID.isEmpty { metadata["trace_id"] = .string(trace.traceID) }
+        if let traceID = request.trace?.traceID, !traceID.isEmpty { metadata["trace_id"] = .string(traceID) }
         if gatewayError.status >= 500 {
             services.logger.error("request error: \(gatewayError)", metadata: metadata)
         } else {

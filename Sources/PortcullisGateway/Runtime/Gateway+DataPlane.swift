@@ -65,7 +65,7 @@ extension Gateway {
         var request = GatewayRequest(id: RequestID.next(), api: route.api, method: incoming.method, path: incoming.path,
                                      query: incoming.query, headers: incoming.headers, bodyBuffer: incoming.bodyBuffer,
                                      scheme: incoming.scheme, remoteAddress: incoming.remoteAddress)
-        if let tracing = services.tracing { request.trace = RequestTrace(request, tracing: tracing.tracing) }
+        request.trace = services.tracing?.trace(request)
         let progress = route.pipeline.advanceInline(&request, services: services)
         proceed(progress, request, route, eventLoop, respond)
     }

@@ -152,7 +152,7 @@ public final class Gateway: Sendable {
         defer { route.lease.leave() }
         var request = GatewayRequest(id: RequestID.next(), api: route.api, method: method, path: path, query: query,
                                      headers: headers, body: body, scheme: scheme, remoteAddress: remoteAddress)
-        if let tracing = services.tracing { request.trace = RequestTrace(request, tracing: tracing.tracing) }
+        request.trace = services.tracing?.trace(request)
         let response = await route.pipeline.handle(request, services: services)
         request.trace?.finish(status: response.status)
         await services.race?.flush(requestID: request.id, sessions: services.sessions)

@@ -84,16 +84,13 @@ extension GatewayServices {
     /// plugin host (see ``pluginHost(for:span:)``).
     func timedPlugin<T: Sendable>(_ request: GatewayRequest, plugin: String,
                                   _ call: ((any Span)?) async throws -> T) async throws -> T {
-        let started = ContinuousClock.now
-        let span = request.trace.map { PluginSpan.start($0, request: request, plugin: plugin) }
+        let measured = PluginCall(request, plugin: plugin)
         do {
-            let result = try await call(span)
-            metrics.recordPluginDuration(api: request.api.definition.apiID, plugin: plugin, duration: ContinuousClock.now - started)
-            span.map { PluginSpan.end($0, error: nil) }
+            let result = try await call(measured.span)
+            measured.finish(metrics, error: nil)
             return result
         } catch {
-            metrics.recordPluginDuration(api: request.api.definition.apiID, plugin: plugin, duration: ContinuousClock.now - started)
-            span.map { PluginSpan.end($0, error: error) }
+            measured.finish(metrics, error: error)
             throw error
         }
     }

@@ -38,6 +38,11 @@ public final class GatewayTracing: Sendable {
         }
     }
 
+    /// The spans of `request`, its server span started.
+    func trace(_ request: GatewayRequest) -> RequestTrace {
+        RequestTrace(request, tracing: tracing)
+    }
+
     /// Sends the spans still queued, then stops the exporter.
     func shutdown() async {
         await group.triggerGracefulShutdown()

@@ -13,48 +13,41 @@ public final class RequestTrace: Sendable {
     private struct State {
         var stage: (index: Int, span: any Span)?
         var finished = false
+        var traceID: String?
     }
 
     let tracing: any RequestTracing
     /// The server span of the request.
     let server: any Span
-    private let state: Locked<State>
-    private let cachedTraceID = Locked<String?>(nil)
+    private let state = Locked(State())
 
     /// The W3C trace id (32 hex digits), for log lines; worked out from the
     /// server span's `traceparent` the first time a line asks for it.
     public var traceID: String {
-        cachedTraceID.withLock { cached in
-            if let cached { return cached }
+        state.withLock { state in
+            if let known = state.traceID { return known }
             let traceparent = tracing.headers(for: server.context).first { $0.0.lowercased() == "traceparent" }?.1 ?? ""
             let parts = traceparent.split(separator: "-")
             let id = parts.count == 4 ? String(parts[1]) : ""
-            cached = id
+            state.traceID = id
             return id
         }
     }
 
-    /// Starts the server span for a request, under the caller's trace when
+    /// Starts the server span for `request`, under the caller's trace when
     /// its headers carry one.
-    init(tracing: any RequestTracing, method: String, path: String, headers: HeaderList, api: APIDefinition, requestID: String) {
+    init(_ request: GatewayRequest, tracing: any RequestTracing) {
         self.tracing = tracing
-        let parent = tracing.extract(headers)
-        let server = tracing.startSpan(api.name.isEmpty ? api.apiID : api.name, context: parent, kind: .server)
-        server.attributes["http.request.method"] = method
-        server.attributes["url.path"] = path
+        let api = request.api.definition
+        let server = tracing.startSpan(api.name.isEmpty ? api.apiID : api.name, context: tracing.extract(request.headers), kind: .server)
+        server.attributes["http.request.method"] = request.method
+        server.attributes["url.path"] = request.path
         server.attributes["tyk.api.id"] = api.apiID
         server.attributes["tyk.api.name"] = api.name
         server.attributes["tyk.api.orgid"] = api.orgID
         server.attributes["tyk.api.path"] = api.listenPath
-        server.attributes["portcullis.request_id"] = requestID
+        server.attributes["portcullis.request_id"] = request.id
         self.server = server
-        self.state = Locked(State())
-    }
-
-    /// Starts the server span for `request`.
-    convenience init(_ request: GatewayRequest, tracing: any RequestTracing) {
-        self.init(tracing: tracing, method: request.method, path: request.path, headers: request.headers,
-                  api: request.api.definition, requestID: request.id)
     }
 
     /// Enters stage `index` (named `name`): ends the span of the stage

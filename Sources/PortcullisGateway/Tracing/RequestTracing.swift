@@ -7,7 +7,7 @@ import Tracing
 public protocol RequestTracing: Sendable {
     /// Starts a span named `name` under `context` (a top-level context for a new trace).
     func startSpan(_ name: String, context: InstrumentationContext, kind: SpanKind) -> any Span
-    /// The trace a request's `traceparent`/`tracestate` (or B3) headers carry, if any.
+    /// The trace a request's `traceparent`/`tracestate` headers carry, if any.
     func extract(_ headers: HeaderList) -> InstrumentationContext
     /// The propagation headers for `context`, as the configured propagator writes them.
     func headers(for context: InstrumentationContext) -> [(String, String)]

@@ -53,13 +53,12 @@ struct JSHookStage: PipelineStage {
         let hook = hooks[index]
         let (mini, encoding, json) = request.hookRequest()
         let api = request.api
-        let started = ContinuousClock.now
-        let span = request.trace.map { PluginSpan.start($0, request: request, plugin: hook.name) }
+        let measured = PluginCall(request, plugin: hook.name)
         services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, requestJSON: json, spec: api.spec,
-                                         host: services.pluginHost(for: request, span: span)) { [self] result in
-            services.metrics.recordPluginDuration(api: api.definition.apiID, plugin: hook.name, duration: ContinuousClock.now - started)
-            if let span {
-                if case .failure(let error) = result { PluginSpan.end(span, error: error) } else { PluginSpan.end(span, error: nil) }
+                                         host: services.pluginHost(for: request, span: measured.span)) { [self] result in
+            switch result {
+            case .success: measured.finish(services.metrics, error: nil)
+            case .failure(let error): measured.finish(services.metrics, error: error)
             }
             var request = request
             do {
