@@ -75,26 +75,111 @@ public struct JSONReader {
     private mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
         index += 1
-        var fields: [String: JSONValue] = [:]
+        // Fields are gathered first and hashed once into a table of the
+        // right size; growing a dictionary field by field rehashes it
+        // several times for a session's thirty-odd fields.
+        var fields: [(String, JSONValue)] = []
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(fields)
+            return .object([:])
         }
         while true {
             skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
-            let key = try string()
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after the field name") }
-            index += 1
-            skipSpace()
-            fields[key] = try value(depth: depth)
+            let key = try fieldName()
+            fields.append((key, try value(depth: depth)))
             skipSpace()
             guard index < bytes.count else { throw failure("the text ends inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                // A repeated name keeps its last value, as before.
+                return .object(Dictionary(fields, uniquingKeysWith: { _, last in last }))
+            }
             throw failure("expected ',' or '}' in an object")
+        }
+    }
+
+    /// A quoted field name and the `:` after it.
+    private mutating func fieldName() throws(JSONParseError) -> String {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
+        let key = try string()
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after the field name") }
+        index += 1
+        skipSpace()
+        return key
+    }
+
+    /// The value of one top-level field of a JSON object, read without
+    /// building the rest: for callers that need one field of a stored
+    /// session (its `expires`) and not the session. nil when the text is
+    /// not a well-formed object or has no such field; a repeated name
+    /// gives its last value, as ``parse(_:)`` does.
+    public static func topLevelField(_ name: String, in text: String) -> JSONValue? {
+        var reader = JSONReader(text)
+        reader.skipSpace()
+        guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "{") else { return nil }
+        reader.index += 1
+        var found: JSONValue?
+        do {
+            reader.skipSpace()
+            if reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "}") { return nil }
+            while true {
+                reader.skipSpace()
+                if try reader.fieldName() == name {
+                    found = try reader.value(depth: 1)
+                } else {
+                    try reader.skipValue(depth: 1)
+                }
+                reader.skipSpace()
+                guard reader.index < reader.bytes.count else { return nil }
+                if reader.bytes[reader.index] == UInt8(ascii: ",") { reader.index += 1; continue }
+                guard reader.bytes[reader.index] == UInt8(ascii: "}") else { return nil }
+                reader.index += 1
+                reader.skipSpace()
+                return reader.index == reader.bytes.count ? found : nil
+            }
+        } catch {
+            return nil
+        }
+    }
+
+    /// Steps over one value, checking its shape but making nothing of it.
+    private mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard index < bytes.count else { throw failure("the text ends where a value should start") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            guard depth < Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
+            let isObject = bytes[index] == UInt8(ascii: "{")
+            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipSpace()
+                if isObject { _ = try fieldName() }
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw failure("the text ends inside a container") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; return }
+                throw failure("expected ',' or the container's end")
+            }
+        case UInt8(ascii: "\""):
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") { index += 1; return }
+                guard byte >= 0x20 else { throw failure("a control character must be escaped inside a string") }
+                index += byte == UInt8(ascii: "\\") ? 2 : 1
+            }
+            throw failure("the text ends inside a string")
+        default:
+            _ = try value(depth: depth)
         }
     }
 

@@ -251,6 +251,10 @@ extension SessionManager {
     private func previousExpires(_ key: String, _ storageKey: String, _ replaced: StoredSession) -> Int64? {
         if let cached = cache?.peek(storageKey), cached.version == replaced.version { return cached.session.expires }
         if let known = rendered.known(key, replaced) { return known.found.session.expires }
-        return (try? SessionState(jsonText: replaced.body))?.expires
+        // Only the one field is needed, not the whole session.
+        switch JSONReader.topLevelField("expires", in: replaced.body) {
+        case .int(let expires)?: return expires
+        default: return (try? SessionState(jsonText: replaced.body))?.expires
+        }
     }
 }

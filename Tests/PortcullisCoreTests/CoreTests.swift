@@ -31,4 +31,27 @@ struct CoreTests {
         #expect(value.jsonString() == text)
         #expect(throws: (any Error).self) { try JSONValue(parsing: "{nope") }
     }
+
+    @Test("A repeated field name keeps its last value")
+    func repeatedFieldName() throws {
+        let value = try JSONValue(parsing: #"{"a":1,"b":{"c":2,"c":3},"a":4}"#)
+        #expect(value.objectValue?["a"] == .int(4))
+        #expect(value.objectValue?["b"] == .object(["c": .int(3)]))
+    }
+
+    @Test("One top-level field is read without the rest, as parsing the whole text would read it")
+    func topLevelField() throws {
+        let session = #"{"access_rights":{"api":{"expires":1,"versions":["a\"b",{"expires":2}]}},"alias":"x\u0041","expires":1700000060,"meta_data":{"expires":3},"tags":[[],{}]}"#
+        #expect(JSONReader.topLevelField("expires", in: session) == .int(1_700_000_060))
+        #expect(JSONReader.topLevelField("alias", in: session) == .string("xA"))
+        #expect(JSONReader.topLevelField("missing", in: session) == nil)
+        #expect(JSONReader.topLevelField("expires", in: #" {"expires": 5, "expires": 6} "#) == .int(6))
+        #expect(JSONReader.topLevelField("expires", in: #"{"expires":5,"x":[1,}"#) == nil)
+        #expect(JSONReader.topLevelField("expires", in: #"{"expires":5} trailing"#) == nil)
+        #expect(JSONReader.topLevelField("expires", in: #"[{"expires":5}]"#) == nil)
+        #expect(JSONReader.topLevelField("expires", in: "{}") == nil)
+        // The same answer as a whole parse, for every field of the text.
+        let whole = try JSONValue(parsing: session).objectValue ?? [:]
+        for (name, value) in whole { #expect(JSONReader.topLevelField(name, in: session) == value) }
+    }
 }

@@ -61,7 +61,7 @@ public final class GatewayMetrics: Sendable {
     /// Counts one finished request.
     public func recordRequest(api: String, status: Int) {
         let key = RequestKey(api: api, status: status)
-        handle(\.requests, key) { Counter(label: Name.requests, dimensions: [("api_id", api), ("code", String(status))], factory: $0) }
+        handles.withLock { Self.handle(&$0.requests, key) { Counter(label: Name.requests, dimensions: [("api_id", api), ("code", String(status))], factory: factory) } }
             .increment()
     }
 
@@ -69,11 +69,13 @@ public final class GatewayMetrics: Sendable {
     /// refusals by auth reason. Plugin-chosen text never becomes a label.
     public func recordError(api: String, reason: GatewayError) {
         let key = ErrorKey(api: api, reason: reason.metricReason)
-        handle(\.errors, key) {
-            Counter(label: Name.requestErrors, dimensions: [("api_id", api), ("reason", key.reason)], factory: $0)
+        handles.withLock {
+            Self.handle(&$0.errors, key) { Counter(label: Name.requestErrors, dimensions: [("api_id", api), ("reason", key.reason)], factory: factory) }
         }.increment()
         if let auth = reason.authFailureReason {
-            handle(\.authFailures, auth) { Counter(label: Name.authFailures, dimensions: [("reason", auth)], factory: $0) }.increment()
+            handles.withLock {
+                Self.handle(&$0.authFailures, auth) { Counter(label: Name.authFailures, dimensions: [("reason", auth)], factory: factory) }
+            }.increment()
         }
         if reason == .keyExpired { expiredRejected.increment() }
     }
@@ -86,8 +88,10 @@ public final class GatewayMetrics: Sendable {
     /// Records how long one plugin call took, by API and middleware name.
     public func recordPluginDuration(api: String, plugin: String, duration: Duration) {
         let key = PluginKey(api: api, plugin: plugin)
-        handle(\.pluginDurations, key) {
-            CoreMetrics.Timer(label: Name.pluginDuration, dimensions: [("api_id", api), ("plugin", plugin)], factory: $0)
+        handles.withLock {
+            Self.handle(&$0.pluginDurations, key) {
+                CoreMetrics.Timer(label: Name.pluginDuration, dimensions: [("api_id", api), ("plugin", plugin)], factory: factory)
+            }
         }.recordNanoseconds(duration.nanosecondsValue)
     }
 
@@ -97,14 +101,14 @@ public final class GatewayMetrics: Sendable {
         backend.exposition()
     }
 
-    /// The handle for `key` in one of the maps, made on first use.
-    private func handle<Key: Hashable, Handle>(_ map: WritableKeyPath<Handles, [Key: Handle]>, _ key: Key,
-                                               make: (any MetricsFactory) -> Handle) -> Handle {
-        handles.withLock { handles in
-            if let known = handles[keyPath: map][key] { return known }
-            let made = make(factory)
-            handles[keyPath: map][key] = made
-            return made
-        }
+    /// The handle for `key` in one of the maps, made on first use. Called
+    /// under the handles' lock with the map itself, not a key path to it:
+    /// a key path is applied at run time, with metadata lookups, on every
+    /// request.
+    private static func handle<Key: Hashable, Handle>(_ map: inout [Key: Handle], _ key: Key, make: () -> Handle) -> Handle {
+        if let known = map[key] { return known }
+        let made = make()
+        map[key] = made
+        return made
     }
 }
