@@ -23,6 +23,9 @@ final class InvalidationBus: Sendable {
     static let ackChannel = "portcullis.session.ack"
 
     private struct Waiter {
+        /// The write behind the announcement puts its result into this
+        /// node's cache itself (``SessionCache/announcedOwnWrite(_:version:)``).
+        var updatesCache = false
         var received = 0
         var needed: Int?
         var timedOut = false
@@ -105,9 +108,12 @@ final class InvalidationBus: Sendable {
         var announcement: SessionAnnouncement { SessionAnnouncement(channel: InvalidationBus.invalidateChannel, prefix: prefix) }
     }
 
-    func prepare(acknowledged: Bool = true) -> Pending {
+    /// `updatesCache`: the write will put its result into this node's
+    /// cache before it returns (a session write), so its own announcement
+    /// need not drop the entry (``SessionCache/announcedOwnWrite(_:version:)``).
+    func prepare(acknowledged: Bool = true, updatesCache: Bool = false) -> Pending {
         let nonce = acknowledged ? UUID().uuidString : "-"
-        if acknowledged { state.withLock { s in s.waiters[nonce] = Waiter() } }
+        if acknowledged { state.withLock { s in s.waiters[nonce] = Waiter(updatesCache: updatesCache) } }
         return Pending(nonce: nonce, prefix: "\(nodeID) \(nonce)")
     }
 
@@ -179,12 +185,22 @@ final class InvalidationBus: Sendable {
                 return
             }
             let nonce = String(parts[1])
-            cache?.invalidate(String(parts[3]), version: version)
+            let storageKey = String(parts[3])
+            let own = parts[0] == Substring(nodeID)
+            // Decided under the bus's lock: a failing write cancels its
+            // waiter before it ends its cache ticket, so either the entry
+            // is dropped here or the write's end drops it.
+            let kept = own && state.withLock { s -> Bool in
+                guard let waiter = s.waiters[nonce], waiter.updatesCache else { return false }
+                cache?.announcedOwnWrite(storageKey, version: version)
+                return true
+            }
+            if !kept { cache?.invalidate(storageKey, version: version) }
             guard nonce != "-" else { return }
             // This node's own announcement: receiving it proves this
             // subscription was live and counted, so it is this node's
             // acknowledgement, without a second publish round trip.
-            if parts[0] == Substring(nodeID) {
+            if own {
                 countAck(nonce)
                 return
             }

@@ -129,10 +129,38 @@ final class SessionCache: Sendable {
         let now = clock.now()
         state.withLock { s in
             defer { finish(&s, ticket) }
-            guard let value else { return }
+            guard let value else {
+                // The write failed or lost. If this node already announced
+                // a newer version (``announcedOwnWrite(_:version:)``), the
+                // entry it kept will not be replaced now: drop it.
+                if let floor = s.floors[storageKey], let entry = s.entries[storageKey], entry.value.version < floor.version {
+                    s.entries.removeValue(forKey: storageKey)
+                }
+                return
+            }
             raiseFloor(&s, storageKey, value.version)
-            guard !s.suspended, ticket.epoch == s.epoch else { return }
-            if insert(&s, storageKey, value, now, ttlSeconds), let json { s.entries[storageKey]?.json = json }
+            if !s.suspended, ticket.epoch == s.epoch, insert(&s, storageKey, value, now, ttlSeconds) {
+                if let json { s.entries[storageKey]?.json = json }
+            } else if let entry = s.entries[storageKey], entry.value.version < value.version {
+                // Nothing older than an acknowledged write may stay.
+                s.entries.removeValue(forKey: storageKey)
+            }
+        }
+    }
+
+    /// This node's own write at `version` was announced before its reply
+    /// arrived. Fills older than it are refused from now on, as for any
+    /// invalidation, but the entry stays: the write ends in
+    /// ``stored(_:storageKey:value:json:ttlSeconds:)`` before it returns,
+    /// which replaces the entry, or drops it when the write failed. Until
+    /// then the write is not acknowledged to anyone, so serving the entry
+    /// is what serving it a moment before the announcement would be; and
+    /// while many requests renew one key, its readers keep hitting the
+    /// cache instead of reading the store after every renewal.
+    func announcedOwnWrite(_ storageKey: String, version: UInt64) {
+        state.withLock { s in
+            raiseFloor(&s, storageKey, version)
+            pruneFloors(&s)
         }
     }
 

@@ -202,7 +202,7 @@ extension SessionManager {
         let ticket = cache?.beginFill()
         // A store that can publishes the invalidation with the write itself.
         let announcing = store as? any AnnouncingSessionWrites
-        let pending = announcing.map { _ in bus.prepare() }
+        let pending = announcing.map { _ in bus.prepare(updatesCache: ticket != nil) }
         let outcome: SessionWriteOutcome
         var receivers = 0
         do {

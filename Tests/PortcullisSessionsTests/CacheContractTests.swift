@@ -46,6 +46,44 @@ struct CacheContractTests {
         #expect(cache.lookup("apikey-k")?.version == 9)
     }
 
+    @Test("This node's own announcement keeps the entry until the write ends; a failed or outrun write drops it")
+    func ownAnnouncementKeepsEntryUntilWriteEnds() {
+        let clock = VirtualClock()
+        let cache = SessionCache(clock: clock, timeout: 10)
+        cache.resume()
+        let key = "apikey-k"
+        cache.stored(cache.beginFill(), storageKey: key, value: VersionedSession(session: makeSession(expires: 1), version: 5))
+        // A renewal to version 6: its announcement arrives before its reply.
+        let write = cache.beginFill()
+        let staleRead = cache.beginFill()
+        cache.announcedOwnWrite(key, version: 6)
+        #expect(cache.lookup(key)?.version == 5)
+        // A read that began before it still cannot land.
+        #expect(!cache.complete(staleRead, storageKey: key, value: VersionedSession(session: makeSession(expires: 1), version: 5)))
+        cache.stored(write, storageKey: key, value: VersionedSession(session: makeSession(expires: 2), version: 6))
+        #expect(cache.lookup(key)?.version == 6)
+        // A renewal whose reply never comes: the kept entry goes with it.
+        let failed = cache.beginFill()
+        cache.announcedOwnWrite(key, version: 7)
+        #expect(cache.lookup(key)?.version == 6)
+        cache.stored(failed, storageKey: key, value: nil)
+        #expect(cache.lookup(key) == nil)
+        // Two renewals in flight, the later one announced first: when the
+        // earlier one returns, nothing older than it is left to serve.
+        cache.stored(cache.beginFill(), storageKey: key, value: VersionedSession(session: makeSession(expires: 3), version: 8))
+        let first = cache.beginFill()
+        let second = cache.beginFill()
+        cache.announcedOwnWrite(key, version: 10)
+        cache.announcedOwnWrite(key, version: 9)
+        cache.stored(first, storageKey: key, value: VersionedSession(session: makeSession(expires: 4), version: 9))
+        #expect(cache.lookup(key) == nil)
+        cache.stored(second, storageKey: key, value: VersionedSession(session: makeSession(expires: 5), version: 10))
+        #expect(cache.lookup(key)?.version == 10)
+        // Another node's announcement still drops the entry at once.
+        cache.invalidate(key, version: 11)
+        #expect(cache.lookup(key) == nil)
+    }
+
     @Test("Cached entries time out after cached_session_timeout")
     func cacheTimeout() {
         let clock = VirtualClock()
