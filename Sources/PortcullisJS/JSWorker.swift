@@ -54,10 +54,18 @@ final class JSWorker: @unchecked Sendable {
 
     init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
         let activity = self.activity
+        let name = "portcullis-js-\(index)"
         let thread = Thread { [self] in
+            // Named from the thread itself, so `top -H`, perf and /proc
+            // show it: `Thread.name` alone does not reach the kernel here.
+            // Linux keeps at most 15 bytes; elsewhere the file is absent.
+            if let comm = fopen("/proc/thread-self/comm", "w") {
+                fputs(String(decoding: name.utf8.prefix(15), as: UTF8.self), comm)
+                fclose(comm)
+            }
             self.run(WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity))
         }
-        thread.name = "portcullis-js-\(index)"
+        thread.name = name
         thread.stackSize = 16 << 20
         self.thread = thread
         thread.start()

@@ -28,6 +28,19 @@ struct LimitsAndErrorsTests {
         #expect(PluginError.timedOut(handler: "loop", limitSeconds: 0.2).description.contains("jsvm_timeout"))
     }
 
+    #if os(Linux)
+    @Test("Worker threads carry their names at the OS level, where top -H and perf read them")
+    func workerThreadsAreNamed() async throws {
+        let engine = try await Fixtures.engine([:], workers: 4)
+        defer { engine.shutdown() }
+        // Loading the realm ran a job on every worker, so each has started.
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(names.isSuperset(of: ["portcullis-js-0", "portcullis-js-3"]))
+    }
+    #endif
+
     @Test("try/catch in the plugin cannot swallow the time limit")
     func timeoutNotCatchable() async throws {
         let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
