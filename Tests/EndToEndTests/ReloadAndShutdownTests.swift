@@ -183,11 +183,22 @@ struct ReloadAndShutdownTests {
         try await reloadBatch(100, "warm")
         let before = node.rssKiB
         try await reloadBatch(100, "r")
-        let after = node.rssKiB
+        var after = node.rssKiB
+        var grown = after - before
         print("RSS across 100 reloads after 120 warm-up reloads: \(before) KiB -> \(after) KiB "
               + "(\(statuses.values.reduce(0, +)) requests served during the first 20 reloads)")
+        if grown >= 32 * 1024 {
+            // One batch can raise the JS heap's and the allocator's high-water
+            // mark (3, 14 and 34 MiB in three runs of the same build); a leak
+            // grows again in the next batch.
+            let middle = after
+            try await reloadBatch(100, "s")
+            after = node.rssKiB
+            grown = min(grown, after - middle)
+            print("RSS across 100 more reloads: \(middle) KiB -> \(after) KiB")
+        }
         #expect(before > 0 && after > 0)
-        #expect(after - before < 32 * 1024, "RSS grew \(after - before) KiB over 100 reloads")
+        #expect(grown < 32 * 1024, "RSS grew \(grown) KiB over 100 reloads, and again over the next 100")
         try await client.shutdown()
         await node.stop()
     }
