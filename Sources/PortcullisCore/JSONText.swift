@@ -102,13 +102,61 @@ public struct JSONReader {
 
     /// A quoted field name and the `:` after it.
     private mutating func fieldName() throws(JSONParseError) -> String {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
+        try expectFieldName()
         let key = try string()
+        try colon()
+        return key
+    }
+
+    /// Steps over a field name and its `:`, telling whether the name is
+    /// `wanted`, without making a string of a name that has no escapes.
+    private mutating func fieldName(is wanted: String?) throws(JSONParseError) -> Bool {
+        try expectFieldName()
+        let start = index
+        let matches: Bool
+        if let raw = try skipString() {
+            matches = wanted.map { bytes[raw].elementsEqual($0.utf8) } ?? false
+        } else {
+            index = start
+            let name = try string()
+            matches = name == wanted
+        }
+        try colon()
+        return matches
+    }
+
+    private func expectFieldName() throws(JSONParseError) {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
+    }
+
+    private mutating func colon() throws(JSONParseError) {
         skipSpace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after the field name") }
         index += 1
         skipSpace()
-        return key
+    }
+
+    /// Steps over a string with the checks ``string()`` makes; the range of
+    /// its content when it holds no escape, nil when it does (the
+    /// escapes were checked by ``string()`` itself).
+    private mutating func skipString() throws(JSONParseError) -> Range<Int>? {
+        let start = index
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return (start + 1)..<(index - 1)
+            }
+            if byte == UInt8(ascii: "\\") {
+                index = start
+                _ = try string()
+                return nil
+            }
+            guard byte >= 0x20 else { throw failure("a control character must be escaped inside a string") }
+            index += 1
+        }
+        throw failure("the text ends inside a string")
     }
 
     /// The value of one top-level field of a JSON object, read without
@@ -127,7 +175,7 @@ public struct JSONReader {
             if reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "}") { return nil }
             while true {
                 reader.skipSpace()
-                if try reader.fieldName() == name {
+                if try reader.fieldName(is: name) {
                     found = try reader.value(depth: 1)
                 } else {
                     try reader.skipValue(depth: 1)
@@ -161,7 +209,7 @@ public struct JSONReader {
             }
             while true {
                 skipSpace()
-                if isObject { _ = try fieldName() }
+                if isObject { _ = try fieldName(is: nil) }
                 try skipValue(depth: depth + 1)
                 skipSpace()
                 guard index < bytes.count else { throw failure("the text ends inside a container") }
@@ -170,14 +218,9 @@ public struct JSONReader {
                 throw failure("expected ',' or the container's end")
             }
         case UInt8(ascii: "\""):
-            index += 1
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") { index += 1; return }
-                guard byte >= 0x20 else { throw failure("a control character must be escaped inside a string") }
-                index += byte == UInt8(ascii: "\\") ? 2 : 1
-            }
-            throw failure("the text ends inside a string")
+            // Escapes get the parser's own checks, so a text this skip
+            // accepts is one parse(_:) accepts too.
+            _ = try skipString()
         default:
             _ = try value(depth: depth)
         }

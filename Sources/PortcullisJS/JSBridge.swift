@@ -3,11 +3,14 @@ import CJavaScriptCore
 /// Conversions between Swift strings and JavaScriptCore values, used only on
 /// a worker thread that owns the context.
 enum JSBridge {
-    /// Creates a retained JSC string from UTF-16 code units; the caller releases it.
+    /// Creates a retained JSC string from a Swift string; the caller releases it.
     static func makeJSString(_ string: String) -> JSStringRef {
-        // UTF-8 straight from the string's storage; JSC keeps ASCII text as
-        // 8-bit characters. Text with a NUL would be cut at it, so it (and
-        // only it) goes through UTF-16.
+        // ASCII (nearly all plugin text: JSON, headers, keys) is widened
+        // here in one pass: JSC's own UTF-8 decoding of the same text costs
+        // several times as much (597 bytes of request JSON: 0.6 against
+        // 3.1 µs). Other text goes as UTF-8 straight from the string's
+        // storage, except text with a NUL, which a C string would cut at.
+        if let ascii = asciiJSString(string) { return ascii }
         if !ByteScan.containsNUL(string) {
             return string.withCString { JSStringCreateWithUTF8CString($0) }
         }
@@ -15,6 +18,26 @@ enum JSBridge {
         return units.withUnsafeBufferPointer { buffer in
             JSStringCreateWithCharacters(buffer.baseAddress, buffer.count)
         }
+    }
+
+    /// The string as 16-bit code units when it is all ASCII; nil otherwise
+    /// (or when its storage is not contiguous UTF-8).
+    private static func asciiJSString(_ string: String) -> JSStringRef? {
+        let made = string.utf8.withContiguousStorageIfAvailable { bytes -> JSStringRef? in
+            let count = bytes.count
+            guard count > 0 else { return nil }
+            return withUnsafeTemporaryAllocation(of: JSChar.self, capacity: count) { units -> JSStringRef? in
+                var seen: UInt8 = 0
+                for index in 0..<count {
+                    let byte = bytes[index]
+                    seen |= byte
+                    units[index] = JSChar(byte)
+                }
+                guard seen < 0x80 else { return nil }
+                return JSStringCreateWithCharacters(units.baseAddress, count)
+            }
+        }
+        return made ?? nil
     }
 
     /// Reads a JSC string into a Swift string (lone surrogates become U+FFFD).

@@ -50,6 +50,14 @@ struct CoreTests {
         #expect(JSONReader.topLevelField("expires", in: #"{"expires":5} trailing"#) == nil)
         #expect(JSONReader.topLevelField("expires", in: #"[{"expires":5}]"#) == nil)
         #expect(JSONReader.topLevelField("expires", in: "{}") == nil)
+        // A name written with escapes is the name it decodes to.
+        #expect(JSONReader.topLevelField("expires", in: #"{"x":{"a\"b":1},"exp\u0069res":7}"#) == .int(7))
+        #expect(JSONReader.topLevelField("expire", in: #"{"expires":7}"#) == nil)
+        // A string that is stepped over gets the same escape checks as a parsed one.
+        for malformed in [#"{"expires":5,"x":"a\qb"}"#, #"{"x":"\u12G4","expires":5}"#, #"{"x":{"a\x":1},"expires":5}"#] {
+            #expect(throws: (any Error).self) { try JSONValue(parsing: malformed) }
+            #expect(JSONReader.topLevelField("expires", in: malformed) == nil)
+        }
         // The same answer as a whole parse, for every field of the text.
         let whole = try JSONValue(parsing: session).objectValue ?? [:]
         for (name, value) in whole { #expect(JSONReader.topLevelField(name, in: session) == value) }

@@ -108,7 +108,7 @@ struct BodyThroughEngineTests {
             return mw.ReturnData(request, {});
             """)])
         defer { engine.shutdown() }
-        for original in [[0xFF, 0x00, 0x41] as [UInt8], Array("\u{0}\u{FFFF}ok".utf8)] {
+        for original in [[0xFF, 0x00, 0x41] as [UInt8], Array("\u{0}\u{FFFF}ok".utf8), Array("plain\u{0}ascii".utf8), []] {
             let (text, encoding) = ByteText.decode(original)
             let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(body: text),
                                                          spec: Fixtures.spec, host: nil)
@@ -133,6 +133,12 @@ struct JSONWriterTests {
         let spec = PluginSpec(apiID: "a\"b", orgID: "o", configData: .object(["n": .int(1)]))
         #expect(try JSONDecoder().decode(PluginSpec.self, from: Data(spec.jsonText().utf8)) == spec)
         #expect(!PluginSpec(apiID: "x").jsonText().contains("config_data"))
+    }
+
+    @Test("Strings get short escapes, \\u00xx for the other control characters, and everything else as is")
+    func escapes() {
+        let text = MiniRequest(body: "q\" b\\ n\n r\r t\t x\u{1}\u{1F} é🚪 \u{7F}").jsonText()
+        #expect(text.contains(#""Body":"q\" b\\ n\n r\r t\t x\u0001\u001f é🚪 \#u{7F}""#))
     }
 }
 
