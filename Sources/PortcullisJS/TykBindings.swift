@@ -62,13 +62,14 @@ enum TykBindings {
     }
 
     private static func installSessions(_ context: JSGlobalContextRef, scope: CallScope, arg: @escaping ArgumentReader) {
+        let lastSession = ReusedJSString()
         NativeFunction.install(context, name: "TykGetKeyData") { context, arguments in
             let host = try scope.requireHost("TykGetKeyData")
             let key = arg(context, arguments, 0)
             let apiID = arguments.count > 1 && !JSBridge.isNullish(context, arguments[1]) ? arg(context, arguments, 1) : ""
             let json = try host.getKeyDataImmediately(key: key, apiID: apiID)
                 ?? scope.block(on: host.bindingExecutor) { try await host.getKeyData(key: key, apiID: apiID) }
-            return JSBridge.makeString(context, json)
+            return lastSession.value(for: json, in: context)
         }
         NativeFunction.install(context, name: "TykSetKeyData") { context, arguments in
             let host = try scope.requireHost("TykSetKeyData")

@@ -79,6 +79,25 @@ struct BindingTests {
         #expect(outcome.request.setHeaders["missing"] == "error:Key not found")
     }
 
+    @Test("TykGetKeyData gives each read the session stored now, when reads of one key repeat, alternate with other keys or follow a write")
+    func repeatedReads() async throws {
+        let host = LocalPluginHost(sessions: ["k1": .object(["expires": .int(1)]), "k2": .object(["expires": .int(2)])])
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            var seen = [];
+            ["k1", "k1", "k2", "k1"].forEach(function (key) { seen.push(JSON.parse(TykGetKeyData(key, "")).expires); });
+            TykSetKeyData("k1", JSON.stringify({"expires": 3, "access_rights": {}}), "1");
+            seen.push(JSON.parse(TykGetKeyData("k1", "")).expires);
+            request.SetHeaders["seen"] = seen.join(",");
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        let first = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: host)
+        #expect(first.request.setHeaders["seen"] == "1,1,2,1,3")
+        // The next call, in the same realm, starts from what is stored now.
+        let second = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: host)
+        #expect(second.request.setHeaders["seen"] == "3,3,2,3,3")
+    }
+
     @Test("TykSetKeyData stores before returning, so TykGetKeyData in the same call sees it")
     func setThenGet() async throws {
         let host = LocalPluginHost()
