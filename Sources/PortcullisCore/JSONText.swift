@@ -79,24 +79,42 @@ public struct JSONReader {
         // right size; growing a dictionary field by field rehashes it
         // several times for a session's thirty-odd fields.
         var fields: [(String, JSONValue)] = []
+        try members(of: .object) { reader throws(JSONParseError) in
+            let key = try reader.fieldName()
+            fields.append((key, try reader.value(depth: depth)))
+        }
+        // A repeated name keeps its last value, as before.
+        return .object(Dictionary(fields, uniquingKeysWith: { _, last in last }))
+    }
+
+    /// The two kinds of container, for ``members(of:_:)``.
+    private enum Container {
+        case object, array
+
+        var close: UInt8 { self == .object ? UInt8(ascii: "}") : UInt8(ascii: "]") }
+        var name: String { self == .object ? "an object" : "an array" }
+    }
+
+    /// Reads the members of the container whose opening bracket was just
+    /// passed, up to and past its closing one: `member` reads one member
+    /// (for an object its name, `:` and value); the separators, spaces and
+    /// the end are checked here, for parsing and skipping alike.
+    @inline(__always)
+    private mutating func members(of container: Container,
+                                  _ member: (inout JSONReader) throws(JSONParseError) -> Void) throws(JSONParseError) {
         skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+        if index < bytes.count, bytes[index] == container.close {
             index += 1
-            return .object([:])
+            return
         }
         while true {
             skipSpace()
-            let key = try fieldName()
-            fields.append((key, try value(depth: depth)))
+            try member(&self)
             skipSpace()
-            guard index < bytes.count else { throw failure("the text ends inside an object") }
+            guard index < bytes.count else { throw failure("the text ends inside \(container.name)") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                // A repeated name keeps its last value, as before.
-                return .object(Dictionary(fields, uniquingKeysWith: { _, last in last }))
-            }
-            throw failure("expected ',' or '}' in an object")
+            if bytes[index] == container.close { index += 1; return }
+            throw failure("expected ',' or '\(Character(Unicode.Scalar(container.close)))' in \(container.name)")
         }
     }
 
@@ -171,26 +189,18 @@ public struct JSONReader {
         reader.index += 1
         var found: JSONValue?
         do {
-            reader.skipSpace()
-            if reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "}") { return nil }
-            while true {
-                reader.skipSpace()
+            try reader.members(of: .object) { reader throws(JSONParseError) in
                 if try reader.fieldName(is: name) {
                     found = try reader.value(depth: 1)
                 } else {
                     try reader.skipValue(depth: 1)
                 }
-                reader.skipSpace()
-                guard reader.index < reader.bytes.count else { return nil }
-                if reader.bytes[reader.index] == UInt8(ascii: ",") { reader.index += 1; continue }
-                guard reader.bytes[reader.index] == UInt8(ascii: "}") else { return nil }
-                reader.index += 1
-                reader.skipSpace()
-                return reader.index == reader.bytes.count ? found : nil
             }
         } catch {
             return nil
         }
+        reader.skipSpace()
+        return reader.index == reader.bytes.count ? found : nil
     }
 
     /// Steps over one value, checking its shape but making nothing of it.
@@ -199,23 +209,11 @@ public struct JSONReader {
         switch bytes[index] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             guard depth < Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
-            let isObject = bytes[index] == UInt8(ascii: "{")
-            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let container: Container = bytes[index] == UInt8(ascii: "{") ? .object : .array
             index += 1
-            skipSpace()
-            if index < bytes.count, bytes[index] == close {
-                index += 1
-                return
-            }
-            while true {
-                skipSpace()
-                if isObject { _ = try fieldName(is: nil) }
-                try skipValue(depth: depth + 1)
-                skipSpace()
-                guard index < bytes.count else { throw failure("the text ends inside a container") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == close { index += 1; return }
-                throw failure("expected ',' or the container's end")
+            try members(of: container) { reader throws(JSONParseError) in
+                if container == .object { _ = try reader.fieldName(is: nil) }
+                try reader.skipValue(depth: depth + 1)
             }
         case UInt8(ascii: "\""):
             // Escapes get the parser's own checks, so a text this skip
@@ -230,20 +228,10 @@ public struct JSONReader {
         guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
         index += 1
         var items: [JSONValue] = []
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(items)
+        try members(of: .array) { reader throws(JSONParseError) in
+            items.append(try reader.value(depth: depth))
         }
-        while true {
-            skipSpace()
-            items.append(try value(depth: depth))
-            skipSpace()
-            guard index < bytes.count else { throw failure("the text ends inside an array") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            throw failure("expected ',' or ']' in an array")
-        }
+        return .array(items)
     }
 
     private mutating func string() throws(JSONParseError) -> String {

@@ -39,6 +39,19 @@ struct CoreTests {
         #expect(value.objectValue?["b"] == .object(["c": .int(3)]))
     }
 
+    @Test("A broken object or array is refused naming the container and what was expected")
+    func containerErrors() {
+        for (text, reason) in [("[1 2]", "expected ',' or ']' in an array"), ("[1", "the text ends inside an array"),
+                               (#"{"a":1 "b":2}"#, "expected ',' or '}' in an object"), (#"{"a":1"#, "the text ends inside an object")] {
+            #expect(throws: JSONParseError.self) { try JSONReader.parse(text) }
+            do {
+                _ = try JSONReader.parse(text)
+            } catch {
+                #expect(error.reason == reason, "\(text)")
+            }
+        }
+    }
+
     @Test("One top-level field is read without the rest, as parsing the whole text would read it")
     func topLevelField() throws {
         let session = #"{"access_rights":{"api":{"expires":1,"versions":["a\"b",{"expires":2}]}},"alias":"x\u0041","expires":1700000060,"meta_data":{"expires":3},"tags":[[],{}]}"#
