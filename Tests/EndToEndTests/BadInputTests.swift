@@ -17,7 +17,7 @@ struct BadInputTests {
         return String(decoding: received, as: UTF8.self)
     }
 
-    @Test("Oversized headers get 431, invalid HTTP gets 400 or a closed connection, traversal is resolved or refused, odd keys work")
+    @Test("Oversized headers get 431, invalid HTTP gets 400, traversal is resolved or refused, odd keys work")
     func hostileRequests() async throws {
         let h = try await GatewayHarness.make(files: [
             "apps/t.json": Fixture.tokenAPI(id: "tok", listen: "/tok/"),
@@ -36,7 +36,7 @@ struct BadInputTests {
             #expect(try await client.execute(big, timeout: .seconds(10)).status.code == 431)
 
             let garbage = try await raw(port, "HELLO THERE\r\n\r\n")
-            #expect(garbage.isEmpty || garbage.hasPrefix("HTTP/1.1 400"), "\(garbage.prefix(80))")
+            #expect(garbage.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(garbage.prefix(80))")
 
             let traversal = try await raw(port, "GET /open/../tyk/keys/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
             #expect(traversal.hasPrefix("HTTP/1.1 403"), "resolved to the admin API, which wants the secret: \(traversal.prefix(60))")

@@ -51,6 +51,53 @@ struct DataPlaneTests {
         await h.close()
     }
 
+    @Test("Answers are framed by the gateway: 204 without length or body, HEAD without body, hook headers, garbage answered 400")
+    func wireFraming() async throws {
+        let plugins = #"""
+        var split = new TykJS.TykMiddleware.NewMiddleware({});
+        split.NewProcessRequest(function (request) {
+          if (request.URL.indexOf("override") >= 0) {
+            request.ReturnOverrides.ResponseCode = 200;
+            request.ReturnOverrides.ResponseBody = "overridden";
+            request.ReturnOverrides.ResponseHeaders = {"X-Set": "by hook", "Content-Type": "text/plain"};
+          }
+          return split.ReturnData(request, {});
+        });
+        """#
+        let files = Self.openAndSlow.merging([
+            "plugins.js": plugins,
+            "apps/framed.json": Fixture.keylessAPI(id: "framed", listen: "/framed/", pre: [("split", "plugins.js")]),
+        ]) { $1 }
+        let logs = LogBook()
+        let h = try await GatewayHarness.make(files: files, logs: logs)
+        try await h.withServer { port in
+            let requests = "GET /slow/status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "HEAD /open/head HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /framed/override HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /framed/echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+            let answer = try await Self.raw(port, requests)
+            let parts = Array(answer.components(separatedBy: "HTTP/1.1 ").dropFirst())
+            #expect(parts.count == 4, "\(answer.prefix(800))")
+            guard parts.count == 4 else { return }
+            #expect(logs.since(0).filter { $0.level >= .error }.map(\.text) == [])
+            #expect(parts[0].hasPrefix("204 No Content\r\n") && parts[0].hasSuffix("\r\n\r\n"), "\(parts[0])")
+            #expect(!parts[0].lowercased().contains("content-length"), "\(parts[0])")
+            #expect(parts[1].hasPrefix("200 OK\r\n") && parts[1].hasSuffix("\r\n\r\n"), "HEAD has no body: \(parts[1])")
+            #expect(parts[2].hasPrefix("200 OK\r\n") && parts[2].hasSuffix("\r\n\r\noverridden"), "\(parts[2])")
+            #expect(parts[2].contains("X-Set: by hook\r\n") && parts[2].contains("Content-Length: 10\r\n"), "\(parts[2])")
+            #expect(parts[2].components(separatedBy: "Content-Type").count == 2, "the hook's type, no sniffed one: \(parts[2])")
+            #expect(parts[3].hasPrefix("200 OK\r\n") && parts[3].contains("Connection: close\r\n"), "\(parts[3])")
+            #expect(parts[3].contains(#""uri":"\/echo\/echo""#) || parts[3].contains(#""uri":"/echo/echo""#), "\(parts[3])")
+
+            let garbage = try await Self.raw(port, "HELLO THERE\r\n\r\n")
+            #expect(garbage == "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "\(garbage)")
+            // A request already read is answered before the 400's close.
+            let late = try await Self.raw(port, "GET /open/first HTTP/1.1\r\nHost: a\r\n\r\nNOT HTTP\r\n\r\n")
+            #expect(late.hasPrefix("HTTP/1.1 200 OK\r\n") && late.contains("Connection: close\r\n"), "\(late.prefix(300))")
+        }
+        await h.close()
+    }
+
     @Test("Upstream connections are kept alive and reused; a dead upstream is 502, a slow one 504")
     func keepAliveAndFailures() async throws {
         let files = Self.openAndSlow.merging(["apps/dead.json": Self.api(id: "dead", listen: "/dead/", target: "http://127.0.0.1:1")]) { $1 }

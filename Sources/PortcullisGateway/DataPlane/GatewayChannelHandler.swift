@@ -12,10 +12,15 @@ struct DrainConnection: Sendable {}
 /// Pipelined requests are read and started without waiting for earlier
 /// answers (no read suppression); answers that finish early wait in order.
 /// Reading pauses only when `maxInFlight` requests are unanswered.
+///
+/// Answers are framed here, straight into bytes (``HTTPWireFormat``): the
+/// gateway always knows a whole answer's length, so there is nothing for a
+/// general response encoder to decide. Malformed HTTP is answered here too:
+/// 400 and close.
 final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     struct Limits {
         var maxBodyBytes: Int
@@ -167,6 +172,29 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Bytes that are not HTTP/1.1: a 400 when no answer is owed yet,
+    /// otherwise the answers owed and then the close. Any other error
+    /// closes the connection.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !closing else { return }
+        guard error is HTTPParserError else {
+            close(context)
+            return
+        }
+        receiving = nil
+        discarding = false
+        if inFlight == 0 {
+            var out = context.channel.allocator.buffer(capacity: Self.badRequest.utf8CodeUnitCount)
+            out.writeStaticString(Self.badRequest)
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            close(context)
+        } else {
+            draining = true
+        }
+    }
+
+    private static let badRequest: StaticString = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         idleTimer?.cancel()
@@ -264,28 +292,42 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func write(_ answered: Answered, keepAlive: Bool, context: ChannelHandlerContext) {
         sawTraffic = true
         let response = answered.response
-        // One fresh header list with room for what the gateway adds: the
-        // response's own storage is shared and would be copied on change.
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(response.headers.storage.count + 3)
-        for (name, value) in response.headers.storage
-        where !Self.framingHeaders.contains(where: { HeaderList.equalsASCIICaseInsensitive(name, $0) }) {
-            headers.add(name: name, value: value)
+        var body = response.bodyBuffer
+        let allowsBody = HTTPWireFormat.statusAllowsBody(response.status)
+        let sendsBody = allowsBody && !answered.isHead && body.readableBytes > 0
+        let inlinesBody = sendsBody && body.readableBytes <= HTTPWireFormat.inlineBodyLimit
+        var headSize = 64 + serverName.utf8.count
+        var hasType = false
+        var hasServer = false
+        for (name, value) in response.headers.storage {
+            headSize += HTTPWireFormat.fieldSize(name, value)
         }
-        headers.add(name: "Content-Length", value: String(response.bodyBuffer.readableBytes))
-        // A body without a type gets the one Tyk's Go server would sniff.
-        if response.bodyBuffer.readableBytes > 0, !answered.isHead, response.status != 204, response.status != 304,
-           response.status >= 200, !headers.contains(name: "content-type") {
-            headers.add(name: "Content-Type", value: ContentSniffer.detect(response.bodyBuffer))
+        var out = context.channel.allocator.buffer(capacity: headSize + (inlinesBody ? body.readableBytes : 0))
+        HTTPWireFormat.writeStatusLine(response.status, into: &out)
+        for (name, value) in response.headers.storage {
+            if Self.framingHeaders.contains(where: { HeaderList.equalsASCIICaseInsensitive(name, $0) }) { continue }
+            if !hasType && HeaderList.equalsASCIICaseInsensitive(name, "content-type") { hasType = true }
+            if !hasServer && HeaderList.equalsASCIICaseInsensitive(name, "server") { hasServer = true }
+            HTTPWireFormat.writeField(name, value, into: &out)
         }
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        if !headers.contains(name: "server") { headers.add(name: "Server", value: serverName) }
-        let status = HTTPResponseStatus(statusCode: response.status)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        if !answered.isHead && response.bodyBuffer.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(response.bodyBuffer))), promise: nil)
+        if allowsBody {
+            // A HEAD answer states the length the GET would have had.
+            HTTPWireFormat.writeContentLength(body.readableBytes, into: &out)
+            // A body without a type gets the one Tyk's Go server would sniff.
+            if body.readableBytes > 0 && !answered.isHead && !hasType {
+                HTTPWireFormat.writeField("Content-Type", ContentSniffer.detect(body), into: &out)
+            }
         }
-        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        if !keepAlive { out.writeStaticString("Connection: close\r\n") }
+        if !hasServer { HTTPWireFormat.writeField("Server", serverName, into: &out) }
+        HTTPWireFormat.writeEndOfHead(into: &out)
+        if inlinesBody {
+            out.writeBuffer(&body)
+            context.write(wrapOutboundOut(out), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(out), promise: nil)
+            if sendsBody { context.write(wrapOutboundOut(body), promise: nil) }
+        }
     }
 
     /// Headers the gateway sets itself when it frames a response.

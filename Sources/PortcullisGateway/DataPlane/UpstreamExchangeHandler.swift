@@ -70,12 +70,24 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             return
         }
         exchanges += 1
-        // `Host` and `Content-Length` are the proxy stage's to set.
+        // `Host` and `Content-Length` are the proxy stage's to set. The head
+        // only tells the response decoder the method; the bytes sent are
+        // framed here, with a small body in the same buffer.
         let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
+        var body = request.body
+        let inlinesBody = body.readableBytes <= HTTPWireFormat.inlineBodyLimit
+        var size = 32 + request.uri.utf8.count
+        for (name, value) in request.headers { size += HTTPWireFormat.fieldSize(name, value) }
+        var framed = context.channel.allocator.buffer(capacity: size + (inlinesBody ? body.readableBytes : 0))
+        HTTPWireFormat.writeRequestLine(method: request.method, target: request.uri, into: &framed)
+        for (name, value) in request.headers { HTTPWireFormat.writeField(name, value, into: &framed) }
+        HTTPWireFormat.writeEndOfHead(into: &framed)
+        if inlinesBody { framed.writeBuffer(&body) }
         // No timer per request: the pool's sweep calls `expire(dueBy:)`.
         exchange = Exchange(completion: completion, limit: limit, deadline: .now() + timeout, requestAllowsReuse: head.isKeepAlive)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if request.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil) }
+        context.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
+        if !inlinesBody { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 

@@ -97,12 +97,10 @@ private struct Listener: Service {
                 do {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try sync.addHandler(HTTPResponseEncoder())
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = max(decoderLimits.maxHeaderFieldSize, limits.maxHeaderBytes + 1024)
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                                  limitConfiguration: decoderLimits)))
-                    try sync.addHandler(HTTPServerProtocolErrorHandler())
                     try sync.addHandler(GatewayChannelHandler(gateway: gateway, servesAdmin: servesAdmin, limits: limits,
                                                               serverName: serverName, scheme: tls == nil ? "http" : "https"))
                     connections.add(channel)

@@ -101,7 +101,10 @@ private final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable 
         let loop = context.eventLoop
         let write = { [self] in
             context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
+            // 1xx, 204, 304 and answers to HEAD carry no body.
+            if status.mayHaveResponseBody && head.method != .HEAD {
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: payload)))), promise: nil)
+            }
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
         if delay == .zero {

@@ -1,0 +1,124 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes HTTP/1.1 start lines and header fields straight into a
+/// `ByteBuffer`, so a whole message goes down the pipeline as one buffer
+/// instead of head, body and end parts that each pass through an encoder.
+///
+/// A header field is only ever written whole and well formed: a name that
+/// is not an RFC 9110 token is left out, and CR, LF or NUL in a value
+/// becomes a space, as Go's server does, so no plugin or upstream can
+/// split a message or smuggle a second one.
+enum HTTPWireFormat {
+    /// Bodies up to this size are copied behind the head so the message
+    /// leaves in one buffer; larger ones follow the head as their own
+    /// buffer, uncopied.
+    static let inlineBodyLimit = 16 << 10
+
+    /// `HTTP/1.1 200 OK\r\n`.
+    static func writeStatusLine(_ status: Int, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("HTTP/1.1 ")
+        writeDecimal(status, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// `GET /path HTTP/1.1\r\n`; a target with a space or a line break in
+    /// it has those bytes percent-encoded so the line stays one line.
+    static func writeRequestLine(method: HTTPMethod, target: String, into buffer: inout ByteBuffer) {
+        buffer.writeString(method.rawValue)
+        buffer.writeInteger(UInt8(ascii: " "))
+        if target.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            for byte in target.utf8 {
+                if byte <= 0x20 || byte == 0x7F {
+                    buffer.writeInteger(UInt8(ascii: "%"))
+                    buffer.writeInteger(hexDigit(byte >> 4))
+                    buffer.writeInteger(hexDigit(byte & 0x0F))
+                } else {
+                    buffer.writeInteger(byte)
+                }
+            }
+        } else {
+            buffer.writeString(target)
+        }
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+    }
+
+    /// `Name: value\r\n`, or nothing when `name` is not a token.
+    static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
+        guard isToken(name) else { return }
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+            for byte in value.utf8 {
+                buffer.writeInteger(byte == 0x0D || byte == 0x0A || byte == 0x00 ? UInt8(ascii: " ") : byte)
+            }
+        } else {
+            buffer.writeString(value)
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// `Content-Length: n\r\n`.
+    static func writeContentLength(_ length: Int, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("Content-Length: ")
+        writeDecimal(length, into: &buffer)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// The blank line that ends a head.
+    static func writeEndOfHead(into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Bytes a field takes on the wire, for sizing a buffer up front.
+    static func fieldSize(_ name: String, _ value: String) -> Int {
+        name.utf8.count + value.utf8.count + 4
+    }
+
+    /// Whether a status code's response carries a body at all (RFC 9110
+    /// §6.4.1: never for 1xx, 204 or 304).
+    static func statusAllowsBody(_ status: Int) -> Bool {
+        status >= 200 && status != 204 && status != 304
+    }
+
+    /// RFC 9110 §5.6.2: one or more of ``tcharMask``'s characters.
+    static func isToken(_ name: String) -> Bool {
+        var any = false
+        for byte in name.utf8 {
+            guard byte < 128, tcharMask[Int(byte >> 6)] & (1 << UInt64(byte & 63)) != 0 else { return false }
+            any = true
+        }
+        return any
+    }
+
+    /// The token characters `!#$%&'*+-.^_`|~`, digits and letters, as two
+    /// 64-bit masks over ASCII.
+    private static let tcharMask: [UInt64] = {
+        var mask: [UInt64] = [0, 0]
+        for byte in "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8 {
+            mask[Int(byte >> 6)] |= 1 << UInt64(byte & 63)
+        }
+        return mask
+    }()
+
+    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        guard value >= 0 else {
+            buffer.writeString(String(value))
+            return
+        }
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+    }
+}
