@@ -38,7 +38,13 @@ final class InvalidationBus: Sendable {
         var invalidationsLive = false
         var acksLive = false
         var liveWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Announcements this node has numbered so far.
+        var announced: UInt64 = 0
     }
+
+    /// Random per bus, so two nodes' nonces never meet on the shared ack
+    /// channel; each announcement adds its own number to it.
+    private let noncePrefix = String(UInt64.random(in: .min ... .max), radix: 36) + "."
 
     private let store: any SessionStore
     private let nodeID: String
@@ -112,9 +118,16 @@ final class InvalidationBus: Sendable {
     /// cache before it returns (a session write), so its own announcement
     /// need not drop the entry (``SessionCache/announcedOwnWrite(_:version:)``).
     func prepare(acknowledged: Bool = true, updatesCache: Bool = false) -> Pending {
-        let nonce = acknowledged ? UUID().uuidString : "-"
-        if acknowledged { state.withLock { s in s.waiters[nonce] = Waiter(updatesCache: updatesCache) } }
-        return Pending(nonce: nonce, prefix: "\(nodeID) \(nonce)")
+        guard acknowledged else { return Pending(nonce: "-", prefix: nodeID + " -") }
+        // A counter, not a UUID: generating random bytes per write cost
+        // more than the rest of preparing it.
+        let nonce = state.withLock { s -> String in
+            s.announced &+= 1
+            let nonce = noncePrefix + String(s.announced, radix: 36)
+            s.waiters[nonce] = Waiter(updatesCache: updatesCache)
+            return nonce
+        }
+        return Pending(nonce: nonce, prefix: nodeID + " " + nonce)
     }
 
     /// The message never left (the write failed or was a conflict).

@@ -86,9 +86,12 @@ extension SessionState {
     /// names: ``json`` builds from it and ``jsonText()`` writes it directly.
     private struct Field: Sendable {
         let name: String
+        /// `"name":` as written: the names need no escaping.
+        let key: [UInt8]
         let value: @Sendable (SessionState) -> JSONValue
         init(_ name: String, _ value: @escaping @Sendable (SessionState) -> JSONValue) {
             self.name = name
+            self.key = Array("\"\(name)\":".utf8)
             self.value = value
         }
     }
@@ -154,11 +157,11 @@ extension SessionState {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         out.append(UInt8(ascii: "{"))
-        for (offset, field) in Self.fieldTable.enumerated() {
-            if offset > 0 { out.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(field.name, into: &out)
-            out.append(UInt8(ascii: ":"))
-            field.value(self).write(into: &out)
+        let fields = Self.fieldTable
+        for index in fields.indices {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: fields[index].key)
+            fields[index].value(self).write(into: &out)
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)

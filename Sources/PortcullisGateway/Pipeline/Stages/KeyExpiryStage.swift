@@ -11,12 +11,29 @@ struct KeyExpiryStage: PipelineStage {
     var name: String { "key_expiry" }
 
     /// A session that is neither expired nor inactive, with nothing written
-    /// in this request, passes at once; anything else is looked up again.
+    /// in this request, passes at once. After a write in this request the
+    /// newest session is looked up again: the overlay or this node's
+    /// coherent cache decide at once when they hold one that is accepted,
+    /// exactly as ``run(_:)``'s lookup would; anything else waits for it.
     func runInline(_ request: inout GatewayRequest) throws -> StageOutcome? {
         guard let current = request.session else { return .next }
-        guard services.race == nil, request.overlay.count == 0 else { return nil }
-        let rejected = current.session.isInactive || current.session.isExpired(at: services.clock.unixSeconds())
-        return rejected ? nil : .next
+        guard services.race == nil else { return nil }
+        guard request.overlay.count > 0 else {
+            let rejected = current.session.isInactive || current.session.isExpired(at: services.clock.unixSeconds())
+            return rejected ? nil : .next
+        }
+        guard let key = request.key, let found = services.sessions.acceptedWithoutStore(key: key, overlay: request.overlay) else {
+            return nil
+        }
+        try adoptNewest(found, into: &request)
+        return .next
+    }
+
+    /// The newest accepted session becomes the request's; a policy can
+    /// still make a key inactive that is active by itself.
+    private func adoptNewest(_ found: VersionedSession, into request: inout GatewayRequest) throws {
+        try request.adopt(found, services: services)
+        if request.session?.session.isInactive == true { throw GatewayError.keyInactive }
     }
 
     func run(_ request: inout GatewayRequest) async throws -> StageOutcome {
@@ -33,9 +50,7 @@ struct KeyExpiryStage: PipelineStage {
         }
         switch try await services.sessions.sessionForAuth(key: key, overlay: request.overlay) {
         case .valid(let found, _):
-            try request.adopt(found, services: services)
-            // A policy can make a key inactive that is active by itself.
-            if request.session?.session.isInactive == true { throw GatewayError.keyInactive }
+            try adoptNewest(found, into: &request)
             return .next
         case .expired:
             throw GatewayError.keyExpired
