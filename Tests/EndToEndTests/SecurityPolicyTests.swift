@@ -377,6 +377,38 @@ struct SecurityPolicyTests {
         }
     }
 
+    /// Writes the caller's key before auth: under `gold`, under the
+    /// `frozen` policy (active by itself, inactive by its policy) or
+    /// already expired, by the path.
+    static let rewritingHook = """
+    var rewrite = new TykJS.TykMiddleware.NewMiddleware({});
+    rewrite.NewProcessRequest(function (request, session, config) {
+        var key = request.Headers["Authorization"][0];
+        var policy = request.URL.indexOf("frozen") >= 0 ? "frozen" : "gold";
+        var expires = request.URL.indexOf("expired") >= 0 ? 1 : 0;
+        TykSetKeyData(key, JSON.stringify({org_id: "org", expires: expires, apply_policies: [policy]}));
+        return rewrite.ReturnData(request, {});
+    });
+    """
+
+    @Test("A session a pre hook writes is judged by key_expiry with its policies: gold passes, frozen is 403, expired 401", arguments: StoreKind.allCases)
+    func hookWrittenSessionJudged(kind: StoreKind) async throws {
+        let files = [
+            "apps/a.json": Fixture.tokenAPI(id: "api-a", listen: "/a/", pre: [("rewrite", "rewrite.js")]),
+            "rewrite.js": Self.rewritingHook,
+        ]
+        try await Self.withNode(kind, extraFiles: files) { node in
+            #expect(try await node.get("/a/x", key: "rewritten-key").status == 200)
+            let frozen = try await node.get("/a/frozen", key: "rewritten-key")
+            #expect(frozen.status == 403, "\(frozen.body)")
+            #expect(Node.error(frozen.body) == "Key is inactive, please renew")
+            let expired = try await node.get("/a/expired", key: "rewritten-key")
+            #expect(expired.status == 401, "\(expired.body)")
+            #expect(Node.error(expired.body) == "Key has expired, please renew")
+            #expect(try await node.get("/a/again", key: "rewritten-key").status == 200, "renewed under gold again")
+        }
+    }
+
     struct PolicyClaims: JWTPayload {
         var sub: String
         var pol: String
