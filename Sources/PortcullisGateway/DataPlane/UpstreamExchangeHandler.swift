@@ -25,22 +25,15 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     typealias OutboundOut = HTTPClientRequestPart
     typealias Completion = (Result<UpstreamAnswer, UpstreamFailure>) -> Void
 
-    /// The exchange in progress; a class so reading the answer's parts
-    /// mutates it in place.
-    private final class Exchange {
+    /// The exchange in progress, kept in the handler itself: a connection
+    /// carries one at a time, so it needs no object of its own.
+    private struct Exchange {
         let completion: Completion
         var head: HTTPResponseHead?
         var body: ByteBuffer?
         let limit: Int
         let deadline: NIODeadline
         let requestAllowsReuse: Bool
-
-        init(completion: @escaping Completion, limit: Int, deadline: NIODeadline, requestAllowsReuse: Bool) {
-            self.completion = completion
-            self.limit = limit
-            self.deadline = deadline
-            self.requestAllowsReuse = requestAllowsReuse
-        }
     }
 
     private var context: ChannelHandlerContext?
@@ -71,8 +64,9 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         }
         exchanges += 1
         // `Host` and `Content-Length` are the proxy stage's to set. The head
-        // only tells the response decoder the method; the bytes sent are
-        // framed here, with a small body in the same buffer.
+        // only tells the response decoder the method (an answer to HEAD has
+        // no body); the bytes sent are framed here, with a small body in
+        // the same buffer.
         let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
         var body = request.body
         let inlinesBody = body.readableBytes <= HTTPWireFormat.inlineBodyLimit
@@ -85,34 +79,41 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         if inlinesBody { framed.writeBuffer(&body) }
         // No timer per request: the pool's sweep calls `expire(dueBy:)`.
         exchange = Exchange(completion: completion, limit: limit, deadline: .now() + timeout, requestAllowsReuse: head.isKeepAlive)
+        // The head is for the decoder; no end part follows, as nothing
+        // below the writer would read it.
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
-        if !inlinesBody { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if inlinesBody {
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let current = exchange else { return }
+        guard exchange != nil else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             // 1xx answers are not the response; wait for the real one.
             guard head.status.code >= 200 || head.status == .switchingProtocols else { return }
-            current.head = head
+            exchange?.head = head
         case .body(var part):
-            guard current.head != nil else { return }
-            let size = (current.body?.readableBytes ?? 0) + part.readableBytes
-            guard size <= current.limit else {
-                finish(.failure(.tooLarge(limit: current.limit)), reusable: false)
+            // Read through `exchange` itself, never a copy of it, so the
+            // body's buffer stays uniquely held and grows in place.
+            guard exchange?.head != nil, let limit = exchange?.limit else { return }
+            let size = (exchange?.body?.readableBytes ?? 0) + part.readableBytes
+            guard size <= limit else {
+                finish(.failure(.tooLarge(limit: limit)), reusable: false)
                 context.close(promise: nil)
                 return
             }
-            if current.body == nil {
-                current.body = part
+            if exchange?.body == nil {
+                exchange?.body = part
             } else {
-                current.body?.writeBuffer(&part)
+                exchange?.body?.writeBuffer(&part)
             }
         case .end:
-            guard let head = current.head else { return }
+            guard let current = exchange, let head = current.head else { return }
             let answer = UpstreamAnswer(status: Int(head.status.code), headers: UpstreamHeaders.withoutHopByHop(head.headers),
                                         body: current.body ?? ByteBuffer())
             finish(.success(answer), reusable: head.isKeepAlive && current.requestAllowsReuse)

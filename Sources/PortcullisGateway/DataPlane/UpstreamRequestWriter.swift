@@ -9,9 +9,8 @@ import NIOHTTP1
 /// answer to `HEAD` has no body whatever its headers say, and it learns it
 /// by watching request heads go past. So an exchange writes the head (for
 /// the decoder to see; it is not sent), then the framed request as body
-/// parts, then the end. This handler drops the head and the end and passes
-/// the bytes on: one buffer per request, without a general encoder
-/// re-walking the headers.
+/// parts. This handler drops heads and ends and passes the bytes on: one
+/// buffer per request, without a general encoder re-walking the headers.
 final class UpstreamRequestWriter: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = ByteBuffer
