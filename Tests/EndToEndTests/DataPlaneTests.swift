@@ -51,7 +51,7 @@ struct DataPlaneTests {
         await h.close()
     }
 
-    @Test("Answers are framed by the gateway: 204 without length or body, HEAD without body, hook headers, garbage answered 400")
+    @Test("Answers are framed by the gateway: 204 without length or body, HEAD with the upstream's length and no body, hook headers, garbage answered 400")
     func wireFraming() async throws {
         let plugins = #"""
         var split = new TykJS.TykMiddleware.NewMiddleware({});
@@ -72,7 +72,7 @@ struct DataPlaneTests {
         let h = try await GatewayHarness.make(files: files, logs: logs)
         try await h.withServer { port in
             let requests = "GET /slow/status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "HEAD /open/head HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "HEAD /slow/plain HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "GET /framed/override HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "GET /framed/echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
             let answer = try await Self.raw(port, requests)
@@ -83,6 +83,9 @@ struct DataPlaneTests {
             #expect(parts[0].hasPrefix("204 No Content\r\n") && parts[0].hasSuffix("\r\n\r\n"), "\(parts[0])")
             #expect(!parts[0].lowercased().contains("content-length"), "\(parts[0])")
             #expect(parts[1].hasPrefix("200 OK\r\n") && parts[1].hasSuffix("\r\n\r\n"), "HEAD has no body: \(parts[1])")
+            // The upstream's length for the GET it would have answered ("ok"), not the empty body's.
+            #expect(parts[1].contains("Content-Length: 2\r\n") && parts[1].components(separatedBy: "Content-Length").count == 2,
+                    "\(parts[1])")
             #expect(parts[2].hasPrefix("200 OK\r\n") && parts[2].hasSuffix("\r\n\r\noverridden"), "\(parts[2])")
             #expect(parts[2].contains("X-Set: by hook\r\n") && parts[2].contains("Content-Length: 10\r\n"), "\(parts[2])")
             #expect(parts[2].components(separatedBy: "Content-Type").count == 2, "the hook's type, no sniffed one: \(parts[2])")

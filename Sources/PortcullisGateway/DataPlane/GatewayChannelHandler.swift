@@ -311,8 +311,10 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             HTTPWireFormat.writeField(name, value, into: &out)
         }
         if allowsBody {
-            // A HEAD answer states the length the GET would have had.
-            HTTPWireFormat.writeContentLength(body.readableBytes, into: &out)
+            // A HEAD answer states the length the GET would have had: the
+            // upstream's when it said one, else the body the gateway made.
+            let length = answered.isHead ? (Self.declaredLength(response.headers) ?? body.readableBytes) : body.readableBytes
+            HTTPWireFormat.writeContentLength(length, into: &out)
             // A body without a type gets the one Tyk's Go server would sniff.
             if body.readableBytes > 0 && !answered.isHead && !hasType {
                 HTTPWireFormat.writeField("Content-Type", ContentSniffer.detect(body), into: &out)
@@ -328,6 +330,14 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.write(wrapOutboundOut(out), promise: nil)
             if sendsBody { context.write(wrapOutboundOut(body), promise: nil) }
         }
+    }
+
+    /// A `Content-Length` the answer carries (only an upstream's answer to
+    /// HEAD keeps one), when it is a plain non-negative number.
+    private static func declaredLength(_ headers: HeaderList) -> Int? {
+        guard let text = headers.first("Content-Length"), !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              let length = Int(text) else { return nil }
+        return length
     }
 
     /// Headers the gateway sets itself when it frames a response.

@@ -34,6 +34,9 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         let limit: Int
         let deadline: NIODeadline
         let requestAllowsReuse: Bool
+        /// An answer to HEAD keeps the upstream's `Content-Length`: it is
+        /// the length of the body a GET would get, not of this one.
+        let isHead: Bool
     }
 
     private var context: ChannelHandlerContext?
@@ -78,7 +81,8 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         HTTPWireFormat.writeEndOfHead(into: &framed)
         if inlinesBody { framed.writeBuffer(&body) }
         // No timer per request: the pool's sweep calls `expire(dueBy:)`.
-        exchange = Exchange(completion: completion, limit: limit, deadline: .now() + timeout, requestAllowsReuse: head.isKeepAlive)
+        exchange = Exchange(completion: completion, limit: limit, deadline: .now() + timeout, requestAllowsReuse: head.isKeepAlive,
+                            isHead: request.method == .HEAD)
         // The head is for the decoder; no end part follows, as nothing
         // below the writer would read it.
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -114,7 +118,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             }
         case .end:
             guard let current = exchange, let head = current.head else { return }
-            let answer = UpstreamAnswer(status: Int(head.status.code), headers: UpstreamHeaders.withoutHopByHop(head.headers),
+            let answer = UpstreamAnswer(status: Int(head.status.code), headers: UpstreamHeaders.withoutHopByHop(head.headers, keepingLength: current.isHead),
                                         body: current.body ?? ByteBuffer())
             finish(.success(answer), reusable: head.isKeepAlive && current.requestAllowsReuse)
         }
@@ -174,9 +178,13 @@ enum UpstreamHeaders {
     }
 
     /// The upstream's headers without the hop-by-hop ones; the same
-    /// storage, uncopied, when there are none.
-    static func withoutHopByHop(_ headers: HTTPHeaders) -> HTTPHeaders {
-        func isHopByHop(_ name: String) -> Bool { hopByHopResponse.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) } }
+    /// storage, uncopied, when there are none. `keepingLength` keeps
+    /// `Content-Length` (an answer to HEAD, whose length is not its body's).
+    static func withoutHopByHop(_ headers: HTTPHeaders, keepingLength: Bool = false) -> HTTPHeaders {
+        func isHopByHop(_ name: String) -> Bool {
+            if keepingLength && HeaderList.equalsASCIICaseInsensitive(name, "content-length") { return false }
+            return hopByHopResponse.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) }
+        }
         guard headers.contains(where: { isHopByHop($0.name) }) else { return headers }
         var kept = HTTPHeaders()
         kept.reserveCapacity(headers.count)
