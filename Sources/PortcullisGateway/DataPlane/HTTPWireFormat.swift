@@ -47,7 +47,7 @@ enum HTTPWireFormat {
 
     /// `Name: value\r\n`, or nothing when `name` is not a token.
     static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
-        guard isToken(name) else { return }
+        guard HeaderList.isToken(name) else { return }
         buffer.writeString(name)
         buffer.writeStaticString(": ")
         if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
@@ -82,26 +82,6 @@ enum HTTPWireFormat {
     static func statusAllowsBody(_ status: Int) -> Bool {
         status >= 200 && status != 204 && status != 304
     }
-
-    /// RFC 9110 §5.6.2: one or more of ``tcharMask``'s characters.
-    static func isToken(_ name: String) -> Bool {
-        var any = false
-        for byte in name.utf8 {
-            guard byte < 128, tcharMask[Int(byte >> 6)] & (1 << UInt64(byte & 63)) != 0 else { return false }
-            any = true
-        }
-        return any
-    }
-
-    /// The token characters `!#$%&'*+-.^_`|~`, digits and letters, as two
-    /// 64-bit masks over ASCII.
-    private static let tcharMask: [UInt64] = {
-        var mask: [UInt64] = [0, 0]
-        for byte in "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8 {
-            mask[Int(byte >> 6)] |= 1 << UInt64(byte & 63)
-        }
-        return mask
-    }()
 
     private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
         guard value >= 0 else {

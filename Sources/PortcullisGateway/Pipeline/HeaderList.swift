@@ -104,6 +104,12 @@ public struct HeaderList: Sendable, Equatable, Sequence {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Whether `name` is an RFC 9110 token (one or more `tchar`s): what a
+    /// header field name must be.
+    static func isToken(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(isTokenByte)
+    }
+
     /// RFC 7230 `tchar`.
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
@@ -117,10 +123,7 @@ public struct HeaderList: Sendable, Equatable, Sequence {
 
     /// Refuses header injection: names must be tokens, values must not break lines.
     public static func isSafe(name: String, value: String) -> Bool {
-        let tokenCharacters = Set("!#$%&'*+-.^_`|~")
-        guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || tokenCharacters.contains(Character($0))) }) else {
-            return false
-        }
+        guard isToken(name) else { return false }
         return !value.contains("\r") && !value.contains("\n") && !value.contains("\0")
     }
 }
