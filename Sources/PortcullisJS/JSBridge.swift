@@ -74,9 +74,6 @@ enum JSBridge {
 
     /// Parses JSON text into a JS value, or nil when the text is not JSON.
     static func parseJSON(_ context: JSContextRef, _ json: String) -> JSValueRef? {
-        // The empty session every pre hook gets: a plain new object, as the
-        // parse would make, without a string to make and scan first.
-        if json == "{}" { return JSObjectMake(context, nil, nil) }
         let jsString = makeJSString(json)
         defer { JSStringRelease(jsString) }
         return JSValueMakeFromJSONString(context, jsString)
