@@ -14,6 +14,19 @@ struct DataPlaneTests {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// Requests given as `METHOD target`, written back to back as one
+    /// pipelined send; the last asks the gateway to close.
+    private static func pipelined(_ requestLines: [String]) -> String {
+        requestLines.enumerated().map { index, line in
+            line + " HTTP/1.1\r\nHost: a\r\n" + (index == requestLines.count - 1 ? "Connection: close\r\n" : "") + "\r\n"
+        }.joined()
+    }
+
+    /// The answers in what came back, each without its leading `HTTP/1.1 `.
+    private static func answers(in received: String) -> [String] {
+        Array(received.components(separatedBy: "HTTP/1.1 ").dropFirst())
+    }
+
     private static func api(id: String, listen: String, target: String) -> String {
         """
         {"name": "\(id)", "api_id": "\(id)", "org_id": "org", "use_keyless": true,
@@ -31,9 +44,7 @@ struct DataPlaneTests {
     func pipelining() async throws {
         let h = try await GatewayHarness.make(files: Self.openAndSlow)
         try await h.withServer { port in
-            let requests = "GET /slow/delay/400 HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /open/b?m=second HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /open/c?m=third HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+            let requests = Self.pipelined(["GET /slow/delay/400", "GET /open/b?m=second", "GET /open/c?m=third"])
             let started = ContinuousClock.now
             let answer = try await Self.raw(port, requests)
             let elapsed = ContinuousClock.now - started
@@ -71,12 +82,9 @@ struct DataPlaneTests {
         let logs = LogBook()
         let h = try await GatewayHarness.make(files: files, logs: logs)
         try await h.withServer { port in
-            let requests = "GET /slow/status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "HEAD /slow/plain HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /framed/override HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /framed/echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-            let answer = try await Self.raw(port, requests)
-            let parts = Array(answer.components(separatedBy: "HTTP/1.1 ").dropFirst())
+            let answer = try await Self.raw(port, Self.pipelined(["GET /slow/status/204", "HEAD /slow/plain", "GET /framed/override",
+                                                                  "GET /framed/echo"]))
+            let parts = Self.answers(in: answer)
             #expect(parts.count == 4, "\(answer.prefix(800))")
             guard parts.count == 4 else { return }
             #expect(logs.since(0).filter { $0.level >= .error }.map(\.text) == [])
@@ -191,12 +199,9 @@ struct DataPlaneTests {
             "apps/hooked.json": Fixture.keylessAPI(id: "hooked", listen: "/hooked/", pre: [("first", "plugins.js"), ("second", "plugins.js")]),
         ])
         try await h.withServer { port in
-            let requests = "GET /hooked/a?n=1 HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /hooked/deny HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /hooked/boom HTTP/1.1\r\nHost: a\r\n\r\n"
-                + "GET /hooked/b?n=4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-            let answer = try await Self.raw(port, requests)
-            let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+            let answer = try await Self.raw(port, Self.pipelined(["GET /hooked/a?n=1", "GET /hooked/deny", "GET /hooked/boom",
+                                                                  "GET /hooked/b?n=4"]))
+            let statuses = Self.answers(in: answer).map { String($0.prefix(3)) }
             #expect(statuses == ["200", "403", "500", "200"], "\(answer.prefix(600))")
             #expect(answer.contains(#""x-order":"first,second""#), "\(answer.prefix(600))")
             #expect(answer.contains("{\n    \"error\": \"denied by hook\"\n}"))
