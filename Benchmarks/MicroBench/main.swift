@@ -25,11 +25,14 @@ struct Measurement {
 }
 
 let interposed = ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("MallocInterposer") ?? false
+/// `MICROBENCH_ONLY=text` runs only the measurements whose label contains it.
+let onlyLabels = ProcessInfo.processInfo.environment["MICROBENCH_ONLY"].flatMap { $0.isEmpty ? nil : $0 }
 
 
 /// Runs `body` `count` times after a warm-up, counting allocations across every thread.
 func measure(_ label: String, count: Int, warmUp: Int = 200, operationsPerCall: Int = 1,
              _ body: () async throws -> Void) async rethrows {
+    if let onlyLabels, !label.contains(onlyLabels) { return }
     for _ in 0..<warmUp { try await body() }
     if interposed { MallocInterposerSwift.reset(); MallocInterposerSwift.hook() }
     let start = ContinuousClock.now
@@ -47,8 +50,31 @@ func measure(_ label: String, count: Int, warmUp: Int = 200, operationsPerCall: 
     print(format(Measurement(label: label, operations: operations, seconds: elapsed, mallocs: mallocs, bytes: bytes)))
 }
 
+/// The same for synchronous work, run without an await per operation: an
+/// await from the top level hops executors, which costs more than most of
+/// what is measured here.
+func measure(_ label: String, count: Int, warmUp: Int = 200, operationsPerCall: Int = 1,
+             _ body: () throws -> Void) rethrows {
+    if let onlyLabels, !label.contains(onlyLabels) { return }
+    for _ in 0..<warmUp { try body() }
+    if interposed { MallocInterposerSwift.reset(); MallocInterposerSwift.hook() }
+    let start = ContinuousClock.now
+    for _ in 0..<count { try body() }
+    let elapsed = (ContinuousClock.now - start).secondsValue
+    var mallocs: Int?
+    var bytes: Int?
+    if interposed {
+        MallocInterposerSwift.unhook()
+        let statistics = MallocInterposerSwift.getStatistics()
+        mallocs = statistics.mallocCount
+        bytes = statistics.mallocBytesCount
+    }
+    print(format(Measurement(label: label, operations: count * operationsPerCall, seconds: elapsed, mallocs: mallocs, bytes: bytes)))
+}
+
 /// Many concurrent callers; throughput only.
 func throughput(_ label: String, count: Int, callers: Int, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    if let onlyLabels, !label.contains(onlyLabels) { return }
     let start = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<callers {
@@ -189,39 +215,46 @@ for api in 0..<20 {
     for code in [200, 401, 403, 429] { benchMetrics.recordRequest(api: "api-\(api)", status: code) }
     benchMetrics.recordPluginDuration(api: "api-\(api)", plugin: "hook", duration: .milliseconds(1))
 }
-await measure("metrics: record one plugin duration", count: 100_000) {
+measure("metrics: record one plugin duration", count: 100_000) {
     benchMetrics.recordPluginDuration(api: "api-1", plugin: "hook", duration: .milliseconds(2))
 }
-await measure("metrics: record one request", count: 100_000) {
+measure("metrics: record one request", count: 100_000) {
     benchMetrics.recordRequest(api: "api-1", status: 200)
 }
 let probe = Locked([String: Int]())
-await measure("baseline: one locked dictionary update (the floor of this harness)", count: 100_000) {
+measure("baseline: one locked dictionary update (the floor of this harness)", count: 100_000) {
     probe.withLock { $0["k", default: 0] += 1 }
 }
-await measure("metrics: render /metrics (20 APIs)", count: 5_000) {
+measure("metrics: render /metrics (20 APIs)", count: 5_000) {
     _ = benchMetrics.render()
 }
 
 // MARK: Session JSON
 
 let sessionText = sessionValue.jsonString()
-try await measure("session JSON: parse (JSONReader)", count: 50_000) {
+try measure("session JSON: parse (JSONReader)", count: 50_000) {
     _ = try JSONValue(parsing: sessionText)
 }
-try await measure("session JSON: parse (JSONDecoder, Codable)", count: 50_000) {
+try measure("session JSON: parse (JSONDecoder, Codable)", count: 50_000) {
     _ = try JSONDecoder().decode(JSONValue.self, from: Data(sessionText.utf8))
 }
-await measure("session JSON: write (JSONValue.jsonString)", count: 50_000) {
+measure("session JSON: write (JSONValue.jsonString)", count: 50_000) {
     _ = sessionValue.jsonString()
 }
-try await measure("session JSON: write (JSONEncoder, Codable)", count: 50_000) {
+try measure("session JSON: write (JSONEncoder, Codable)", count: 50_000) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     _ = try encoder.encode(sessionValue)
 }
-try await measure("session JSON: SessionState decode + encode", count: 50_000) {
+try measure("session JSON: SessionState decode + encode", count: 50_000) {
     _ = try SessionState(jsonText: sessionText).jsonText()
+}
+let decodedSession = try SessionState(jsonText: sessionText)
+try measure("session JSON: SessionState decode", count: 50_000) {
+    _ = try SessionState(jsonText: sessionText)
+}
+measure("session JSON: SessionState encode (jsonText)", count: 50_000) {
+    _ = decodedSession.jsonText()
 }
 
 // MARK: Session layer per store

@@ -411,7 +411,7 @@ extension JSONValue {
     }
 
     /// Decimal digits straight into the buffer, without a String per number.
-    static func writeInteger(_ number: Int64, into out: inout [UInt8]) {
+    public static func writeInteger(_ number: Int64, into out: inout [UInt8]) {
         if number == 0 {
             out.append(UInt8(ascii: "0"))
             return

@@ -42,15 +42,39 @@ public struct AccessDefinition: Sendable, Equatable {
         apiName = try reader.string("api_name")
         apiID = try reader.string("api_id")
         versions = try reader.strings("versions")
-        allowedURLs = try reader.raw("allowed_urls", default: .null, allowed: ["an array"])
-        restrictedTypes = try reader.raw("restricted_types", default: .null, allowed: ["an array"])
-        allowedTypes = try reader.raw("allowed_types", default: .null, allowed: ["an array"])
-        limit = try reader.raw("limit", default: .null, allowed: ["an object"])
-        fieldAccessRights = try reader.raw("field_access_rights", default: .null, allowed: ["an array"])
+        allowedURLs = try reader.raw("allowed_urls", default: .null, allowed: "an array")
+        restrictedTypes = try reader.raw("restricted_types", default: .null, allowed: "an array")
+        allowedTypes = try reader.raw("allowed_types", default: .null, allowed: "an array")
+        limit = try reader.raw("limit", default: .null, allowed: "an object")
+        fieldAccessRights = try reader.raw("field_access_rights", default: .null, allowed: "an array")
         disableIntrospection = try reader.bool("disable_introspection")
         allowanceScope = try reader.string("allowance_scope")
-        endpoints = try reader.raw("endpoints", default: .null, allowed: ["an array"])
+        endpoints = try reader.raw("endpoints", default: .null, allowed: "an array")
         unknownFields = reader.unread
+    }
+
+    /// Appends the entry as compact JSON with sorted keys, exactly what
+    /// ``json`` serialises to.
+    func writeJSON(into bytes: inout [UInt8]) {
+        guard unknownFields.isEmpty else {
+            json.write(into: &bytes)
+            return
+        }
+        var out = SessionJSONWriter(appendingTo: bytes)
+        bytes = []
+        out.open()
+        out.field("allowance_scope", allowanceScope)
+        out.field("allowed_types", allowedTypes)
+        out.field("allowed_urls", allowedURLs)
+        out.field("api_id", apiID)
+        out.field("api_name", apiName)
+        out.field("disable_introspection", disableIntrospection)
+        out.field("endpoints", endpoints)
+        out.field("field_access_rights", fieldAccessRights)
+        out.field("limit", limit)
+        out.field("restricted_types", restrictedTypes)
+        out.field("versions", versions)
+        bytes = out.closeBytes()
     }
 
     /// The entry as a JSON object, every modelled field present.

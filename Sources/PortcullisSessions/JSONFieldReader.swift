@@ -91,13 +91,13 @@ struct JSONFieldReader {
         return o
     }
 
-    /// A field kept as raw JSON after checking its shape: `nil` allows any type.
-    mutating func raw(_ field: String, default fallback: JSONValue, allowed: Set<String>? = nil) throws -> JSONValue {
+    /// A field kept as raw JSON after checking its shape: `allowed` is the
+    /// one type description it may have ("an object"), `nil` allows any.
+    mutating func raw(_ field: String, default fallback: JSONValue, allowed: String? = nil) throws -> JSONValue {
         guard let value = remaining.removeValue(forKey: field) else { return fallback }
         if case .null = value { return .null }
-        if let allowed, !allowed.contains(value.typeDescription) {
-            let expected = allowed.sorted().joined(separator: " or ")
-            throw SessionDecodingError.wrongType(field: name(field), expected: expected, found: value.typeDescription)
+        if let allowed, value.typeDescription != allowed {
+            throw SessionDecodingError.wrongType(field: name(field), expected: allowed, found: value.typeDescription)
         }
         return value
     }

@@ -68,14 +68,10 @@ final class RedisConnection: Sendable {
     func send(_ arguments: [String]) -> EventLoopFuture<RESPValue> {
         let loop = channel.eventLoop
         let reply = loop.makePromise(of: RESPValue.self)
-        let seconds = commandTimeout
         let name = arguments.first ?? "?"
-        let timer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
-            reply.fail(SessionStoreError.timeout(command: name, seconds: seconds))
-        }
-        reply.futureResult.whenComplete { _ in timer.cancel() }
         let bytes = RESPEncoder.command(arguments, allocator: channel.allocator)
-        channel.writeAndFlush(RedisRequest(bytes: bytes, reply: reply)).whenFailure { [channel, address] error in
+        // The connection's handler fails the command if its reply is overdue.
+        channel.writeAndFlush(RedisRequest(bytes: bytes, reply: reply, name: name, timeout: commandTimeout)).whenFailure { [channel, address] error in
             reply.fail(SessionStoreError.unavailable(reason: "cannot send \(name) to \(address): \(error)"))
             channel.close(promise: nil)
         }

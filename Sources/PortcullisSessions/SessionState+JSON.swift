@@ -51,11 +51,11 @@ extension SessionState {
         accessRights = rights
         orgID = try r.string("org_id")
         oauthClientID = try r.string("oauth_client_id")
-        oauthKeys = try r.raw("oauth_keys", default: .null, allowed: ["an object"])
+        oauthKeys = try r.raw("oauth_keys", default: .null, allowed: "an object")
         certificate = try r.string("certificate")
-        mtlsStaticCertificateBindings = try r.raw("mtls_static_certificate_bindings", default: .null, allowed: ["an array"])
-        basicAuthData = try r.raw("basic_auth_data", default: basicAuthData, allowed: ["an object"])
-        jwtData = try r.raw("jwt_data", default: jwtData, allowed: ["an object"])
+        mtlsStaticCertificateBindings = try r.raw("mtls_static_certificate_bindings", default: .null, allowed: "an array")
+        basicAuthData = try r.raw("basic_auth_data", default: basicAuthData, allowed: "an object")
+        jwtData = try r.raw("jwt_data", default: jwtData, allowed: "an object")
         hmacEnabled = try r.bool("hmac_enabled")
         enableHTTPSignatureValidation = try r.bool("enable_http_signature_validation")
         hmacString = try r.string("hmac_string")
@@ -64,7 +64,7 @@ extension SessionState {
         applyPolicyID = try r.string("apply_policy_id")
         applyPolicies = try r.strings("apply_policies")
         dataExpires = try r.int("data_expires")
-        monitor = try r.raw("monitor", default: monitor, allowed: ["an object"])
+        monitor = try r.raw("monitor", default: monitor, allowed: "an object")
         enableDetailRecording = try r.bool("enable_detail_recording")
         enableDetailedRecording = try r.bool("enable_detailed_recording")
         metaData = try r.object("meta_data")
@@ -74,11 +74,13 @@ extension SessionState {
         idExtractorDeadline = try r.int("id_extractor_deadline")
         sessionLifetime = try r.int("session_lifetime", meaning: "an integer number of seconds")
         postExpiryAction = try r.string("post_expiry_action")
-        guard ["", "retain", "delete"].contains(postExpiryAction) else {
+        switch postExpiryAction {
+        case "", "retain", "delete": break
+        default:
             throw SessionDecodingError.wrongType(field: "post_expiry_action", expected: "\"retain\" or \"delete\"", found: "\"\(postExpiryAction)\"")
         }
         postExpiryGracePeriod = try r.int("post_expiry_grace_period", meaning: "an integer number of seconds")
-        smoothing = try r.raw("smoothing", default: .null, allowed: ["an object"])
+        smoothing = try r.raw("smoothing", default: .null, allowed: "an object")
         unknownFields = r.unread
     }
 
@@ -149,22 +151,67 @@ extension SessionState {
         return .object(o)
     }
 
-    /// The session as compact JSON text with sorted keys. Written field by
-    /// field in a fixed order; only a session that carries fields Tyk's
-    /// struct does not know goes through a sorted ``json`` object.
+    /// The session as compact JSON text with sorted keys, byte for byte
+    /// what ``json`` serialises to. Written straight into bytes in the
+    /// fixed order of the names, without building a JSON value for the
+    /// scalar fields (a write or a cache miss renders a session each time);
+    /// only a session that carries fields Tyk's struct does not know goes
+    /// through a sorted ``json`` object.
     public func jsonText() -> String {
         guard unknownFields.isEmpty else { return json.jsonString() }
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
-        out.append(UInt8(ascii: "{"))
-        let fields = Self.fieldTable
-        for index in fields.indices {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: fields[index].key)
-            fields[index].value(self).write(into: &out)
+        var out = SessionJSONWriter()
+        out.open()
+        out.field("access_rights") { o in
+            o.append(UInt8(ascii: "{"))
+            for (offset, apiID) in accessRights.keys.sorted(by: ByteOrder.precedes).enumerated() {
+                if offset > 0 { o.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(apiID, into: &o)
+                o.append(UInt8(ascii: ":"))
+                accessRights[apiID]?.writeJSON(into: &o)
+            }
+            o.append(UInt8(ascii: "}"))
         }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+        out.field("alias", alias)
+        out.field("allowance", Self.number(allowance))
+        out.field("apply_policies", applyPolicies)
+        out.field("apply_policy_id", applyPolicyID)
+        out.field("basic_auth_data", basicAuthData)
+        out.field("certificate", certificate)
+        out.field("data_expires", dataExpires)
+        out.field("date_created", dateCreated)
+        out.field("enable_detail_recording", enableDetailRecording)
+        out.field("enable_detailed_recording", enableDetailedRecording)
+        out.field("enable_http_signature_validation", enableHTTPSignatureValidation)
+        out.field("expires", expires)
+        out.field("hmac_enabled", hmacEnabled)
+        out.field("hmac_string", hmacString)
+        out.field("id_extractor_deadline", idExtractorDeadline)
+        out.field("is_inactive", isInactive)
+        out.field("jwt_data", jwtData)
+        out.field("last_check", lastCheck)
+        out.field("last_updated", lastUpdated)
+        out.field("max_query_depth", maxQueryDepth)
+        out.field("meta_data", JSONValue.object(metaData))
+        out.field("monitor", monitor)
+        out.field("mtls_static_certificate_bindings", mtlsStaticCertificateBindings)
+        out.field("oauth_client_id", oauthClientID)
+        out.field("oauth_keys", oauthKeys)
+        out.field("org_id", orgID)
+        out.field("per", Self.number(per))
+        out.field("post_expiry_action", postExpiryAction)
+        out.field("post_expiry_grace_period", postExpiryGracePeriod)
+        out.field("quota_max", quotaMax)
+        out.field("quota_remaining", quotaRemaining)
+        out.field("quota_renewal_rate", quotaRenewalRate)
+        out.field("quota_renews", quotaRenews)
+        out.field("rate", Self.number(rate))
+        out.field("rsa_certificate_id", rsaCertificateID)
+        out.field("session_lifetime", sessionLifetime)
+        out.field("smoothing", smoothing)
+        out.field("tags", tags)
+        out.field("throttle_interval", Self.number(throttleInterval))
+        out.field("throttle_retry_limit", throttleRetryLimit)
+        return out.close()
     }
 
     /// Whole numbers are written without a fraction, as Go writes floats.

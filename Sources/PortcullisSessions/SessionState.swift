@@ -46,9 +46,9 @@ public struct SessionState: Sendable, Equatable {
     /// `mtls_static_certificate_bindings`.
     public var mtlsStaticCertificateBindings: JSONValue = .null
     /// `basic_auth_data`: `{password, hash_type}`.
-    public var basicAuthData: JSONValue = .object(["password": .string(""), "hash_type": .string("")])
+    public var basicAuthData: JSONValue = SessionState.emptyBasicAuthData
     /// `jwt_data`: `{secret}`.
-    public var jwtData: JSONValue = .object(["secret": .string("")])
+    public var jwtData: JSONValue = SessionState.emptyJWTData
     /// `hmac_enabled`.
     public var hmacEnabled: Bool = false
     /// `enable_http_signature_validation`.
@@ -66,7 +66,7 @@ public struct SessionState: Sendable, Equatable {
     /// `data_expires`.
     public var dataExpires: Int64 = 0
     /// `monitor`: `{trigger_limits}`.
-    public var monitor: JSONValue = .object(["trigger_limits": .null])
+    public var monitor: JSONValue = SessionState.emptyMonitor
     /// `enable_detail_recording` (deprecated spelling).
     public var enableDetailRecording: Bool = false
     /// `enable_detailed_recording`.
@@ -96,6 +96,12 @@ public struct SessionState: Sendable, Equatable {
 
     /// Creates an empty session (every field at its zero value).
     public init() {}
+
+    // The zero values of the object fields, made once: every decoded
+    // session starts from them.
+    static let emptyBasicAuthData: JSONValue = .object(["password": .string(""), "hash_type": .string("")])
+    static let emptyJWTData: JSONValue = .object(["secret": .string("")])
+    static let emptyMonitor: JSONValue = .object(["trigger_limits": .null])
 
     /// Whether the key is past `expires` at `now` (Unix seconds). The boundary
     /// second still counts as valid, as in Tyk's `KeyExpired` middleware.

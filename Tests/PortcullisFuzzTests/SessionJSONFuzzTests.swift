@@ -214,6 +214,8 @@ struct SessionJSONFuzzTests {
     func roundTrip() async {
         await propertyCheck(count: 3000, input: Self.sessions) { session in
             let text = session.jsonText()
+            // The direct writer says exactly what the sorted JSON value says.
+            #expect(text == session.json.jsonString())
             let decoded = try SessionState(jsonText: text)
             #expect(decoded == session)
             #expect(decoded.expires == session.expires && decoded.quotaRemaining == session.quotaRemaining)

@@ -155,6 +155,50 @@ struct RedisFailureTests {
         server.kill()
     }
 
+    @Test("Commands overdue together each time out at their own deadline; their late replies never reach later commands")
+    func overdueCommandsTimeOutInTurn() async throws {
+        let server = try RedisServer()
+        let store = RedisStore(configuration: RedisConfiguration(port: server.port, commandTimeout: 0.6))
+        try await store.setValue("value-a", forKey: "a", ttlSeconds: 0)
+        try await store.setValue("value-b", forKey: "b", ttlSeconds: 0)
+        let pid = try #require(server.pid)
+        kill(pid, SIGSTOP)
+        let start = DispatchTime.now()
+        async let first = elapsed { () async -> Error? in
+            do { _ = try await store.value(forKey: "a"); return nil } catch { return error }
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let (secondError, secondSeconds) = await elapsed { () async -> Error? in
+            do { _ = try await store.value(forKey: "b"); return nil } catch { return error }
+        }
+        let (firstError, firstSeconds) = await first
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        kill(pid, SIGCONT)
+        #expect(firstError as? SessionStoreError == .timeout(command: "GET", seconds: 0.6))
+        #expect(secondError as? SessionStoreError == .timeout(command: "GET", seconds: 0.6))
+        #expect(firstSeconds >= 0.55 && firstSeconds < 5)
+        // The later command gets its own full timeout, not the earlier one's.
+        #expect(secondSeconds >= 0.55 && secondSeconds < 5)
+        #expect(total >= 0.85, "the second command was sent 0.3 s later and waited its own 0.6 s")
+        // The server now answers the two stalled GETs; those replies are
+        // dropped, and each new command gets its own.
+        var answers: [String?] = []
+        for _ in 0..<50 {
+            let b = try? await store.value(forKey: "b")
+            let a = try? await store.value(forKey: "a")
+            answers = [a, b]
+            if a != nil && b != nil { break }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(answers == ["value-a", "value-b"])
+        for _ in 0..<20 {
+            #expect(try await store.value(forKey: "b") == "value-b")
+            #expect(try await store.value(forKey: "a") == "value-a")
+        }
+        await store.shutdown()
+        server.kill()
+    }
+
     @Test("Nothing listening: connection refused is a typed error, quickly")
     func connectionRefused() async throws {
         let port = try RedisServer.freePort()

@@ -125,6 +125,15 @@ struct SessionStateTests {
         session.tags = ["b", "a"]
         session.rate = 2.5
         session.quotaRenews = -1
+        var second = AccessDefinition(apiID: "b-api", apiName: "B", versions: ["v1", "v2"])
+        second.limit = .object(["rate": .int(5), "per": .double(0.5)])
+        second.allowanceScope = "scope"
+        var unusual = AccessDefinition(apiID: "a-api")
+        unusual.unknownFields = ["zz": .bool(true), "aa": .null]
+        session.accessRights["b-api"] = second
+        session.accessRights["a-api"] = unusual
+        session.basicAuthData = .object(["password": .string("p"), "hash_type": .string("bcrypt")])
+        session.smoothing = .object(["enabled": .bool(true)])
         #expect(session.jsonText() == session.json.jsonString())
         let reparsed = try SessionState(jsonText: session.jsonText())
         #expect(reparsed.jsonText() == session.jsonText())

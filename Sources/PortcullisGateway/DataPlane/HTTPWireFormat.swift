@@ -50,12 +50,17 @@ enum HTTPWireFormat {
         guard HeaderList.isToken(name) else { return }
         buffer.writeString(name)
         buffer.writeStaticString(": ")
-        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+        // Values nearly always need nothing replaced: check the stored bytes
+        // and copy them in one go.
+        let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0x00 { return false }
+            buffer.writeBytes(UnsafeRawBufferPointer(bytes))
+            return true
+        }
+        if copied != true {
             for byte in value.utf8 {
                 buffer.writeInteger(byte == 0x0D || byte == 0x0A || byte == 0x00 ? UInt8(ascii: " ") : byte)
             }
-        } else {
-            buffer.writeString(value)
         }
         buffer.writeStaticString("\r\n")
     }

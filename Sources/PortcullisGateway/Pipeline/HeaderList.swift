@@ -107,7 +107,16 @@ public struct HeaderList: Sendable, Equatable, Sequence {
     /// Whether `name` is an RFC 9110 token (one or more `tchar`s): what a
     /// header field name must be.
     static func isToken(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(isTokenByte)
+        guard !name.isEmpty else { return false }
+        // Every field of every message passes here: scan the stored bytes
+        // directly when the string has them (native strings do).
+        if let result = name.utf8.withContiguousStorageIfAvailable({ bytes in
+            for byte in bytes where !isTokenByte(byte) { return false }
+            return true
+        }) {
+            return result
+        }
+        return name.utf8.allSatisfy(isTokenByte)
     }
 
     /// RFC 7230 `tchar`.

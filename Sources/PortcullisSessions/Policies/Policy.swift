@@ -103,7 +103,7 @@ public struct Policy: Sendable, Equatable {
                                       complexity: try p.bool("complexity"), acl: try p.bool("acl"), perAPI: try p.bool("per_api"))
         lastUpdated = try r.string("last_updated")
         metaData = try r.object("meta_data")
-        smoothing = try r.raw("smoothing", default: .null, allowed: ["an object"])
+        smoothing = try r.raw("smoothing", default: .null, allowed: "an object")
         unknownFields = r.unread
     }
 
