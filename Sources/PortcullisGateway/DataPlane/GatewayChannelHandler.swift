@@ -278,11 +278,12 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         }
         guard wrote else { return }
-        context.flush()
         if draining && inFlight == 0 && receiving == nil {
+            context.flush()
             close(context)
             return
         }
+        DeferredFlushes.flush(context.channel)
         if readPending && inFlight < limits.maxInFlight {
             readPending = false
             context.read()

@@ -86,12 +86,9 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         // The head is for the decoder; no end part follows, as nothing
         // below the writer would read it.
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if inlinesBody {
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
+        context.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
+        if !inlinesBody { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        DeferredFlushes.flush(context.channel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
