@@ -141,4 +141,26 @@ struct SessionStateTests {
         #expect(extra.jsonText() == extra.json.jsonString())
         #expect(extra.jsonText().hasPrefix(#"{"aa_custom":"x","access_rights":{}"#))
     }
+
+    @Test("A copy is a value: changing it in place, field or nested collection, leaves the original as it was")
+    func copiesAreValues() throws {
+        let original = try SessionState(jsonText: Self.forumSession)
+        var copy = original
+        #expect(copy == original)
+        copy.expires += 60
+        copy.metaData["tier"] = .string("gold")
+        copy.accessRights["3b30b68340b8492858ea00be8c9b248e"]?.versions.append("v2")
+        copy.tags.append("renewed")
+        #expect(original.expires == 1_501_776_831)
+        #expect(original.metaData.isEmpty)
+        #expect(original.accessRights["3b30b68340b8492858ea00be8c9b248e"]?.versions == ["Default"])
+        #expect(original.tags.isEmpty)
+        #expect(copy != original)
+        #expect(copy.accessRights["3b30b68340b8492858ea00be8c9b248e"]?.versions == ["Default", "v2"])
+        // Equal fields make equal sessions, however each was made.
+        var rebuilt = try SessionState(jsonText: Self.forumSession)
+        #expect(rebuilt == original)
+        rebuilt.alias = "other"
+        #expect(rebuilt != original)
+    }
 }
