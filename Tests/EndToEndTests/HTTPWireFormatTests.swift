@@ -45,4 +45,20 @@ struct HTTPWireFormatTests {
         #expect(HTTPWireFormat.statusAllowsBody(200))
         #expect(HTTPWireFormat.statusAllowsBody(404))
     }
+
+    @Test("An upstream's hop-by-hop headers are dropped in any spelling; the rest keep their order; HEAD keeps its length")
+    func hopByHopDropped() {
+        let hopByHop = ["Connection", "KEEP-ALIVE", "proxy-authenticate", "Proxy-Authorization", "TE", "Trailer",
+                        "transfer-encoding", "Upgrade", "Content-Length"]
+        let kept = ["Date", "Server", "Content-Type", "X-Te", "Keep-Alive-X", "Connections", "X-Content-Length", "Trailers"]
+        var headers = HTTPHeaders()
+        for (index, name) in (hopByHop + kept).enumerated() { headers.add(name: name, value: "v\(index)") }
+        let filtered = UpstreamHeaders.withoutHopByHop(headers)
+        #expect(filtered.map(\.name) == kept)
+        let forHead = UpstreamHeaders.withoutHopByHop(headers, keepingLength: true)
+        #expect(forHead.map(\.name) == ["Content-Length"] + kept)
+        var plain = HTTPHeaders()
+        plain.add(name: "Date", value: "today")
+        #expect(UpstreamHeaders.withoutHopByHop(plain).map(\.name) == ["Date"])
+    }
 }

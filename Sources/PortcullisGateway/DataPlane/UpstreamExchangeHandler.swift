@@ -179,6 +179,12 @@ enum UpstreamHeaders {
     /// `Content-Length` (an answer to HEAD, whose length is not its body's).
     static func withoutHopByHop(_ headers: HTTPHeaders, keepingLength: Bool = false) -> HTTPHeaders {
         func isHopByHop(_ name: String) -> Bool {
+            // Most names (Date, Server, Content-Type) have a length no
+            // hop-by-hop name has: those are decided without comparing.
+            switch name.utf8.count {
+            case 2, 7, 10, 14, 17, 18, 19: break
+            default: return false
+            }
             if keepingLength && HeaderList.equalsASCIICaseInsensitive(name, "content-length") { return false }
             return hopByHopResponse.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) }
         }
