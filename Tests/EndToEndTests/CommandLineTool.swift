@@ -42,7 +42,13 @@ struct CommandLineTool {
                       stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
-    /// Writes `contents` to a fresh temporary file and returns its path.
+    /// Removes a file made by ``temporaryFile(_:_:)`` and its folder.
+    static func removeTemporaryFile(_ path: String) {
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+    }
+
+    /// Writes `contents` to a fresh temporary file and returns its path;
+    /// the caller removes it with ``removeTemporaryFile(_:)``.
     static func temporaryFile(_ name: String, _ contents: String) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -55,8 +55,16 @@ final class GatewayHarness: Sendable {
         logger.logLevel = .critical
         if let logs { logger = logs.logger(node: "a", level: .info) }
         if let custom { logger = custom }
-        let gateway = try await Gateway.start(config: config, store: store ?? MemoryStore(clock: clock), clock: clock, logger: logger,
+        let gateway: Gateway
+        do {
+            gateway = try await Gateway.start(config: config, store: store ?? MemoryStore(clock: clock), clock: clock, logger: logger,
                                               metrics: metrics)
+        } catch {
+            // A node that did not start leaves nothing behind.
+            if upstream == nil { await server.stop() }
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
         return GatewayHarness(gateway: gateway, upstream: server, clock: clock, folder: folder, config: config)
     }
 

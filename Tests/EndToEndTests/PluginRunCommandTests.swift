@@ -22,6 +22,7 @@ struct PluginRunCommandTests {
     @Test("A syntax error exits 1 and names the file and line")
     func syntaxError() async throws {
         let plugin = try CommandLineTool.temporaryFile("broken.js", "var mw = new TykJS.TykMiddleware.NewMiddleware({});\nmw.NewProcessRequest(function (r) {\n  return (;\n});\n")
+        defer { CommandLineTool.removeTemporaryFile(plugin) }
         let result = try await CommandLineTool.run(["plugin", "run", plugin, "--request", "examples/requests/get.json", "--handler", "mw"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("syntax error in plugin \(plugin):3"), "stderr: \(result.stderr)")
@@ -30,11 +31,13 @@ struct PluginRunCommandTests {
     @Test("An exception exits 1 with the plugin line; a runaway loop is stopped at --timeout")
     func exceptionAndTimeout() async throws {
         let thrower = try CommandLineTool.temporaryFile("thrower.js", "var mw = new TykJS.TykMiddleware.NewMiddleware({});\nmw.NewProcessRequest(function (r) {\n  throw new Error('no session');\n});\n")
+        defer { CommandLineTool.removeTemporaryFile(thrower) }
         let thrown = try await CommandLineTool.run(["plugin", "run", thrower, "--request", "examples/requests/get.json"])
         #expect(thrown.status == 1)
         #expect(thrown.stderr.contains("threw at \(thrower):3: Error: no session"), "stderr: \(thrown.stderr)")
 
         let looper = try CommandLineTool.temporaryFile("loop.js", "var mw = new TykJS.TykMiddleware.NewMiddleware({});\nmw.NewProcessRequest(function (r) { while (true) {} });\n")
+        defer { CommandLineTool.removeTemporaryFile(looper) }
         let started = Date()
         let looped = try await CommandLineTool.run(["plugin", "run", looper, "--request", "examples/requests/get.json", "--timeout", "0.3"])
         #expect(looped.status == 1)

@@ -76,6 +76,7 @@ struct PluginTestCommandTests {
               return bad.ReturnData(request, {});
             });
             """)
+        defer { CommandLineTool.removeTemporaryFile(plugin) }
         let dir = try folder(["one.json": #"{"name": "reads a session", "request": {}}"#])
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try await CommandLineTool.run(["plugin", "test", plugin, dir.path])

@@ -33,6 +33,7 @@ struct ScenarioCommandTests {
     @Test("A malformed scenario exits 2 naming the file and step")
     func malformed() async throws {
         let file = try CommandLineTool.temporaryFile("broken.json", #"{"apis": [], "steps": [{"advance": 1}, {"request": {"path": "/x"}, "expect": {"status": "ok"}}]}"#)
+        defer { CommandLineTool.removeTemporaryFile(file) }
         let result = try await CommandLineTool.run(["scenario", "run", file])
         #expect(result.status == 2)
         #expect(result.stdout.contains("broken.json, step 2"))
@@ -72,6 +73,7 @@ struct ScenarioCommandTests {
           {"request": {"path": "/live/echo", "headers": {"x-session-key": "live-key"}}, "expect": {"status": 200}}
         ]}
         """#)
+        defer { CommandLineTool.removeTemporaryFile(scenario) }
         let server = Process()
         server.executableURL = CommandLineTool.binary
         server.arguments = ["serve", "--config", folder.appendingPathComponent("tyk.conf").path, "--log-level", "error"]
