@@ -14,7 +14,7 @@ struct AdminAPI {
     /// Answers admin paths; nil for anything else.
     /// `/tyk` and everything below it: the admin API proper.
     static func isAdminPath(_ path: String) -> Bool {
-        path == "/tyk" || path.hasPrefix("/tyk/")
+        path == "/tyk" || path.utf8.starts(with: "/tyk/".utf8)
     }
 
     /// Every path ``handle(method:path:query:headers:body:)`` answers.

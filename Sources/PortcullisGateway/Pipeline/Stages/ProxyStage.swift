@@ -25,7 +25,7 @@ struct ProxyStage: PipelineStage {
         }
         let forwardedPath = api.definition.stripListenPath
             ? Self.relativePath(request.path, listenPath: api.definition.listenPath) : request.path
-        var uri = target.basePath + (forwardedPath.hasPrefix("/") ? forwardedPath : "/" + forwardedPath)
+        var uri = target.basePath + (forwardedPath.utf8.first == UInt8(ascii: "/") ? forwardedPath : "/" + forwardedPath)
         if let query = request.query, !query.isEmpty { uri += "?" + query }
         // The outgoing headers are built once, with room for what is added,
         // so nothing is copied or grown on the way to the socket.
@@ -62,11 +62,13 @@ struct ProxyStage: PipelineStage {
     }
 
     /// The path below the listen path, always starting with `/`.
+    /// Compared byte for byte, as Go's `strings.HasPrefix` compares: a path
+    /// is bytes, not text to normalise.
     static func relativePath(_ path: String, listenPath: String) -> String {
         guard listenPath != "/" else { return path }
-        let bare = String(listenPath.dropLast())
-        guard path.hasPrefix(bare) else { return path }
-        let rest = String(path.dropFirst(bare.count))
-        return rest.hasPrefix("/") ? rest : "/" + rest
+        let bare = listenPath.utf8.dropLast()
+        guard path.utf8.starts(with: bare) else { return path }
+        let rest = Substring(path.utf8.dropFirst(bare.count))
+        return rest.utf8.first == UInt8(ascii: "/") ? String(rest) : "/" + rest
     }
 }
