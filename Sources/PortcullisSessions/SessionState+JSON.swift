@@ -84,16 +84,13 @@ extension SessionState {
         unknownFields = r.unread
     }
 
-    /// Every field the session writes, by name, in the byte order of the
-    /// names: ``json`` builds from it and ``jsonText()`` writes it directly.
+    /// Every field the session writes, by name: ``json`` builds from it.
+    /// (``jsonText()`` writes the same fields itself, in byte order.)
     private struct Field: Sendable {
         let name: String
-        /// `"name":` as written: the names need no escaping.
-        let key: [UInt8]
         let value: @Sendable (SessionState) -> JSONValue
         init(_ name: String, _ value: @escaping @Sendable (SessionState) -> JSONValue) {
             self.name = name
-            self.key = Array("\"\(name)\":".utf8)
             self.value = value
         }
     }
