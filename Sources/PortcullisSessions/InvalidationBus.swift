@@ -15,18 +15,32 @@ import PortcullisCore
 /// - `portcullis.session.ack`: `<nonce> <node>`.
 ///
 /// `PUBLISH` answers how many subscriber connections received the message;
-/// that is how many acknowledgements are awaited. A node whose
+/// that is how many acknowledgements are awaited, less the writer's own
+/// when the store can tell it was among them (a third channel,
+/// `portcullis.session.node.<node>`, subscribed after the first and
+/// dropped before it, shows whether the writer's connection was live at
+/// the moment of the write): the write has already updated the writer's
+/// own cache, so a node writing alone waits for no one. A node whose
 /// subscription is down is not counted, and it serves nothing from its
 /// cache until it has resubscribed (``SessionCache/suspend()``).
 final class InvalidationBus: Sendable {
     static let invalidateChannel = "portcullis.session.invalidate"
     static let ackChannel = "portcullis.session.ack"
+    /// The channel only `node`'s pub/sub connection subscribes to.
+    static func nodeChannel(_ node: String) -> String { "portcullis.session.node." + node }
 
     private struct Waiter {
         /// The write behind the announcement puts its result into this
         /// node's cache itself (``SessionCache/announcedOwnWrite(_:version:)``).
         var updatesCache = false
+        /// Acknowledgements from other nodes.
         var received = 0
+        /// Whether this node's own announcement came back.
+        var ownReceived = false
+        /// Whether the store said this node was among the receivers, so
+        /// its own announcement is not awaited; nil until the write answers.
+        var writerExcluded: Bool?
+        /// Acknowledgements awaited, this node's own included unless excluded.
         var needed: Int?
         var timedOut = false
         var continuation: CheckedContinuation<Int, Never>?
@@ -48,6 +62,7 @@ final class InvalidationBus: Sendable {
 
     private let store: any SessionStore
     private let nodeID: String
+    private let ownChannel: String
     private let timeout: Double
     private let logger: Logger
     private let cache: SessionCache?
@@ -56,6 +71,7 @@ final class InvalidationBus: Sendable {
     init(store: any SessionStore, nodeID: String, timeout: Double, cache: SessionCache?, logger: Logger) {
         self.store = store
         self.nodeID = nodeID
+        self.ownChannel = Self.nodeChannel(nodeID)
         self.timeout = timeout
         self.cache = cache
         self.logger = logger
@@ -70,7 +86,10 @@ final class InvalidationBus: Sendable {
         let acks = try await store.subscribe(channel: Self.ackChannel) { [self] event in
             handleAck(event)
         }
-        state.withLock { s in s.subscriptions += [invalidations, acks] }
+        // Subscribed after the invalidation channel and cancelled before it,
+        // so while it is live the invalidation subscription is live too.
+        let own = try await store.subscribe(channel: ownChannel) { _ in }
+        state.withLock { s in s.subscriptions += [own, invalidations, acks] }
         await waitUntilLive()
     }
 
@@ -111,14 +130,17 @@ final class InvalidationBus: Sendable {
         fileprivate let nonce: String
         /// What precedes `<version> <key>` in the message.
         let prefix: String
-        var announcement: SessionAnnouncement { SessionAnnouncement(channel: InvalidationBus.invalidateChannel, prefix: prefix) }
+        fileprivate let ownChannel: String
+        var announcement: SessionAnnouncement {
+            SessionAnnouncement(channel: InvalidationBus.invalidateChannel, prefix: prefix, ownChannel: ownChannel)
+        }
     }
 
     /// `updatesCache`: the write will put its result into this node's
     /// cache before it returns (a session write), so its own announcement
     /// need not drop the entry (``SessionCache/announcedOwnWrite(_:version:)``).
     func prepare(acknowledged: Bool = true, updatesCache: Bool = false) -> Pending {
-        guard acknowledged else { return Pending(nonce: "-", prefix: nodeID + " -") }
+        guard acknowledged else { return Pending(nonce: "-", prefix: nodeID + " -", ownChannel: ownChannel) }
         // A counter, not a UUID: generating random bytes per write cost
         // more than the rest of preparing it.
         let nonce = state.withLock { s -> String in
@@ -127,7 +149,7 @@ final class InvalidationBus: Sendable {
             s.waiters[nonce] = Waiter(updatesCache: updatesCache)
             return nonce
         }
-        return Pending(nonce: nonce, prefix: nodeID + " " + nonce)
+        return Pending(nonce: nonce, prefix: nodeID + " " + nonce, ownChannel: ownChannel)
     }
 
     /// The message never left (the write failed or was a conflict).
@@ -138,12 +160,30 @@ final class InvalidationBus: Sendable {
     /// Waits until the `expected` subscribers confirmed (or the timeout);
     /// returns (confirmed, expected).
     func confirmations(of pending: Pending, expected: Int) async -> (Int, Int) {
+        await confirmations(of: pending, receipt: AnnouncementReceipt(receivers: expected))
+    }
+
+    /// Waits until every receiver in `receipt` confirmed (or the timeout),
+    /// the writer itself excepted when it is known to be one; returns
+    /// (confirmed, expected), the writer counted as confirmed.
+    func confirmations(of pending: Pending, receipt: AnnouncementReceipt) async -> (Int, Int) {
+        let expected = receipt.receivers
         guard pending.nonce != "-" else { return (expected, expected) }
-        let received = await waitForAcks(nonce: pending.nonce, needed: expected)
+        if receipt.includesWriter && expected == 1 {
+            // Only this node received it: nothing to wait for.
+            cancel(pending)
+            return (expected, expected)
+        }
+        let received = await waitForAcks(nonce: pending.nonce, needed: expected, writerExcluded: receipt.includesWriter)
         return (received, expected)
     }
 
-    private func waitForAcks(nonce: String, needed: Int) async -> Int {
+    /// What a waiter has, counted against `needed`.
+    private static func confirmedCount(_ waiter: Waiter) -> Int {
+        waiter.writerExcluded == true ? waiter.received + 1 : waiter.received + (waiter.ownReceived ? 1 : 0)
+    }
+
+    private func waitForAcks(nonce: String, needed: Int, writerExcluded: Bool) async -> Int {
         // A timer on the caller's own event loop (or any of NIO's), not a
         // task: arming and cancelling it wakes no other thread.
         let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
@@ -154,9 +194,10 @@ final class InvalidationBus: Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
             let done = state.withLock { s -> Int? in
                 guard var waiter = s.waiters[nonce] else { return 0 }
-                if waiter.received >= needed || waiter.timedOut {
+                waiter.writerExcluded = writerExcluded
+                if Self.confirmedCount(waiter) >= needed || waiter.timedOut {
                     s.waiters.removeValue(forKey: nonce)
-                    return waiter.received
+                    return Self.confirmedCount(waiter)
                 }
                 waiter.needed = needed
                 waiter.continuation = continuation
@@ -177,7 +218,7 @@ final class InvalidationBus: Sendable {
                 return nil
             }
             s.waiters.removeValue(forKey: nonce)
-            return (continuation, waiter.received)
+            return (continuation, Self.confirmedCount(waiter))
         }
         if let (continuation, received) = resume { continuation.resume(returning: received) }
     }
@@ -214,7 +255,7 @@ final class InvalidationBus: Sendable {
             // subscription was live and counted, so it is this node's
             // acknowledgement, without a second publish round trip.
             if own {
-                countAck(nonce)
+                countAck(nonce, own: true)
                 return
             }
             let reply = "\(nonce) \(nodeID)"
@@ -243,14 +284,15 @@ final class InvalidationBus: Sendable {
         }
     }
 
-    /// One node confirmed the announcement `nonce`.
-    private func countAck(_ nonce: String) {
+    /// One node confirmed the announcement `nonce`; `own`: this node, by
+    /// receiving its own announcement.
+    private func countAck(_ nonce: String, own: Bool = false) {
         let resume = state.withLock { s -> (CheckedContinuation<Int, Never>, Int)? in
             guard var waiter = s.waiters[nonce] else { return nil }
-            waiter.received += 1
-            if let needed = waiter.needed, waiter.received >= needed, let continuation = waiter.continuation {
+            if own { waiter.ownReceived = true } else { waiter.received += 1 }
+            if let needed = waiter.needed, Self.confirmedCount(waiter) >= needed, let continuation = waiter.continuation {
                 s.waiters.removeValue(forKey: nonce)
-                return (continuation, waiter.received)
+                return (continuation, Self.confirmedCount(waiter))
             }
             s.waiters[nonce] = waiter
             return nil

@@ -25,11 +25,15 @@ struct RedisScript: Sendable {
 
     /// ``writeSession`` that, when it writes, also publishes ARGV[6] ..
     /// " <version> <key>" on channel ARGV[5]: the acknowledged invalidation
-    /// leaves with the write. Returns `{0, current}` or
-    /// `{1, version, receivers, previous}`.
+    /// leaves with the write. ARGV[7], when given, is the writing node's own
+    /// channel: whether that node's pub/sub connection is subscribed, read
+    /// in the same atomic step, tells whether it is among the receivers.
+    /// Returns `{0, current}` or `{1, version, receivers, own, previous}`.
     static let writeSessionAnnounced = writeScript(returning: """
         local n = redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' ' .. v .. ' ' .. KEYS[1])
-        return {1, v, n, cur}
+        local own = 0
+        if ARGV[7] then own = redis.call('PUBSUB', 'NUMSUB', ARGV[7])[2] end
+        return {1, v, n, own, cur}
         """)
 
     /// The conditional write both session-write scripts share, ending with `tail`.

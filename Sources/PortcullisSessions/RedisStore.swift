@@ -182,18 +182,23 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
 
     /// The write, the quota reset and the invalidation in one script.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
-                             deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, receivers: Int) {
-        let reply = try await runReplicated(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
-                                  arguments: Self.writeArguments(body, ttlSeconds, condition) + [announcement.channel, announcement.prefix])
+                             deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, AnnouncementReceipt) {
+        var arguments = Self.writeArguments(body, ttlSeconds, condition) + [announcement.channel, announcement.prefix]
+        if let own = announcement.ownChannel { arguments.append(own) }
+        let reply = try await runReplicated(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting, arguments: arguments)
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]
         else { throw SessionStoreError.badReply(command: "session write", reason: "expected integers, got \(reply.summary)") }
-        guard written == 1 else { return (.conflict(current: version < 0 ? nil : UInt64(version)), 0) }
-        guard items.count >= 3, case .integer(let receivers) = items[2] else {
-            throw SessionStoreError.badReply(command: "session write", reason: "expected the subscriber count, got \(reply.summary)")
+        guard written == 1 else { return (.conflict(current: version < 0 ? nil : UInt64(version)), AnnouncementReceipt(receivers: 0)) }
+        guard items.count >= 4, case .integer(let receivers) = items[2], case .integer(let own) = items[3] else {
+            throw SessionStoreError.badReply(command: "session write", reason: "expected the subscriber counts, got \(reply.summary)")
         }
-        let replaced = items.count > 3 ? items[3].text.map(StoredSession.decode(stored:)) : nil
-        return (.written(version: UInt64(max(0, version)), replaced: replaced), Int(receivers))
+        let replaced = items.count > 4 ? items[4].text.map(StoredSession.decode(stored:)) : nil
+        // The writer counts as a receiver only if its subscription to the
+        // invalidation channel is live too (it subscribes to its own
+        // channel after that one and drops it first).
+        let includesWriter = own > 0 && receivers > 0
+        return (.written(version: UInt64(max(0, version)), replaced: replaced), AnnouncementReceipt(receivers: Int(receivers), includesWriter: includesWriter))
     }
 
     /// ARGV of the session-write scripts: the record's tail, the TTL and the condition.

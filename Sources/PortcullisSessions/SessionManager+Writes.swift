@@ -204,10 +204,10 @@ extension SessionManager {
         let announcing = store as? any AnnouncingSessionWrites
         let pending = announcing.map { _ in bus.prepare(updatesCache: ticket != nil) }
         let outcome: SessionWriteOutcome
-        var receivers = 0
+        var receipt = AnnouncementReceipt(receivers: 0)
         do {
             if let announcing, let pending {
-                (outcome, receivers) = try await storeCall(key, "write") {
+                (outcome, receipt) = try await storeCall(key, "write") {
                     try await announcing.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
                                                       deleting: resetting, announcing: pending.announcement)
                 }
@@ -238,7 +238,7 @@ extension SessionManager {
             "key": .string(masked), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
         ])
         if let pending {
-            try confirmed(key, await bus.confirmations(of: pending, expected: receivers))
+            try confirmed(key, await bus.confirmations(of: pending, receipt: receipt))
         } else {
             try await announce(key, storageKey: storageKey, version: version, acknowledged: true)
         }

@@ -115,6 +115,25 @@ public struct SessionAnnouncement: Sendable {
     public var channel: String
     /// What precedes the version in the message (the node and the nonce).
     public var prefix: String
+    /// A channel only the writing node's pub/sub connection subscribes to,
+    /// and only while it is subscribed to `channel`: the store reports
+    /// whether the writer itself was among the receivers.
+    public var ownChannel: String? = nil
+}
+
+/// What an announcing write reports about who received its invalidation.
+public struct AnnouncementReceipt: Sendable, Equatable {
+    /// How many subscriber connections received the message.
+    public var receivers: Int
+    /// Whether the writing node's own connection is one of them: it needs
+    /// no acknowledgement, since the write updates that node's cache itself.
+    public var includesWriter: Bool
+
+    /// A receipt; `includesWriter` only when the store could tell.
+    public init(receivers: Int, includesWriter: Bool = false) {
+        self.receivers = receivers
+        self.includesWriter = includesWriter
+    }
 }
 
 /// A store that publishes a write's invalidation in the same step as the
@@ -122,9 +141,9 @@ public struct SessionAnnouncement: Sendable {
 public protocol AnnouncingSessionWrites: SessionStore {
     /// ``SessionStore/writeSession(key:body:ttlSeconds:condition:deleting:)``
     /// that, when the write happens, publishes `announcement` with the new
-    /// version and returns how many subscribers received it (0 on a conflict).
+    /// version and returns who received it (no one on a conflict).
     func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
-                      deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, receivers: Int)
+                      deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, AnnouncementReceipt)
 }
 
 extension SessionStore {

@@ -57,4 +57,83 @@ struct TwoNodeRedisTests {
         await storeB.shutdown()
         server.kill()
     }
+
+    @Test("A node that receives invalidations but never acknowledges them makes a plugin write fail, the writer's own copy not counted for it")
+    func silentReceiverIsAwaited() async throws {
+        let server = try RedisServer()
+        let clock = VirtualClock(start: Date())
+        let store = RedisStore(configuration: RedisConfiguration(port: server.port))
+        let listener = RedisStore(configuration: RedisConfiguration(port: server.port))
+        let writer = try await startManager(store, clock: clock) { $0.invalidationTimeout = 0.5 }
+        let key = "silent-receiver-key-0001"
+        // Alone, the writer waits for no one: its own cache holds the write.
+        let alone = try await writer.writeFromPlugin(key: key, json: makeSession(expires: clock.unixSeconds() + 60).jsonText(), suppressReset: true)
+        #expect(try await writer.sessionForAuth(key: key) == .valid(alone, source: .cache))
+
+        // A second subscriber on the invalidation channel that never answers.
+        let live = Locked(false)
+        let received = Locked(0)
+        let subscription = try await listener.subscribe(channel: InvalidationBus.invalidateChannel) { event in
+            switch event {
+            case .subscribed: live.withLock { $0 = true }
+            case .message: received.withLock { $0 += 1 }
+            case .lost: live.withLock { $0 = false }
+            }
+        }
+        try await waitFor(5) { live.withLock { $0 } }
+        do {
+            try await writer.writeFromPlugin(key: key, json: makeSession(expires: clock.unixSeconds() + 120).jsonText(), suppressReset: true)
+            Issue.record("the write returned although one receiver never acknowledged it")
+        } catch SessionError.invalidationNotAcknowledged(_, let acknowledged, let expected) {
+            #expect(expected == 2)
+            #expect(acknowledged == 1, "only the writer itself counts")
+        }
+        #expect(received.withLock { $0 } == 1)
+
+        // Once it is gone, writing alone needs no acknowledgement again.
+        subscription.cancel()
+        var writtenAlone = false
+        for _ in 0..<10 where !writtenAlone {
+            writtenAlone = (try? await writer.writeFromPlugin(key: key, json: makeSession(expires: clock.unixSeconds() + 180).jsonText(),
+                                                                suppressReset: true)) != nil
+        }
+        #expect(writtenAlone)
+        await writer.stop()
+        await store.shutdown()
+        await listener.shutdown()
+        server.kill()
+    }
+
+    @Test("The write script reports whether the writer's own connection received the invalidation")
+    func writerReceiptFromTheScript() async throws {
+        let server = try RedisServer()
+        let store = RedisStore(configuration: RedisConfiguration(port: server.port))
+        let own = InvalidationBus.nodeChannel("receipt-node")
+        let announcement = SessionAnnouncement(channel: InvalidationBus.invalidateChannel, prefix: "receipt-node -", ownChannel: own)
+        let body = makeSession(expires: 4_000_000_000).jsonText()
+        let (_, nobody) = try await store.writeSession(key: "apikey-receipt", body: body, ttlSeconds: 0, condition: .always,
+                                                        deleting: [], announcing: announcement)
+        #expect(nobody == AnnouncementReceipt(receivers: 0, includesWriter: false))
+
+        let live = Locked(Set<String>())
+        var subscriptions: [StoreSubscription] = []
+        for channel in [InvalidationBus.invalidateChannel, own] {
+            subscriptions.append(try await store.subscribe(channel: channel) { event in
+                if case .subscribed = event { live.withLock { _ = $0.insert(channel) } }
+            })
+        }
+        try await waitFor(5) { live.withLock { $0.count } == 2 }
+        let (_, itself) = try await store.writeSession(key: "apikey-receipt", body: body, ttlSeconds: 0, condition: .always,
+                                                        deleting: [], announcing: announcement)
+        #expect(itself == AnnouncementReceipt(receivers: 1, includesWriter: true))
+
+        // Without the own channel the script cannot tell, and says so.
+        let plain = SessionAnnouncement(channel: InvalidationBus.invalidateChannel, prefix: "receipt-node -")
+        let (_, unknown) = try await store.writeSession(key: "apikey-receipt", body: body, ttlSeconds: 0, condition: .always,
+                                                         deleting: [], announcing: plain)
+        #expect(unknown == AnnouncementReceipt(receivers: 1, includesWriter: false))
+        for subscription in subscriptions { subscription.cancel() }
+        await store.shutdown()
+        server.kill()
+    }
 }

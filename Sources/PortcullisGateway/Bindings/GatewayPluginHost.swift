@@ -194,7 +194,7 @@ extension GatewayServices {
                     faults: BindingFaults = BindingFaults()) -> GatewayPluginHost {
         GatewayPluginHost(sessions: sessions, overlay: overlay, transport: transport, kv: pluginStorage, metrics: metrics,
                           requestID: requestID, race: race, apiID: apiID, keyScope: config.pluginKeyScope,
-                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults, bindingExecutor: loopExecutors.next(),
+                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults, bindingExecutor: loopExecutors.currentOrNext(),
                           policies: policies, apiOrgID: orgID)
     }
 }

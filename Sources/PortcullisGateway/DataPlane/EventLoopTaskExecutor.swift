@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import PortcullisCore
 import PortcullisSessions
 
@@ -28,6 +29,15 @@ final class EventLoopTaskExecutors: Sendable {
             return value
         }
         return ordered[index % ordered.count]
+    }
+
+    /// The executor of the loop this thread runs, when it is one of the
+    /// group's; otherwise the next in turn. A plugin host made while its
+    /// request is on a loop runs its store calls there, where that
+    /// request's data is already in the core's cache.
+    func currentOrNext() -> EventLoopTaskExecutor? {
+        if let loop = MultiThreadedEventLoopGroup.currentEventLoop, let executor = executors[ObjectIdentifier(loop)] { return executor }
+        return next()
     }
 
     /// The executor of `loop`, when it is one of the group's.
