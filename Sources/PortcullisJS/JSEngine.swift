@@ -2,8 +2,12 @@ import CJavaScriptCore
 import Foundation
 import PortcullisCore
 
-/// The JavaScript engine: a fixed pool of worker threads, each with its own
-/// JavaScriptCore context group, running Tyk JSVM middleware.
+/// The JavaScript engine: a pool of worker threads, each with its own
+/// JavaScriptCore context group, running Tyk JSVM middleware. The pool
+/// starts at ``JSEngineConfiguration/workerCount`` and grows, up to
+/// ``JSEngineConfiguration/maxWorkerCount``, when every worker is blocked
+/// in a binding: a plugin that waits on I/O holds its thread (its call is
+/// synchronous, as in Tyk), so waiting calls must not queue behind it.
 ///
 /// Plugins are grouped into *realms* (normally one per API): a realm's
 /// files are loaded once into a context on every worker. Callers `await`
@@ -13,8 +17,29 @@ import PortcullisCore
 public final class JSEngine: Sendable {
     /// The configuration the engine was started with.
     public let configuration: JSEngineConfiguration
+    /// The workers started with the engine.
     private let workers: [JSWorker]
     private let nextWorker = RoundRobin()
+    /// Workers added while every worker waited on I/O.
+    private let added = Locked(AddedWorkers())
+    /// Realm changes and new workers, one at a time.
+    private let realmGate = AsyncSerialGate()
+    /// The realms loaded now, in load order, so a new worker loads them too.
+    private let recipes = Locked<[RealmRecipe]>([])
+
+    private struct AddedWorkers {
+        var workers: [JSWorker] = []
+        var adding = false
+        var stopped = false
+    }
+
+    /// How a realm was loaded.
+    private struct RealmRecipe: Sendable {
+        var name: String
+        var scripts: [PluginScript]
+        var library: [PluginScript]
+        var skippingBrokenFiles: Bool
+    }
 
     /// Starts the worker threads.
     public init(configuration: JSEngineConfiguration = JSEngineConfiguration()) {
@@ -27,21 +52,31 @@ public final class JSEngine: Sendable {
     }
 
     deinit {
-        for worker in workers { worker.stop() }
+        for worker in allWorkers { worker.stop() }
     }
 
     /// Stops the workers once their queued calls finish. Later calls fail
     /// with ``PluginError/engineStopped``.
     public func shutdown() {
-        for worker in workers { worker.stop() }
+        let extra = added.withLock { a -> [JSWorker] in
+            a.stopped = true
+            return a.workers
+        }
+        for worker in workers + extra { worker.stop() }
+    }
+
+    /// Every worker now: the first ones and those added.
+    private var allWorkers: [JSWorker] {
+        workers + added.withLock { $0.workers }
     }
 
     /// What the workers hold and have done, read without stopping them.
     public var statistics: JSEngineStatistics {
-        JSEngineStatistics(workers: workers.count,
-                           queuedOrRunning: workers.reduce(0) { $0 + $1.activity.calls },
-                           callsStarted: workers.reduce(0) { $0 + $1.activity.callsStarted },
-                           timeouts: workers.reduce(0) { $0 + $1.activity.callsTimedOut })
+        let all = allWorkers
+        return JSEngineStatistics(workers: all.count,
+                                  queuedOrRunning: all.reduce(0) { $0 + $1.activity.calls },
+                                  callsStarted: all.reduce(0) { $0 + $1.activity.callsStarted },
+                                  timeouts: all.reduce(0) { $0 + $1.activity.callsTimedOut })
     }
 
     // MARK: Realms
@@ -59,47 +94,101 @@ public final class JSEngine: Sendable {
     public func loadRealm(_ realm: String, scripts: [PluginScript], driver: JSDriver = .otto,
                           skippingBrokenFiles: Bool = false) async throws -> [PluginError] {
         let library = driver == .otto && !scripts.isEmpty ? [try UnderscoreLibrary.script()] : []
-        let results = await onEveryWorker { state -> Result<[PluginError], PluginError> in
-            do {
-                let fresh = try JSRealm(name: realm, group: state.group, scope: state.scope, clock: state.clock,
-                                        timeout: state.timeout)
-                for script in library { try fresh.load(script) }
-                var skipped: [PluginError] = []
-                for script in scripts {
-                    do {
-                        try fresh.load(script)
-                    } catch let error as PluginError where skippingBrokenFiles {
-                        skipped.append(error)
-                    }
+        let recipe = RealmRecipe(name: realm, scripts: scripts, library: library, skippingBrokenFiles: skippingBrokenFiles)
+        return try await realmGate.run {
+            let results = await onEveryWorker { state in Self.stage(recipe, on: state) }
+            let failure = results.lazy.compactMap { result -> PluginError? in
+                if case .failure(let error) = result { return error }
+                return nil
+            }.first
+            _ = await onEveryWorker { state in
+                if let staged = state.staged.removeValue(forKey: realm), failure == nil {
+                    state.realms[realm] = staged
                 }
-                state.staged[realm] = fresh
-                return .success(skipped)
-            } catch let error as PluginError {
-                return .failure(error)
-            } catch {
-                return .failure(.loadFailed(SourceLocation(file: realm, line: nil), message: "\(error)"))
             }
-        }
-        let failure = results.lazy.compactMap { result -> PluginError? in
-            if case .failure(let error) = result { return error }
-            return nil
-        }.first
-        _ = await onEveryWorker { state in
-            if let staged = state.staged.removeValue(forKey: realm), failure == nil {
-                state.realms[realm] = staged
+            if let failure { throw failure }
+            recipes.withLock { list in
+                if let index = list.firstIndex(where: { $0.name == realm }) { list[index] = recipe } else { list.append(recipe) }
             }
+            for result in results { if case .success(let skipped) = result { return skipped } }
+            return []
         }
-        if let failure { throw failure }
-        for result in results { if case .success(let skipped) = result { return skipped } }
-        return []
+    }
+
+    /// Loads `recipe` into a new realm on this worker, staged until committed.
+    private static func stage(_ recipe: RealmRecipe, on state: WorkerState) -> Result<[PluginError], PluginError> {
+        do {
+            let fresh = try JSRealm(name: recipe.name, group: state.group, scope: state.scope, clock: state.clock,
+                                    timeout: state.timeout)
+            for script in recipe.library { try fresh.load(script) }
+            var skipped: [PluginError] = []
+            for script in recipe.scripts {
+                do {
+                    try fresh.load(script)
+                } catch let error as PluginError where recipe.skippingBrokenFiles {
+                    skipped.append(error)
+                }
+            }
+            state.staged[recipe.name] = fresh
+            return .success(skipped)
+        } catch let error as PluginError {
+            return .failure(error)
+        } catch {
+            return .failure(.loadFailed(SourceLocation(file: recipe.name, line: nil), message: "\(error)"))
+        }
     }
 
     /// Removes a realm from every worker.
     public func dropRealm(_ realm: String) async {
-        _ = await onEveryWorker { state in
-            guard state.realms.removeValue(forKey: realm) != nil else { return }
-            // The dropped global object is garbage now; tell the collector.
-            if let survivor = state.realms.values.first { JSGarbageCollect(survivor.context) }
+        await realmGate.run {
+            recipes.withLock { list in list.removeAll { $0.name == realm } }
+            _ = await onEveryWorker { state in
+                guard state.realms.removeValue(forKey: realm) != nil else { return }
+                // The dropped global object is garbage now; tell the collector.
+                if let survivor = state.realms.values.first { JSGarbageCollect(survivor.context) }
+            }
+        }
+    }
+
+    /// Starts one more worker, loads every realm into it and only then
+    /// lets calls reach it. One at a time; never past the maximum.
+    private func addWorker() {
+        let index = added.withLock { a -> Int? in
+            guard !a.adding, !a.stopped, workers.count + a.workers.count < configuration.maxWorkerCount else { return nil }
+            a.adding = true
+            return workers.count + a.workers.count
+        }
+        guard let index else { return }
+        Task.detached { [self] in
+            await realmGate.run {
+                let worker = JSWorker(index: index, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
+                                      logger: configuration.logger)
+                let loaded = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    let recipes = self.recipes.withLock { $0 }
+                    let accepted = worker.submit { state in
+                        for recipe in recipes {
+                            guard case .success = Self.stage(recipe, on: state),
+                                  let staged = state.staged.removeValue(forKey: recipe.name) else {
+                                continuation.resume(returning: false)
+                                return
+                            }
+                            state.realms[recipe.name] = staged
+                        }
+                        continuation.resume(returning: true)
+                    }
+                    if !accepted { continuation.resume(returning: false) }
+                }
+                let kept = added.withLock { a -> Bool in
+                    a.adding = false
+                    guard loaded, !a.stopped else { return false }
+                    a.workers.append(worker)
+                    return true
+                }
+                if !kept {
+                    worker.stop()
+                    if !loaded { configuration.logger.warning("could not start another JavaScript worker: a realm did not load on it") }
+                }
+            }
         }
     }
 
@@ -234,8 +323,9 @@ public final class JSEngine: Sendable {
     }
 
     private func onEveryWorker<T: Sendable>(_ body: @escaping @Sendable (WorkerState) -> T) async -> [T] {
-        await withTaskGroup(of: T?.self) { group in
-            for worker in workers {
+        let all = allWorkers
+        return await withTaskGroup(of: T?.self) { group in
+            for worker in all {
                 group.addTask {
                     await withCheckedContinuation { continuation in
                         let accepted = worker.submit { state in continuation.resume(returning: body(state)) }
@@ -253,20 +343,41 @@ public final class JSEngine: Sendable {
     /// short calls and not blocked on I/O (``WorkerActivity``), so a steady load
     /// keeps a few threads busy instead of waking every thread in turn;
     /// failing that, an idle worker; failing that, the one holding fewest
-    /// calls (spread from a rotating start).
+    /// calls (spread from a rotating start). When every worker has been
+    /// blocked in a binding for longer than ``slowWait``, another worker is
+    /// started for the calls after this one.
+    /// How long every worker must have waited on I/O before another is
+    /// added. A store round trip under load takes less: those calls are
+    /// better served by the workers there are (more would only hold memory);
+    /// an HTTP call to a slow service takes more, and then waiting calls
+    /// would queue behind it.
+    static let slowWait: UInt64 = 5_000_000
+
     private func pickWorker() -> JSWorker {
         var idle: JSWorker?
+        var allWaiting = true
         let now = DispatchTime.now().uptimeNanoseconds
         for worker in workers {
             if worker.activity.acceptsFollower(now: now) { return worker }
             if idle == nil, worker.activity.calls == 0 { idle = worker }
+            allWaiting = allWaiting && worker.activity.waitedFor(now: now) > Self.slowWait
         }
         if let idle { return idle }
-        let start = nextWorker.next() % workers.count
-        var best = workers[start]
+        // The added workers are read only when the first ones are all busy.
+        let extra = added.withLock { $0.workers }
+        let pool = extra.isEmpty ? workers : workers + extra
+        for worker in extra {
+            if worker.activity.acceptsFollower(now: now) { return worker }
+            if idle == nil, worker.activity.calls == 0 { idle = worker }
+            allWaiting = allWaiting && worker.activity.waitedFor(now: now) > Self.slowWait
+        }
+        if let idle { return idle }
+        if allWaiting { addWorker() }
+        let start = nextWorker.next() % pool.count
+        var best = pool[start]
         var bestLoad = best.activity.calls
-        for offset in 1..<workers.count {
-            let candidate = workers[(start + offset) % workers.count]
+        for offset in 1..<pool.count {
+            let candidate = pool[(start + offset) % pool.count]
             let load = candidate.activity.calls
             if load < bestLoad {
                 best = candidate

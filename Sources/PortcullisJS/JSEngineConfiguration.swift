@@ -4,8 +4,15 @@ import PortcullisCore
 /// How the JavaScript engine runs: how many worker threads, how long a
 /// plugin may run, and which clock `Date` follows.
 public struct JSEngineConfiguration: Sendable {
-    /// Worker threads, each with its own context group (default: 2 × cores).
+    /// Worker threads, each with its own context group (default: 2 × cores),
+    /// started with the engine and kept.
     public var workerCount: Int
+    /// The most worker threads the engine may run. When a call arrives and
+    /// every worker is blocked in a binding (a store round trip, an HTTP
+    /// call), the engine adds one, so plugins that wait do not queue behind
+    /// each other; workers added this way stay. Default: 16 × cores, at
+    /// least ``workerCount``.
+    public var maxWorkerCount: Int
     /// `jsvm_timeout`: the longest one call into a plugin may run, in seconds.
     public var timeoutSeconds: Double
     /// Default timeout of `TykMakeHttpRequest`, in seconds, when the call sets none.
@@ -19,12 +26,14 @@ public struct JSEngineConfiguration: Sendable {
     /// default of 5 seconds.
     public init(
         workerCount: Int = 2 * ProcessInfo.processInfo.activeProcessorCount,
+        maxWorkerCount: Int? = nil,
         timeoutSeconds: Double = 5,
         httpTimeoutSeconds: Double? = nil,
         clock: any GatewayClock = SystemClock(),
         logger: Logger = Logger(label: "portcullis.jsvm")
     ) {
         self.workerCount = max(1, workerCount)
+        self.maxWorkerCount = max(self.workerCount, maxWorkerCount ?? 16 * ProcessInfo.processInfo.activeProcessorCount)
         self.timeoutSeconds = timeoutSeconds > 0 ? timeoutSeconds : 5
         self.httpTimeoutSeconds = httpTimeoutSeconds ?? self.timeoutSeconds
         self.clock = clock

@@ -16,6 +16,8 @@ final class WorkerActivity: Sendable {
     private let waits = Atomic<Int>(0)
     /// Uptime in nanoseconds when the running call began; 0 between calls.
     private let runningSince = Atomic<UInt64>(0)
+    /// Uptime in nanoseconds when the running call began to wait on I/O; 0 when it does not.
+    private let waitingSince = Atomic<UInt64>(0)
     private let started = Atomic<Int>(0)
     private let timeouts = Atomic<Int>(0)
 
@@ -58,6 +60,19 @@ final class WorkerActivity: Sendable {
         runningSince.store(0, ordering: .relaxed)
         held.subtract(1, ordering: .relaxed)
     }
-    func enterWait() { waits.add(1, ordering: .relaxed) }
-    func leaveWait() { waits.subtract(1, ordering: .relaxed) }
+    func enterWait() {
+        if waits.add(1, ordering: .relaxed).newValue == 1 {
+            waitingSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+        }
+    }
+    func leaveWait() {
+        if waits.subtract(1, ordering: .relaxed).newValue == 0 { waitingSince.store(0, ordering: .relaxed) }
+    }
+
+    /// How long the running call has been blocked on I/O, in nanoseconds
+    /// (0 when it is not).
+    func waitedFor(now: UInt64) -> UInt64 {
+        let since = waitingSince.load(ordering: .relaxed)
+        return since == 0 || now < since ? 0 : now - since
+    }
 }

@@ -110,4 +110,81 @@ struct HTTPBindingTests {
         #expect(outcome.request.setHeaders["urls"] == "/echo/a,/status/418,")
         #expect(outcome.request.setHeaders["bad"] == "undefined")
     }
+
+    @Test("Calls waiting on a slow service do not queue behind each other: workers are added up to the maximum, with every realm as reloaded")
+    func workersAddedForWaitingCalls() async throws {
+        let upstream = try await TestUpstream.start()
+        let transport = HTTPClientTransport()
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, maxWorkerCount: 3, timeoutSeconds: 10))
+        func plugin(version: Int, delay: Int) -> [PluginScript] {
+            [PluginScript(path: "wait.js", source: "var hits = 0;\n" + Fixtures.middleware("""
+                hits += 1;
+                var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url, Resource: "/delay/\(delay)"})));
+                request.SetHeaders["seen"] = r.Code + " v\(version) hit " + hits;
+                return mw.ReturnData(request, {});
+                """))]
+        }
+        let spec = PluginSpec(apiID: "api-1", configData: .object(["base_url": .string(upstream.base)]))
+        let host = LocalPluginHost(transport: transport)
+        func calls(_ count: Int) async throws -> [String] {
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(60 * index))
+                        let outcome = try await engine.runMiddleware(realm: "r", handler: "mw", request: MiniRequest(), spec: spec, host: host)
+                        return outcome.request.setHeaders["seen"] ?? "none"
+                    }
+                }
+                var seen: [String] = []
+                for try await one in group { seen.append(one) }
+                return seen
+            }
+        }
+
+        try await engine.loadRealm("r", scripts: plugin(version: 1, delay: 400))
+        // Six calls 60 ms apart, each waiting 0.4 s: on one worker they would take 2.4 s.
+        let started = ContinuousClock.now
+        let first = try await calls(6)
+        let elapsed = ContinuousClock.now - started
+        #expect(first.allSatisfy { $0.hasPrefix("200 v1") }, "\(first)")
+        #expect(engine.statistics.workers == 3, "one worker at first, grown to the maximum and no further")
+        #expect(elapsed < .seconds(2), "took \(elapsed)")
+
+        // A reload reaches the added workers: three calls that each find an
+        // idle worker run in three fresh realms (their own first hit), all new.
+        try await engine.loadRealm("r", scripts: plugin(version: 2, delay: 300))
+        let second = try await calls(3)
+        #expect(second.sorted() == ["200 v2 hit 1", "200 v2 hit 1", "200 v2 hit 1"], "\(second)")
+
+        engine.shutdown()
+        try await transport.shutdown()
+        await upstream.stop()
+    }
+
+    @Test("Without room to grow, waiting calls share the workers there are")
+    func noWorkersPastTheMaximum() async throws {
+        let upstream = try await TestUpstream.start()
+        let transport = HTTPClientTransport()
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, maxWorkerCount: 1, timeoutSeconds: 10))
+        try await engine.loadRealm("r", scripts: [PluginScript(path: "wait.js", source: Fixtures.middleware("""
+            var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url, Resource: "/delay/100"})));
+            request.SetHeaders["code"] = String(r.Code);
+            return mw.ReturnData(request, {});
+            """))])
+        let spec = PluginSpec(apiID: "api-1", configData: .object(["base_url": .string(upstream.base)]))
+        let host = LocalPluginHost(transport: transport)
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(30 * index))
+                    return try await engine.runMiddleware(realm: "r", handler: "mw", request: MiniRequest(), spec: spec, host: host).request.setHeaders["code"]
+                }
+            }
+            for try await code in group { #expect(code == "200") }
+        }
+        #expect(engine.statistics.workers == 1)
+        engine.shutdown()
+        try await transport.shutdown()
+        await upstream.stop()
+    }
 }

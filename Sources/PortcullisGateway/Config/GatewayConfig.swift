@@ -41,6 +41,10 @@ public struct GatewayConfig: Sendable, Equatable {
     /// request) holds its thread, so more workers than cores keep the
     /// cores busy.
     public var jsvmWorkers: Int = 0
+    /// The most JavaScript worker threads (`jsvm_max_workers`, an
+    /// extension): when every worker is blocked in a binding, another is
+    /// started, up to this many; 0 means 16 per CPU core.
+    public var jsvmMaxWorkers: Int = 0
     /// Defer the gateway's own session bookkeeping writes (`optimisations_use_async_session_write`).
     /// Plugin writes are always acknowledged before the plugin call returns.
     public var asyncSessionWrite: Bool = false

@@ -95,6 +95,12 @@ extension GatewayConfig {
             }
             config.jsvmWorkers = Int(workers)
         }
+        if let most = try root.int("jsvm_max_workers") {
+            guard (0...1024).contains(most) else {
+                throw ConfigError.invalidField(file: file, field: "jsvm_max_workers", reason: "must be 0 (automatic) to 1024, got \(most)")
+            }
+            config.jsvmMaxWorkers = Int(most)
+        }
         config.asyncSessionWrite = try root.bool("optimisations_use_async_session_write") ?? false
         config.allowMasterKeys = try root.bool("allow_master_keys") ?? false
         config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false

@@ -23,7 +23,8 @@ public final class Gateway: Sendable {
                              semantics: SessionSemantics = .consistent,
                              metrics: GatewayMetricsBackend = .prometheus()) async throws -> Gateway {
         let workers = config.jsvmWorkers > 0 ? config.jsvmWorkers : 2 * ProcessInfo.processInfo.activeProcessorCount
-        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, timeoutSeconds: config.jsvmTimeout, clock: clock,
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, maxWorkerCount: config.jsvmMaxWorkers > 0 ? config.jsvmMaxWorkers : nil,
+                                                                   timeoutSeconds: config.jsvmTimeout, clock: clock,
                                                                    logger: logger.component("jsvm")))
         let tracing = try GatewayTracing.start(config.openTelemetry, logger: logger.component("tracing"))
         let apis = Locked<[String: APISessionSettings]>([:])
