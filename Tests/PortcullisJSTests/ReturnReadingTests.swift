@@ -102,6 +102,60 @@ struct CallGlobalsTests {
         #expect(second.request.setHeaders["X-Seen"] == "none", "ada's value must not reach the next client")
         #expect(second.request.setHeaders["X-Calls"] == "2")
     }
+
+    @Test("Top-level declarations are ordinary enumerable globals, as in otto: Object.keys, for-in and getOwnPropertyNames list them")
+    func topLevelNamesEnumerable() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            var seen = [];
+            for (var name in globalThis) { if (name === "mw") { seen.push("for-in"); } }
+            if (Object.keys(globalThis).indexOf("mw") >= 0) { seen.push("keys"); }
+            if (Object.getOwnPropertyNames(globalThis).indexOf("mw") >= 0) { seen.push("names"); }
+            if (Object.keys(globalThis).indexOf("TykGetKeyData") >= 0) { seen.push("bindings"); }
+            request.SetHeaders["X-Seen"] = seen.join(",");
+            return mw.ReturnData(request, {});
+            """)], workers: 1)
+        defer { engine.shutdown() }
+        let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        #expect(outcome.request.setHeaders["X-Seen"] == "for-in,keys,names,bindings")
+    }
+
+    @Test("Every way a handler can make a global is undone after the call", arguments: [
+        "leaked = 'x';",
+        "(function () { this.leaked = 'x'; })();",
+        "globalThis.leaked = 'x';",
+        "var g = globalThis; g['lea' + 'ked'] = 'x';",
+        "Object.defineProperty(globalThis, 'leaked', {value: 'x', enumerable: true, configurable: true, writable: true});",
+        "Reflect.set(globalThis, 'leaked', 'x');",
+        "Object.assign(globalThis, {leaked: 'x'});",
+        "(0, eval)('var leaked = \\'x\\';');",
+        "(0, eval)('function leaked() { return 1; }');",
+        "new Function('leaked = 1;')();",
+        "(function () { leaked = 'x'; })();",
+        "calls = calls; leaked = 'x';",
+    ])
+    func everyWayOfMakingAGlobal(statement: String) async throws {
+        let engine = try await Fixtures.engine(["mw.js": """
+            var calls = 0;
+            var mw = new TykJS.TykMiddleware.NewMiddleware({});
+            mw.NewProcessRequest(function (request, session, config) {
+                calls += 1;
+                request.SetHeaders["X-Before"] = typeof leaked;
+                if (request.Headers["X-Leak"]) { \(statement) }
+                request.SetHeaders["X-After"] = typeof leaked;
+                return mw.ReturnData(request, {});
+            });
+            """], workers: 1)
+        defer { engine.shutdown() }
+        let leaking = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["X-Leak": ["1"]]),
+                                                     spec: Fixtures.spec, host: nil)
+        #expect(leaking.request.setHeaders["X-Before"] == "undefined")
+        #expect(leaking.request.setHeaders["X-After"] != "undefined", "the statement should make a global during the call")
+        // Several quiet calls in a row: none may see it.
+        for _ in 0..<3 {
+            let next = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+            #expect(next.request.setHeaders["X-Before"] == "undefined", "'\(statement)' leaked into a later call")
+        }
+    }
 }
 
 @Suite("Results of handlers that change nothing")
