@@ -155,6 +155,7 @@ enum TykPrelude {
         return JSON.stringify({ Response: response, SessionMeta: sessionMeta });
       };
       var levelled = global.__portcullisLog;
+      delete global.__portcullisLog;
       function leveller(level) {
         return function () { levelled(level, Array.prototype.map.call(arguments, String).join(' ')); };
       }
@@ -173,6 +174,7 @@ enum TykPrelude {
       // Promise of {status, ok, headers, body, text(), json()}; timeout in
       // milliseconds. Requests run in parallel; TykMakeHttpRequest blocks.
       var startFetch = global.__portcullisFetch;
+      delete global.__portcullisFetch;
       var pending = {};
       global.fetch = function (url, options) {
         options = options || {};
@@ -184,7 +186,13 @@ enum TykPrelude {
         }));
         return new Promise(function (resolve, reject) { pending[id] = { resolve: resolve, reject: reject }; });
       };
-      global.__portcullisDeliver = function (id, ok, payload) {
+      // The engine's own entry points: not enumerable (otto has no such
+      // globals, so a plugin listing the globals does not see them) and
+      // fixed, so a plugin cannot replace them.
+      function engineEntry(name, body) {
+        Object.defineProperty(global, name, { value: body, enumerable: false, writable: false, configurable: false });
+      }
+      engineEntry('__portcullisDeliver', function (id, ok, payload) {
         var waiting = pending[id];
         delete pending[id];
         if (!waiting) { return; }
@@ -194,13 +202,13 @@ enum TykPrelude {
         response.text = function () { return Promise.resolve(response.body); };
         response.json = function () { return Promise.resolve().then(function () { return JSON.parse(response.body); }); };
         waiting.resolve(response);
-      };
-      global.__portcullisWatch = function (promise) {
+      });
+      engineEntry('__portcullisWatch', function (promise) {
         var box = { state: 'pending' };
         Promise.resolve(promise).then(function (value) { box.state = 'ok'; box.value = value; },
                                       function (error) { box.state = 'error'; box.error = error; });
         return box;
-      };
+      });
     })(this);
     """#
 }

@@ -111,6 +111,8 @@ struct CallGlobalsTests {
             if (Object.keys(globalThis).indexOf("mw") >= 0) { seen.push("keys"); }
             if (Object.getOwnPropertyNames(globalThis).indexOf("mw") >= 0) { seen.push("names"); }
             if (Object.keys(globalThis).indexOf("TykGetKeyData") >= 0) { seen.push("bindings"); }
+            var internal = Object.keys(globalThis).filter(function (n) { return n.indexOf("__portcullis") === 0; });
+            if (internal.length > 0) { seen.push("internal: " + internal.join(" ")); }
             request.SetHeaders["X-Seen"] = seen.join(",");
             return mw.ReturnData(request, {});
             """)], workers: 1)
