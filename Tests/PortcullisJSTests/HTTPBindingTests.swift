@@ -115,46 +115,66 @@ struct HTTPBindingTests {
     func workersAddedForWaitingCalls() async throws {
         let upstream = try await TestUpstream.start()
         let transport = HTTPClientTransport()
-        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, maxWorkerCount: 3, timeoutSeconds: 10))
-        func plugin(version: Int, delay: Int) -> [PluginScript] {
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, maxWorkerCount: 3, timeoutSeconds: 20))
+        func plugin(version: Int) -> [PluginScript] {
             [PluginScript(path: "wait.js", source: "var hits = 0;\n" + Fixtures.middleware("""
                 hits += 1;
-                var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url, Resource: "/delay/\(delay)"})));
+                var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url,
+                                                                      Resource: "/delay/" + request.Headers["X-Wait"][0]})));
                 request.SetHeaders["seen"] = r.Code + " v\(version) hit " + hits;
                 return mw.ReturnData(request, {});
                 """))]
         }
         let spec = PluginSpec(apiID: "api-1", configData: .object(["base_url": .string(upstream.base)]))
         let host = LocalPluginHost(transport: transport)
-        func calls(_ count: Int) async throws -> [String] {
-            try await withThrowingTaskGroup(of: String.self) { group in
-                for index in 0..<count {
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(60 * index))
-                        let outcome = try await engine.runMiddleware(realm: "r", handler: "mw", request: MiniRequest(), spec: spec, host: host)
-                        return outcome.request.setHeaders["seen"] ?? "none"
-                    }
-                }
-                var seen: [String] = []
-                for try await one in group { seen.append(one) }
-                return seen
+        func start(waitingMilliseconds: Int) -> Task<String, any Error> {
+            Task {
+                let request = MiniRequest(headers: ["X-Wait": [String(waitingMilliseconds)]])
+                return try await engine.runMiddleware(realm: "r", handler: "mw", request: request, spec: spec, host: host)
+                    .request.setHeaders["seen"] ?? "none"
             }
         }
+        /// Waits (at most 10 s) until `condition` holds.
+        func eventually(_ condition: () -> Bool) async throws -> Bool {
+            for _ in 0..<200 {
+                if condition() { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return condition()
+        }
+        func waitingCalls() -> Int { engine.statistics.queuedOrRunning }
 
-        try await engine.loadRealm("r", scripts: plugin(version: 1, delay: 400))
-        // Six calls 60 ms apart, each waiting 0.4 s: on one worker they would take 2.4 s.
-        let started = ContinuousClock.now
-        let first = try await calls(6)
-        let elapsed = ContinuousClock.now - started
-        #expect(first.allSatisfy { $0.hasPrefix("200 v1") }, "\(first)")
-        #expect(engine.statistics.workers == 3, "one worker at first, grown to the maximum and no further")
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        try await engine.loadRealm("r", scripts: plugin(version: 1))
+        #expect(engine.statistics.workers == 1)
+        // The only worker waits on a slow answer; the next call finds every
+        // worker waiting and starts another, which takes the calls after it.
+        var calls = [start(waitingMilliseconds: 1500)]
+        #expect(try await eventually { waitingCalls() == 1 })
+        try await Task.sleep(for: .milliseconds(50))
+        calls.append(start(waitingMilliseconds: 10))
+        #expect(try await eventually { engine.statistics.workers == 2 }, "a second worker should start")
+        calls.append(start(waitingMilliseconds: 1500))
+        try await Task.sleep(for: .milliseconds(100))
+        calls.append(start(waitingMilliseconds: 10))
+        #expect(try await eventually { engine.statistics.workers == 3 }, "a third worker should start")
+        calls.append(start(waitingMilliseconds: 1500))
+        try await Task.sleep(for: .milliseconds(100))
+        calls.append(start(waitingMilliseconds: 10))
+        for call in calls { #expect(try await call.value.hasPrefix("200 v1")) }
+        #expect(engine.statistics.workers == 3, "never more than the maximum")
 
-        // A reload reaches the added workers: three calls that each find an
-        // idle worker run in three fresh realms (their own first hit), all new.
-        try await engine.loadRealm("r", scripts: plugin(version: 2, delay: 300))
-        let second = try await calls(3)
-        #expect(second.sorted() == ["200 v2 hit 1", "200 v2 hit 1", "200 v2 hit 1"], "\(second)")
+        // A reload reaches the added workers: three calls, each started once
+        // the one before it waits, find three fresh realms, all of the new version.
+        try await engine.loadRealm("r", scripts: plugin(version: 2))
+        var second: [Task<String, any Error>] = []
+        for index in 0..<3 {
+            second.append(start(waitingMilliseconds: 600))
+            #expect(try await eventually { waitingCalls() == index + 1 })
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        var seen: [String] = []
+        for call in second { seen.append(try await call.value) }
+        #expect(seen == ["200 v2 hit 1", "200 v2 hit 1", "200 v2 hit 1"], "\(seen)")
 
         engine.shutdown()
         try await transport.shutdown()

@@ -113,6 +113,8 @@ struct CallGlobalsTests {
             if (Object.keys(globalThis).indexOf("TykGetKeyData") >= 0) { seen.push("bindings"); }
             var internal = Object.keys(globalThis).filter(function (n) { return n.indexOf("__portcullis") === 0; });
             if (internal.length > 0) { seen.push("internal: " + internal.join(" ")); }
+            var tag = Object.prototype.toString.call(globalThis);
+            if (tag !== "[object Object]") { seen.push(tag); }
             request.SetHeaders["X-Seen"] = seen.join(",");
             return mw.ReturnData(request, {});
             """)], workers: 1)
