@@ -435,8 +435,8 @@ redis_cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 redis_per_request() {
     redis_cli INFO commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$1" '
         /^cmdstat_/ && $1 !~ /^cmdstat_(config|info)/ && $3 / n >= 0.005 {
-            sub(/^cmdstat_/, "", $1); printf "%s %.2f\n", toupper($1), $3 / n }' |
-        sort -k2,2 -g -r | head -n 6 | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}'
+            sub(/^cmdstat_/, "", $1); gsub(/\|/, "/", $1); printf "%s %.2f\n", toupper($1), $3 / n }' |
+        sort -k2,2 -g -r | head -n 8 | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}'
 }
 
 require_redis() {
