@@ -6,7 +6,8 @@
 --   SOAK requests <n>            SOAK duration_us <n>
 --   SOAK status <code> <n>       SOAK errors <connect> <read> <write> <timeout> <status>
 --   SOAK p50_us <n>              SOAK p99_us <n>       SOAK max_us <n>
---   SOAK sample <code> <body>    (up to 3 bodies of non-2xx responses per thread)
+--   SOAK sample <code> <time> <body>   (up to 3 non-2xx responses per thread,
+--                                       with the UTC time they arrived)
 --
 -- Arguments after "--" on the wrk command line: key count, key prefix, header.
 --   wrk ... -s soak/keys.lua http://127.0.0.1:PORT/soak/ping -- 200 soak- x-session-key
@@ -49,7 +50,7 @@ function response(status, headers, body)
       sample_count = sample_count + 1
       local text = body or ""
       text = text:gsub("[\r\n]+", " "):sub(1, 200)
-      samples[sample_count] = status .. " " .. text
+      samples[sample_count] = status .. " " .. os.date("!%H:%M:%S") .. " " .. text
    end
 end
 

@@ -253,11 +253,20 @@ rss_kb() {
     value=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || true
     printf '%s' "${value:-0}"
 }
+# js_workers PORT -> the node's JavaScript worker threads now (its
+# portcullis_js_workers gauge; thread names would also count the threads
+# JavaScriptCore starts from a worker, which inherit its name)
+js_workers() {
+    local value
+    value=$(curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null |
+        awk '$1 == "portcullis_js_workers" { print $2; exit }') || true
+    printf '%s' "${value:-0}"
+}
 CSV=$WORK/rss.csv
-echo "elapsed_s,phase,node1_rss_kb,node2_rss_kb,redis_rss_kb,upstream_rss_kb" >"$CSV"
+echo "elapsed_s,phase,node1_rss_kb,node2_rss_kb,redis_rss_kb,upstream_rss_kb,node1_js_workers,node2_js_workers" >"$CSV"
 sample_rss() {
-    printf '%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$(rss_kb "$NODE1_PID")" "$(rss_kb "$NODE2_PID")" \
-        "$(rss_kb "$REDIS_PID")" "$(rss_kb "$UPSTREAM_PID")" >>"$CSV"
+    printf '%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$(rss_kb "$NODE1_PID")" "$(rss_kb "$NODE2_PID")" \
+        "$(rss_kb "$REDIS_PID")" "$(rss_kb "$UPSTREAM_PID")" "$(js_workers "$NODE1_PORT")" "$(js_workers "$NODE2_PORT")" >>"$CSV"
 }
 
 say "load: 2 x wrk -t$WRK_THREADS -c$PER_NODE_CONNECTIONS for ${SOAK_SECONDS}s, $KEY_COUNT keys expiring every second"
@@ -309,6 +318,7 @@ soak_status_errors() { awk '$1 == "SOAK" && $2 == "errors" { print $7; exit }' "
 ms() { awk -v us="${1:-0}" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 mb() { awk -v kb="${1:-0}" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
 error_lines() { grep -cE '^[^ ]+ (error|critical) ' "$1" || true; }
+warning_lines() { grep -cE '^[^ ]+ warning ' "$1" || true; }
 
 # rss_column COLUMN -> "start warmup peak end" in kB for one CSV column
 rss_column() {
@@ -339,6 +349,9 @@ for n in 1 2; do
     R[p99$n]=$(ms "$(soak_value "$f" p99_us)")
     R[max$n]=$(ms "$(soak_value "$f" max_us)")
     R[errlines$n]=$(error_lines "$WORK/node$n.err")
+    R[warnlines$n]=$(warning_lines "$WORK/node$n.err")
+    R[workers_start$n]=$(awk -F, -v col=$(( n + 6 )) '$2 == "start" { print $col + 0; exit }' "$CSV")
+    R[workers_max$n]=$(awk -F, -v col=$(( n + 6 )) 'NR > 1 && $col + 0 > m { m = $col + 0 } END { print m + 0 }' "$CSV")
     R[renewals$n]=$(awk '$1 == "portcullis_plugin_session_writes_total" { print $2; exit }' "$WORK/node$n.metrics")
     R[renewals$n]=${R[renewals$n]:-n/a}
     read -r R[rss_start$n] R[rss_warm$n] R[rss_peak$n] R[rss_end$n] < <(rss_column $(( n + 2 )))
@@ -403,7 +416,9 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with local chan
     echo "| RSS peak | $(mb "${R[rss_peak1]}") | $(mb "${R[rss_peak2]}") | |"
     echo "| RSS end (${SETTLE_SECONDS}s after load) | $(mb "${R[rss_end1]}") | $(mb "${R[rss_end2]}") | |"
     echo "| RSS end − after warm-up | $(mb "${R[growth1]}") | $(mb "${R[growth2]}") | bound $RSS_BOUND_MB MB |"
+    echo "| JavaScript workers at the start / most | ${R[workers_start1]} / ${R[workers_max1]} | ${R[workers_start2]} / ${R[workers_max2]} | |"
     echo "| error-level log lines | ${R[errlines1]} | ${R[errlines2]} | $(( R[errlines1] + R[errlines2] )) |"
+    echo "| warning-level log lines | ${R[warnlines1]} | ${R[warnlines2]} | $(( R[warnlines1] + R[warnlines2] )) |"
     echo "| running at the end | $NODE1_ALIVE | $NODE2_ALIVE | |"
     echo
     echo "| check | result |"
@@ -428,6 +443,14 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with local chan
         echo '```'
     fi
     for n in 1 2; do
+        if (( R[warnlines$n] > 0 )); then
+            echo
+            echo "Node $n warning-level lines (first 5 of ${R[warnlines$n]}):"
+            echo
+            echo '```'
+            grep -E '^[^ ]+ warning ' "$WORK/node$n.err" | head -n 5
+            echo '```'
+        fi
         if (( R[errlines$n] > 0 )); then
             echo
             echo "Node $n error-level lines (first 5 of ${R[errlines$n]}):"

@@ -150,15 +150,15 @@ struct HTTPBindingTests {
         // worker waiting and starts another, which takes the calls after it.
         var calls = [start(waitingMilliseconds: 1500)]
         #expect(try await eventually { waitingCalls() == 1 })
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(120))
         calls.append(start(waitingMilliseconds: 10))
         #expect(try await eventually { engine.statistics.workers == 2 }, "a second worker should start")
         calls.append(start(waitingMilliseconds: 1500))
-        try await Task.sleep(for: .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(150))
         calls.append(start(waitingMilliseconds: 10))
         #expect(try await eventually { engine.statistics.workers == 3 }, "a third worker should start")
         calls.append(start(waitingMilliseconds: 1500))
-        try await Task.sleep(for: .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(150))
         calls.append(start(waitingMilliseconds: 10))
         for call in calls { #expect(try await call.value.hasPrefix("200 v1")) }
         #expect(engine.statistics.workers == 3, "never more than the maximum")
@@ -170,7 +170,7 @@ struct HTTPBindingTests {
         for index in 0..<3 {
             second.append(start(waitingMilliseconds: 600))
             #expect(try await eventually { waitingCalls() == index + 1 })
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(120))
         }
         var seen: [String] = []
         for call in second { seen.append(try await call.value) }
@@ -187,7 +187,7 @@ struct HTTPBindingTests {
         let transport = HTTPClientTransport()
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, maxWorkerCount: 1, timeoutSeconds: 10))
         try await engine.loadRealm("r", scripts: [PluginScript(path: "wait.js", source: Fixtures.middleware("""
-            var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url, Resource: "/delay/100"})));
+            var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url, Resource: "/delay/400"})));
             request.SetHeaders["code"] = String(r.Code);
             return mw.ReturnData(request, {});
             """))])
@@ -196,7 +196,7 @@ struct HTTPBindingTests {
         try await withThrowingTaskGroup(of: String?.self) { group in
             for index in 0..<4 {
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(30 * index))
+                    try await Task.sleep(for: .milliseconds(90 * index))
                     return try await engine.runMiddleware(realm: "r", handler: "mw", request: MiniRequest(), spec: spec, host: host).request.setHeaders["code"]
                 }
             }
