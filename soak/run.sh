@@ -259,7 +259,7 @@ rss_kb() {
 js_workers() {
     local value
     value=$(curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null |
-        awk '$1 == "portcullis_js_workers" { print $2; exit }') || true
+        awk '$1 == "portcullis_js_workers" { print int($2); exit }') || true
     printf '%s' "${value:-0}"
 }
 CSV=$WORK/rss.csv
