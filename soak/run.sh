@@ -317,8 +317,20 @@ soak_socket_errors() { awk '$1 == "SOAK" && $2 == "errors" { print $3 + $4 + $5 
 soak_status_errors() { awk '$1 == "SOAK" && $2 == "errors" { print $7; exit }' "$1"; }
 ms() { awk -v us="${1:-0}" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 mb() { awk -v kb="${1:-0}" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
-error_lines() { grep -cE '^[^ ]+ (error|critical) ' "$1" || true; }
-warning_lines() { grep -cE '^[^ ]+ warning ' "$1" || true; }
+# Log levels as they appear in a node's lines: `<ISO time> <level> portcullis: ...`
+ERROR_LEVELS='(error|critical)'
+WARNING_LEVELS='warning'
+level_lines() { grep -cE "^[^ ]+ $2 " "$1" || true; }  # file, levels -> count
+# node, label, levels, count -> the first five such lines of the node, if any
+show_level_lines() {
+    (( $4 > 0 )) || return 0
+    echo
+    echo "Node $1 $2 lines (first 5 of $4):"
+    echo
+    echo '```'
+    grep -E "^[^ ]+ $3 " "$WORK/node$1.err" | head -n 5
+    echo '```'
+}
 
 # rss_column COLUMN -> "start warmup peak end" in kB for one CSV column
 rss_column() {
@@ -348,8 +360,8 @@ for n in 1 2; do
     R[p50$n]=$(ms "$(soak_value "$f" p50_us)")
     R[p99$n]=$(ms "$(soak_value "$f" p99_us)")
     R[max$n]=$(ms "$(soak_value "$f" max_us)")
-    R[errlines$n]=$(error_lines "$WORK/node$n.err")
-    R[warnlines$n]=$(warning_lines "$WORK/node$n.err")
+    R[errlines$n]=$(level_lines "$WORK/node$n.err" "$ERROR_LEVELS")
+    R[warnlines$n]=$(level_lines "$WORK/node$n.err" "$WARNING_LEVELS")
     R[workers_start$n]=$(awk -F, -v col=$(( n + 6 )) '$2 == "start" { print $col + 0; exit }' "$CSV")
     R[workers_max$n]=$(awk -F, -v col=$(( n + 6 )) 'NR > 1 && $col + 0 > m { m = $col + 0 } END { print m + 0 }' "$CSV")
     R[renewals$n]=$(awk '$1 == "portcullis_plugin_session_writes_total" { print $2; exit }' "$WORK/node$n.metrics")
@@ -443,22 +455,8 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with local chan
         echo '```'
     fi
     for n in 1 2; do
-        if (( R[warnlines$n] > 0 )); then
-            echo
-            echo "Node $n warning-level lines (first 5 of ${R[warnlines$n]}):"
-            echo
-            echo '```'
-            grep -E '^[^ ]+ warning ' "$WORK/node$n.err" | head -n 5
-            echo '```'
-        fi
-        if (( R[errlines$n] > 0 )); then
-            echo
-            echo "Node $n error-level lines (first 5 of ${R[errlines$n]}):"
-            echo
-            echo '```'
-            grep -E '^[^ ]+ (error|critical) ' "$WORK/node$n.err" | head -n 5
-            echo '```'
-        fi
+        show_level_lines "$n" warning-level "$WARNING_LEVELS" "${R[warnlines$n]}"
+        show_level_lines "$n" error-level "$ERROR_LEVELS" "${R[errlines$n]}"
     done
     if grep -q '^portcullis_request_errors_total' "$WORK/node1.metrics" "$WORK/node2.metrics" 2>/dev/null; then
         echo
