@@ -16,6 +16,9 @@ final class CallScope {
     }
 
     var current: Invocation?
+    /// Set when the prelude saw the number of globals change during a
+    /// synchronous middleware call; cleared before each call.
+    var globalsMoved = false
     let logger: Logger
     /// Whether this worker is blocked on I/O, for the engine's dispatch.
     let activity: WorkerActivity

@@ -134,11 +134,14 @@ extension MiniRequest {
     /// order. The same text as a request whose `headers` map holds those
     /// groups, without building the map (the gateway's hooks use this).
     public func jsonText(headerFields: [(name: String, value: String)]) -> String {
-        jsonText { $0.grouped(headerFields) }
+        let headerBytes = headerFields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 8 }
+        return jsonText(headerBytes: headerBytes) { $0.grouped(headerFields) }
     }
 
-    private func jsonText(headers writeHeaders: (inout JSONWriter) -> Void) -> String {
-        var w = JSONWriter()
+    private func jsonText(headerBytes: Int = 256, headers writeHeaders: (inout JSONWriter) -> Void) -> String {
+        // Sized for the whole text at once: the fixed fields and attributes
+        // take about 450 bytes, and growing the buffer midway copies it.
+        var w = JSONWriter(capacity: 640 + headerBytes + body.utf8.count + 2 * url.utf8.count + requestURI.utf8.count)
         w.literal("{"); w.literal("\"Headers\":"); writeHeaders(&w)
         w.literal(","); w.literal("\"SetHeaders\":"); w.stringMap(setHeaders)
         w.literal(","); w.literal("\"DeleteHeaders\":"); w.stringList(deleteHeaders)

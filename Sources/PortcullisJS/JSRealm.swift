@@ -12,6 +12,8 @@ final class JSRealm {
     let timeout: TimeoutFlag
     let scope: CallScope
     private var handlers: [String: JSObjectRef] = [:]
+    /// Method names looked up on handlers (`DoProcessRequest`), made once.
+    private var methodNames: [String: JSStringRef] = [:]
     /// Each loaded file's text by path, so errors can quote the failing line.
     private var sources: [String: String] = [:]
     /// The prelude's `DoProcessRequest` and its object-returning twin, so a
@@ -40,6 +42,7 @@ final class JSRealm {
 
     deinit {
         for handler in handlers.values { JSValueUnprotect(context, handler) }
+        for name in methodNames.values { JSStringRelease(name) }
         if let preludeDoProcess { JSValueUnprotect(context, preludeDoProcess) }
         if let preludeProcess { JSValueUnprotect(context, preludeProcess) }
         JSGlobalContextRelease(context)
@@ -151,7 +154,7 @@ final class JSRealm {
         var this: JSObjectRef? = nil
         var viaPrelude = false
         if let method {
-            guard let value = JSBridge.property(context, target, method), JSValueIsObject(context, value),
+            guard let value = JSObjectGetProperty(context, target, methodName(method), nil), JSValueIsObject(context, value),
                   let object = JSValueToObject(context, value, nil), JSObjectIsFunction(context, object) else {
                 throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no \(method) method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
             }
@@ -165,26 +168,40 @@ final class JSRealm {
         } else if !JSObjectIsFunction(context, target) {
             throw PluginError.handlerNotFound(handler: handlerName, realm: name)
         }
-        // The arguments live in a Swift array, which the collector does not
-        // scan: protect each one until the call is over.
-        var arguments: [JSValueRef?] = []
-        defer { for value in arguments { JSValueUnprotect(context, value) } }
-        for (index, json) in jsonArguments.enumerated() {
-            guard let value = JSBridge.parseJSON(context, json) else {
-                throw PluginError.invalidReturn(handler: handlerName, reason: "internal error: argument \(index + 1) is not JSON")
+        // The arguments live in a buffer on this thread's stack, which the
+        // collector scans, so they need no protecting during the call.
+        return try withUnsafeTemporaryAllocation(of: JSValueRef?.self, capacity: jsonArguments.count) { arguments in
+            for (index, json) in jsonArguments.enumerated() {
+                // The empty session of every pre hook needs no parser.
+                guard let value = json == "{}" ? JSObjectMake(context, nil, nil) : JSBridge.parseJSON(context, json) else {
+                    throw PluginError.invalidReturn(handler: handlerName, reason: "internal error: argument \(index + 1) is not JSON")
+                }
+                arguments.initializeElement(at: index, to: value)
             }
-            JSValueProtect(context, value)
-            arguments.append(value)
+            return try call(function, this: this, arguments: UnsafeMutableBufferPointer(rebasing: arguments[..<jsonArguments.count]),
+                            handlerName: handlerName, limitSeconds: limitSeconds, viaPrelude: viaPrelude, read: read)
         }
+    }
+
+    /// Calls `function` with arguments already made, settles a promise it
+    /// returns and hands the result to `read`.
+    private func call<T>(_ function: JSObjectRef, this: JSObjectRef?, arguments: UnsafeMutableBufferPointer<JSValueRef?>,
+                         handlerName: String, limitSeconds: Double, viaPrelude: Bool,
+                         read: (JSValueRef?, _ viaPrelude: Bool) throws -> T) throws -> T {
         rememberLoadedGlobals()
-        defer { dropCallGlobals(handlerName: handlerName) }
+        // The prelude's entry point counts the globals itself after a call
+        // that returned at once without throwing; every other call has its
+        // globals listed here.
+        var globalsCounted = false
+        defer { if !globalsCounted { dropCallGlobals(handlerName: handlerName) } }
+        scope.globalsMoved = false
         timeout.reset()
         var exception: JSValueRef?
-        var result = arguments.withUnsafeMutableBufferPointer { buffer in
-            JSObjectCallAsFunction(context, function, this, buffer.count, buffer.baseAddress, &exception)
-        }
+        var result = JSObjectCallAsFunction(context, function, this, arguments.count, arguments.baseAddress, &exception)
         if exception == nil, let returned = result, isThenable(returned) {
             result = try settle(returned, handlerName: handlerName, limitSeconds: limitSeconds, exception: &exception)
+        } else if viaPrelude, exception == nil, !scope.globalsMoved {
+            globalsCounted = true
         }
         if exception != nil {
             if timeout.fired {
@@ -223,6 +240,13 @@ final class JSRealm {
               let json = JSValueCreateJSONString(context, value, 0, nil) else { return "undefined" }
         defer { JSStringRelease(json) }
         return JSBridge.swiftString(json)
+    }
+
+    private func methodName(_ method: String) -> JSStringRef {
+        if let made = methodNames[method] { return made }
+        let made = JSBridge.makeJSString(method)
+        methodNames[method] = made
+        return made
     }
 
     private func resolve(_ handlerName: String) throws -> JSObjectRef {

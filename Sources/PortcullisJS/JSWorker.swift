@@ -48,6 +48,8 @@ final class JSWorker: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var stopping = false
+    /// True while the thread waits for work (guarded by `condition`).
+    private var sleeping = false
     private var thread: Thread?
     /// What the worker holds and whether it waits on I/O, read lock-free.
     let activity = WorkerActivity()
@@ -71,15 +73,23 @@ final class JSWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a job; returns false if the worker is stopping.
+    /// Queues a job; returns false if the worker is stopping. The thread is
+    /// signalled only when it sleeps, and after the lock is released, so a
+    /// busy worker costs the caller no system call and a woken one does not
+    /// block straight away on the lock its waker still holds.
     func submit(_ job: @escaping Job) -> Bool {
-        condition.withLock {
-            guard !stopping else { return false }
-            jobs.append(job)
-            activity.callQueued()
-            condition.signal()
-            return true
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            return false
         }
+        jobs.append(job)
+        activity.callQueued()
+        let wake = sleeping
+        sleeping = false
+        condition.unlock()
+        if wake { condition.signal() }
+        return true
     }
 
     /// Finishes queued jobs, then ends the thread.
@@ -90,19 +100,29 @@ final class JSWorker: @unchecked Sendable {
         }
     }
 
+    /// Takes every queued job at once and runs them in order, so a burst
+    /// of calls costs one lock round trip, not one per call.
     private func run(_ state: WorkerState) {
+        var batch: [Job] = []
         while true {
             condition.lock()
-            while jobs.isEmpty && !stopping { condition.wait() }
+            while jobs.isEmpty && !stopping {
+                sleeping = true
+                condition.wait()
+            }
+            sleeping = false
             if jobs.isEmpty && stopping {
                 condition.unlock()
                 break
             }
-            let job = jobs.removeFirst()
+            swap(&batch, &jobs)
             condition.unlock()
-            activity.callStarted()
-            job(state)
-            activity.callFinished()
+            for job in batch {
+                activity.callStarted()
+                job(state)
+                activity.callFinished()
+            }
+            batch.removeAll(keepingCapacity: true)
         }
         state.realms.removeAll()
         state.staged.removeAll()

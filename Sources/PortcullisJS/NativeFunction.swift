@@ -2,7 +2,11 @@ import CJavaScriptCore
 
 /// A Swift closure callable from JavaScript. Thrown ``NativeFunctionError``s
 /// become JS exceptions the plugin can catch.
-typealias NativeFunctionBody = (_ context: JSContextRef, _ arguments: [JSValueRef?]) throws -> JSValueRef?
+typealias NativeFunctionBody = (_ context: JSContextRef, _ arguments: NativeArguments) throws -> JSValueRef?
+
+/// The arguments of one call into a binding, read in place from the
+/// engine's buffer: valid only until the binding returns.
+typealias NativeArguments = UnsafeBufferPointer<JSValueRef?>
 
 /// An error a binding throws into JavaScript.
 struct NativeFunctionError: Error {
@@ -26,11 +30,7 @@ private final class NativeFunctionBox {
 private let nativeCall: JSObjectCallAsFunctionCallback = { context, function, _, count, arguments, exception in
     guard let context, let function, let raw = JSObjectGetPrivate(function) else { return nil }
     let box = Unmanaged<NativeFunctionBox>.fromOpaque(raw).takeUnretainedValue()
-    var values: [JSValueRef?] = []
-    values.reserveCapacity(count)
-    if let arguments {
-        for index in 0..<count { values.append(arguments[index]) }
-    }
+    let values = NativeArguments(start: count > 0 ? arguments : nil, count: arguments == nil ? 0 : count)
     do {
         return try box.body(context, values) ?? JSValueMakeUndefined(context)
     } catch let error as NativeFunctionError {

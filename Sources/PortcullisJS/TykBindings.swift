@@ -6,13 +6,18 @@ import PortcullisCore
 /// adapter: convert arguments as Tyk does (`ToString`), call Swift, convert back.
 enum TykBindings {
     static func install(_ context: JSGlobalContextRef, scope: CallScope, clock: any GatewayClock) {
-        func arg(_ context: JSContextRef, _ arguments: [JSValueRef?], _ index: Int) -> String {
+        func arg(_ context: JSContextRef, _ arguments: NativeArguments, _ index: Int) -> String {
             guard index < arguments.count else { return "undefined" }
             return JSBridge.toString(context, arguments[index]) ?? "undefined"
         }
 
         NativeFunction.install(context, name: "__portcullisNow") { context, _ in
             JSValueMakeNumber(context, clock.now().timeIntervalSince1970 * 1000)
+        }
+        // Captured and deleted by the prelude (its global-count check).
+        NativeFunction.install(context, name: "__portcullisGlobalsMoved") { _, _ in
+            scope.globalsMoved = true
+            return nil
         }
         NativeFunction.install(context, name: "log") { context, arguments in
             scope.record(PluginLogLine(kind: .log, message: arg(context, arguments, 0)))
@@ -34,7 +39,7 @@ enum TykBindings {
         TykStorageBindings.install(context, scope: scope, arg: arg)
     }
 
-    typealias ArgumentReader = (JSContextRef, [JSValueRef?], Int) -> String
+    typealias ArgumentReader = (JSContextRef, NativeArguments, Int) -> String
 
     private static func installBase64(_ context: JSGlobalContextRef, scope: CallScope, arg: @escaping ArgumentReader) {
         NativeFunction.install(context, name: "b64enc") { context, arguments in

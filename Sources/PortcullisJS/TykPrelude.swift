@@ -52,14 +52,28 @@ enum TykPrelude {
       // When the handler changed nothing the engine reads, it answers a
       // number instead of the object (0: SessionMeta {}, 1: no SessionMeta),
       // so the engine reads no field at all.
+      //
+      // It also counts the enumerable own globals before the first call and
+      // after each synchronous one, and tells the engine only when the count
+      // moved: the engine then lists them and removes what the call added
+      // (JSRealm+Globals). Counting here costs about half of listing the
+      // names through the C API on every call.
+      var countGlobals = Object.keys;
+      var globalsMoved = global.__portcullisGlobalsMoved;
+      delete global.__portcullisGlobalsMoved;
+      var globalCount = -1;
       global.__portcullisProcessRequest = function (request, session, config) {
+        if (globalCount < 0) { globalCount = countGlobals(global).length; }
         var url = request.URL, body = request.Body;
         var result = this.ProcessRequest(request, session, config);
         function settled(value) {
           var checked = checkRequest(value);
           return unchanged(checked.Request, url, body) ? metaCode(checked) : checked;
         }
-        return isThenable(result) ? result.then(settled) : settled(result);
+        if (isThenable(result)) { return result.then(settled); }
+        var answer = settled(result);
+        if (countGlobals(global).length !== globalCount) { globalsMoved(); }
+        return answer;
       };
       var own = Object.prototype.hasOwnProperty;
       function emptyPlain(value) {

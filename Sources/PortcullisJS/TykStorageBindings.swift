@@ -14,7 +14,7 @@ enum TykStorageBindings {
             }
             return storage
         }
-        func key(_ binding: String, _ context: JSContextRef, _ arguments: [JSValueRef?]) throws -> String {
+        func key(_ binding: String, _ context: JSContextRef, _ arguments: NativeArguments) throws -> String {
             guard !arguments.isEmpty, !JSBridge.isNullish(context, arguments[0]) else {
                 throw NativeFunctionError("\(binding): a key is required", name: "TypeError")
             }
@@ -24,14 +24,14 @@ enum TykStorageBindings {
             }
             return key
         }
-        func value(_ binding: String, _ context: JSContextRef, _ arguments: [JSValueRef?]) throws -> String {
+        func value(_ binding: String, _ context: JSContextRef, _ arguments: NativeArguments) throws -> String {
             let value = arg(context, arguments, 1)
             guard value.utf8.count <= maxValueBytes else {
                 throw NativeFunctionError("\(binding): value is \(value.utf8.count) bytes; the limit is \(maxValueBytes)", name: "RangeError")
             }
             return value
         }
-        func ttl(_ context: JSContextRef, _ arguments: [JSValueRef?], _ index: Int) throws -> Int64 {
+        func ttl(_ context: JSContextRef, _ arguments: NativeArguments, _ index: Int) throws -> Int64 {
             guard index < arguments.count, !JSBridge.isNullish(context, arguments[index]) else { return 0 }
             let number = JSValueToNumber(context, arguments[index], nil)
             guard number.isFinite, number >= 0, number < 1e12 else {

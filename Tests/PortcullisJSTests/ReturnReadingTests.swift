@@ -197,3 +197,44 @@ struct UnchangedResultTests {
         }
     }
 }
+
+@Suite("Globals made by handlers the prelude does not count for")
+struct ListedGlobalsTests {
+    /// The prelude counts globals only after a synchronous call through its
+    /// own `DoProcessRequest` that did not throw; these handlers take the
+    /// engine's own listing instead, and must be cleaned up as well.
+    @Test("A global made by a handler that awaits, throws, or replaces DoProcessRequest is undone after the call", arguments: [
+        ("awaits", """
+            mw.NewProcessRequest(function (request, session, config) {
+                request.SetHeaders["X-Before"] = typeof leaked;
+                if (request.Headers["X-Leak"]) { leaked = 'x'; }
+                return Promise.resolve().then(function () { return mw.ReturnData(request, {}); });
+            });
+            """),
+        ("throws", """
+            mw.NewProcessRequest(function (request, session, config) {
+                request.SetHeaders["X-Before"] = typeof leaked;
+                if (request.Headers["X-Leak"]) { leaked = 'x'; throw new Error('after leaking'); }
+                return mw.ReturnData(request, {});
+            });
+            """),
+        ("own DoProcessRequest", """
+            mw.DoProcessRequest = function (request, session, config) {
+                request.SetHeaders["X-Before"] = typeof leaked;
+                if (request.Headers["X-Leak"]) { leaked = 'x'; }
+                return JSON.stringify(mw.ReturnData(request, {}));
+            };
+            """),
+    ])
+    func listedByTheEngine(kind: String, handler: String) async throws {
+        let engine = try await Fixtures.engine(["mw.js": "var mw = new TykJS.TykMiddleware.NewMiddleware({});\n" + handler],
+                                               workers: 1)
+        defer { engine.shutdown() }
+        _ = try? await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["X-Leak": ["1"]]),
+                                            spec: Fixtures.spec, host: nil)
+        for _ in 0..<2 {
+            let next = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+            #expect(next.request.setHeaders["X-Before"] == "undefined", "a handler that \(kind) leaked a global into a later call")
+        }
+    }
+}
