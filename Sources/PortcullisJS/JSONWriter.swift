@@ -17,7 +17,7 @@ struct JSONWriter {
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         if !ByteScan.needsJSONEscape(value) {
-            bytes.append(contentsOf: value.utf8)
+            append(value)
             bytes.append(UInt8(ascii: "\""))
             return
         }
@@ -45,7 +45,13 @@ struct JSONWriter {
 
     /// Text that is already JSON (a number, a rendered value).
     mutating func raw(_ fragment: String) {
-        bytes.append(contentsOf: fragment.utf8)
+        append(fragment)
+    }
+
+    /// The string's UTF-8 bytes, copied in one piece from its storage.
+    private mutating func append(_ text: String) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: text.utf8) }
     }
 
     /// A fixed piece of JSON written by this file.
@@ -142,31 +148,40 @@ extension MiniRequest {
         // Sized for the whole text at once: the fixed fields and attributes
         // take about 450 bytes, and growing the buffer midway copies it.
         var w = JSONWriter(capacity: 640 + headerBytes + body.utf8.count + 2 * url.utf8.count + requestURI.utf8.count)
-        w.literal("{"); w.literal("\"Headers\":"); writeHeaders(&w)
-        w.literal(","); w.literal("\"SetHeaders\":"); w.stringMap(setHeaders)
-        w.literal(","); w.literal("\"DeleteHeaders\":"); w.stringList(deleteHeaders)
-        w.literal(","); w.literal("\"Body\":"); w.string(body)
-        w.literal(","); w.literal("\"URL\":"); w.string(url)
-        w.literal(","); w.literal("\"Params\":"); w.listMap(params)
-        w.literal(","); w.literal("\"AddParams\":"); w.stringMap(addParams)
-        w.literal(","); w.literal("\"ExtendedParams\":"); w.listMap(extendedParams)
-        w.literal(","); w.literal("\"DeleteParams\":"); w.stringList(deleteParams)
-        w.literal(","); w.literal("\"ReturnOverrides\":"); w.literal("{")
-        w.literal("\"ResponseCode\":"); w.raw(String(returnOverrides.responseCode))
-        w.literal(","); w.literal("\"ResponseError\":"); w.string(returnOverrides.responseError)
-        w.literal(","); w.literal("\"ResponseBody\":"); w.string(returnOverrides.responseBody)
-        w.literal(","); w.literal("\"ResponseHeaders\":"); w.stringMap(returnOverrides.responseHeaders)
-        w.literal(","); w.literal("\"OverrideError\":"); w.raw(returnOverrides.overrideError ? "true" : "false")
-        w.literal("}")
-        w.literal(","); w.literal("\"IgnoreBody\":"); w.raw(ignoreBody ? "true" : "false")
-        w.literal(","); w.literal("\"Method\":"); w.string(method)
-        w.literal(","); w.literal("\"RequestURI\":"); w.string(requestURI)
-        w.literal(","); w.literal("\"Scheme\":"); w.string(scheme)
-        w.literal(","); w.literal("\"RemoteAddr\":"); w.string(attributes.remoteAddress)
-        w.literal(","); w.literal("\"Host\":"); w.string(attributes.host)
-        w.literal(","); w.literal("\"APIID\":"); w.string(attributes.apiID)
-        w.literal(","); w.literal("\"APIName\":"); w.string(attributes.apiName)
-        w.literal(","); w.literal("\"ListenPath\":"); w.string(attributes.listenPath)
+        w.literal("{\"Headers\":"); writeHeaders(&w)
+        // A hook's input leaves the fields it may fill empty; those runs of
+        // fields are then one fixed piece of text each.
+        if setHeaders.isEmpty && deleteHeaders.isEmpty {
+            w.literal(",\"SetHeaders\":{},\"DeleteHeaders\":[],\"Body\":")
+        } else {
+            w.literal(",\"SetHeaders\":"); w.stringMap(setHeaders)
+            w.literal(",\"DeleteHeaders\":"); w.stringList(deleteHeaders)
+            w.literal(",\"Body\":")
+        }
+        w.string(body)
+        w.literal(",\"URL\":"); w.string(url)
+        w.literal(",\"Params\":"); w.listMap(params)
+        if addParams.isEmpty && extendedParams.isEmpty && deleteParams.isEmpty && returnOverrides == ReturnOverrides() && !ignoreBody {
+            w.literal(#","AddParams":{},"ExtendedParams":{},"DeleteParams":[],"ReturnOverrides":{"ResponseCode":0,"ResponseError":"","ResponseBody":"","ResponseHeaders":{},"OverrideError":false},"IgnoreBody":false,"Method":"#)
+        } else {
+            w.literal(",\"AddParams\":"); w.stringMap(addParams)
+            w.literal(",\"ExtendedParams\":"); w.listMap(extendedParams)
+            w.literal(",\"DeleteParams\":"); w.stringList(deleteParams)
+            w.literal(",\"ReturnOverrides\":{\"ResponseCode\":"); w.raw(String(returnOverrides.responseCode))
+            w.literal(",\"ResponseError\":"); w.string(returnOverrides.responseError)
+            w.literal(",\"ResponseBody\":"); w.string(returnOverrides.responseBody)
+            w.literal(",\"ResponseHeaders\":"); w.stringMap(returnOverrides.responseHeaders)
+            w.literal(returnOverrides.overrideError ? ",\"OverrideError\":true}" : ",\"OverrideError\":false}")
+            w.literal(ignoreBody ? ",\"IgnoreBody\":true,\"Method\":" : ",\"IgnoreBody\":false,\"Method\":")
+        }
+        w.string(method)
+        w.literal(",\"RequestURI\":"); w.string(requestURI)
+        w.literal(",\"Scheme\":"); w.string(scheme)
+        w.literal(",\"RemoteAddr\":"); w.string(attributes.remoteAddress)
+        w.literal(",\"Host\":"); w.string(attributes.host)
+        w.literal(",\"APIID\":"); w.string(attributes.apiID)
+        w.literal(",\"APIName\":"); w.string(attributes.apiName)
+        w.literal(",\"ListenPath\":"); w.string(attributes.listenPath)
         w.literal("}")
         return w.text
     }

@@ -135,6 +135,24 @@ struct JSONWriterTests {
         #expect(!PluginSpec(apiID: "x").jsonText().contains("config_data"))
     }
 
+    @Test("A hook's request, with the fields it may fill still empty, is written field for field in Tyk's order; filling any of them writes it out in full")
+    func defaultFieldsInOrder() throws {
+        var request = MiniRequest(headers: ["X-A": ["1"]], body: "b", url: "/u", method: "GET", requestURI: "/u", scheme: "http")
+        request.attributes = RequestAttributes(remoteAddress: "10.0.0.1", host: "h", apiID: "a", apiName: "n", listenPath: "/l/")
+        let text = request.jsonText(headerFields: [(name: "X-A", value: "1")])
+        #expect(text == #"{"Headers":{"X-A":["1"]},"SetHeaders":{},"DeleteHeaders":[],"Body":"b","URL":"/u","Params":{},"AddParams":{},"ExtendedParams":{},"DeleteParams":[],"ReturnOverrides":{"ResponseCode":0,"ResponseError":"","ResponseBody":"","ResponseHeaders":{},"OverrideError":false},"IgnoreBody":false,"Method":"GET","RequestURI":"/u","Scheme":"http","RemoteAddr":"10.0.0.1","Host":"h","APIID":"a","APIName":"n","ListenPath":"/l/"}"#)
+        #expect(request.jsonText() == text)
+        var filled = request
+        filled.ignoreBody = true
+        filled.deleteHeaders = ["X-B"]
+        let filledText = filled.jsonText()
+        #expect(filledText.contains(#""DeleteHeaders":["X-B"],"Body":"b""#))
+        #expect(filledText.contains(#""OverrideError":false},"IgnoreBody":true,"Method":"GET""#))
+        var decoded = try JSONDecoder().decode(MiniRequest.self, from: Data(filledText.utf8))
+        decoded.attributes = filled.attributes
+        #expect(decoded == filled)
+    }
+
     @Test("Strings get short escapes, \\u00xx for the other control characters, and everything else as is")
     func escapes() {
         let text = MiniRequest(body: "q\" b\\ n\n r\r t\t x\u{1}\u{1F} é🚪 \u{7F}").jsonText()
