@@ -19,6 +19,11 @@ final class CallScope {
     /// Set when the prelude saw the number of globals change during a
     /// synchronous middleware call; cleared before each call.
     var globalsMoved = false
+    /// What the prelude's entry point found on the handler when its
+    /// `DoProcessRequest` was not the prelude's: nil when it was, true for
+    /// a function of the handler's own, false for no function at all.
+    /// Cleared before each call.
+    var ownMethod: Bool?
     let logger: Logger
     /// Whether this worker is blocked on I/O, for the engine's dispatch.
     let activity: WorkerActivity

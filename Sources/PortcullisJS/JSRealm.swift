@@ -16,9 +16,9 @@ final class JSRealm {
     private var methodNames: [String: JSStringRef] = [:]
     /// Each loaded file's text by path, so errors can quote the failing line.
     private var sources: [String: String] = [:]
-    /// The prelude's `DoProcessRequest` and its object-returning twin, so a
-    /// handler that keeps the prelude's is called without a JSON round trip.
-    private var preludeDoProcess: JSValueRef?
+    /// The prelude's entry point for request middleware: it calls the
+    /// handler's `DoProcessRequest` and, when that is the prelude's, leaves
+    /// the result an object (or a number) to read without a JSON round trip.
     private var preludeProcess: JSObjectRef?
     /// Names the result reader looks up, made once.
     private let returnNames = MiddlewareReturnReader.Names()
@@ -43,7 +43,6 @@ final class JSRealm {
     deinit {
         for handler in handlers.values { JSValueUnprotect(context, handler) }
         for name in methodNames.values { JSStringRelease(name) }
-        if let preludeDoProcess { JSValueUnprotect(context, preludeDoProcess) }
         if let preludeProcess { JSValueUnprotect(context, preludeProcess) }
         JSGlobalContextRelease(context)
     }
@@ -51,19 +50,13 @@ final class JSRealm {
     private func capturePreludeEntryPoints() {
         let global = JSContextGetGlobalObject(context)
         let hidden = JSBridge.makeJSString("__portcullisProcessRequest")
-        let script = JSBridge.makeJSString("TykJS.TykMiddleware.MiddlewareComponentMeta.prototype")
         defer {
             JSObjectDeleteProperty(context, global, hidden, nil)
             JSStringRelease(hidden)
-            JSStringRelease(script)
         }
         guard let process = JSObjectGetProperty(context, global, hidden, nil), JSValueIsObject(context, process),
-              let function = JSValueToObject(context, process, nil), JSObjectIsFunction(context, function),
-              let prototype = JSEvaluateScript(context, script, nil, nil, 1, nil),
-              let doProcess = JSBridge.property(context, prototype, "DoProcessRequest") else { return }
-        JSValueProtect(context, doProcess)
+              let function = JSValueToObject(context, process, nil), JSObjectIsFunction(context, function) else { return }
         JSValueProtect(context, function)
-        preludeDoProcess = doProcess
         preludeProcess = function
     }
 
@@ -153,17 +146,18 @@ final class JSRealm {
         var function = target
         var this: JSObjectRef? = nil
         var viaPrelude = false
-        if let method {
+        if method == "DoProcessRequest", objectResult, let preludeProcess {
+            // The prelude's entry point looks the method up itself and says
+            // when it is not the prelude's (`CallScope.ownMethod`).
+            function = preludeProcess
+            viaPrelude = true
+            this = target
+        } else if let method {
             guard let value = JSObjectGetProperty(context, target, methodName(method), nil), JSValueIsObject(context, value),
                   let object = JSValueToObject(context, value, nil), JSObjectIsFunction(context, object) else {
                 throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no \(method) method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
             }
-            if objectResult, let preludeProcess, let preludeDoProcess, JSValueIsStrictEqual(context, value, preludeDoProcess) {
-                function = preludeProcess
-                viaPrelude = true
-            } else {
-                function = object
-            }
+            function = object
             this = target
         } else if !JSObjectIsFunction(context, target) {
             throw PluginError.handlerNotFound(handler: handlerName, realm: name)
@@ -195,9 +189,17 @@ final class JSRealm {
         var globalsCounted = false
         defer { if !globalsCounted { dropCallGlobals(handlerName: handlerName) } }
         scope.globalsMoved = false
+        scope.ownMethod = nil
         timeout.reset()
         var exception: JSValueRef?
         var result = JSObjectCallAsFunction(context, function, this, arguments.count, arguments.baseAddress, &exception)
+        var viaPrelude = viaPrelude
+        if viaPrelude, let own = scope.ownMethod {
+            guard own else {
+                throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no DoProcessRequest method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
+            }
+            viaPrelude = false
+        }
         if exception == nil, let returned = result, isThenable(returned) {
             result = try settle(returned, handlerName: handlerName, limitSeconds: limitSeconds, exception: &exception)
         } else if viaPrelude, exception == nil, !scope.globalsMoved {

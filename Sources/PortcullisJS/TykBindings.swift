@@ -19,6 +19,11 @@ enum TykBindings {
             scope.globalsMoved = true
             return nil
         }
+        // Captured and deleted by the prelude (its method check).
+        NativeFunction.install(context, name: "__portcullisOwnMethod") { context, arguments in
+            scope.ownMethod = arguments.first.map { JSValueToBoolean(context, $0) } ?? false
+            return nil
+        }
         NativeFunction.install(context, name: "log") { context, arguments in
             scope.record(PluginLogLine(kind: .log, message: arg(context, arguments, 0)))
             return nil

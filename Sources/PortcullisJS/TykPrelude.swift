@@ -62,7 +62,23 @@ enum TykPrelude {
       var globalsMoved = global.__portcullisGlobalsMoved;
       delete global.__portcullisGlobalsMoved;
       var globalCount = -1;
+      //
+      // A handler whose DoProcessRequest is not the prelude's is called here
+      // as it is, and the engine is told so (and whether it has one at all)
+      // and reads the result as that method's own; the engine then lists the
+      // globals itself. Looking the method up here, rather than through the
+      // C API before the call, costs the engine one property read less.
+      var preludeDoProcess = MiddlewareComponentMeta.prototype.DoProcessRequest;
+      var ownMethod = global.__portcullisOwnMethod;
+      delete global.__portcullisOwnMethod;
+      var applyFunction = Reflect.apply;
       global.__portcullisProcessRequest = function (request, session, config) {
+        var method = this.DoProcessRequest;
+        if (method !== preludeDoProcess) {
+          var callable = typeof method === 'function';
+          ownMethod(callable);
+          return callable ? applyFunction(method, this, [request, session, config]) : undefined;
+        }
         if (globalCount < 0) { globalCount = countGlobals(global).length; }
         var url = request.URL, body = request.Body;
         var result = this.ProcessRequest(request, session, config);

@@ -238,3 +238,35 @@ struct ListedGlobalsTests {
         }
     }
 }
+
+@Suite("Handlers without the prelude's DoProcessRequest")
+struct OwnMethodTests {
+    @Test("A handler with no DoProcessRequest is refused by name; one whose own method answers a number is not taken for an unchanged request")
+    func missingOrOwn() async throws {
+        let engine = try await Fixtures.engine(["mw.js": """
+            var bare = {};
+            var numeric = new TykJS.TykMiddleware.NewMiddleware({});
+            numeric.DoProcessRequest = function (request, session, config) { return 0; };
+            var replaced = new TykJS.TykMiddleware.NewMiddleware({});
+            replaced.DoProcessRequest = function (request, session, config) {
+                request.SetHeaders["X-Own"] = String(this === replaced);
+                return JSON.stringify({ Request: request, SessionMeta: {} });
+            };
+            """], workers: 1)
+        defer { engine.shutdown() }
+        await #expect {
+            _ = try await engine.runMiddleware(realm: "test-api", handler: "bare", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        } throws: { error in
+            guard case PluginError.invalidReturn(let handler, let reason) = error else { return false }
+            return handler == "bare" && reason.contains("'bare' has no DoProcessRequest method")
+        }
+        await #expect {
+            _ = try await engine.runMiddleware(realm: "test-api", handler: "numeric", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        } throws: { error in
+            guard case PluginError.invalidReturn(_, let reason) = error else { return false }
+            return reason.contains("expected a JSON string")
+        }
+        let own = try await engine.runMiddleware(realm: "test-api", handler: "replaced", request: MiniRequest(), spec: Fixtures.spec, host: nil)
+        #expect(own.request.setHeaders["X-Own"] == "true", "the handler's own method runs with the handler as this")
+    }
+}
