@@ -14,6 +14,9 @@ final class JSRealm {
     private var handlers: [String: JSObjectRef] = [:]
     /// Method names looked up on handlers (`DoProcessRequest`), made once.
     private var methodNames: [String: JSStringRef] = [:]
+    /// The spec object of the last middleware call and the text it was
+    /// parsed from.
+    private var spec: (text: String, value: JSValueRef)?
     /// Each loaded file's text by path, so errors can quote the failing line.
     private var sources: [String: String] = [:]
     /// The prelude's entry point for request middleware: it calls the
@@ -43,6 +46,7 @@ final class JSRealm {
     deinit {
         for handler in handlers.values { JSValueUnprotect(context, handler) }
         for name in methodNames.values { JSStringRelease(name) }
+        if let spec { JSValueUnprotect(context, spec.value) }
         if let preludeProcess { JSValueUnprotect(context, preludeProcess) }
         JSGlobalContextRelease(context)
     }
@@ -166,8 +170,18 @@ final class JSRealm {
         // collector scans, so they need no protecting during the call.
         return try withUnsafeTemporaryAllocation(of: JSValueRef?.self, capacity: jsonArguments.count) { arguments in
             for (index, json) in jsonArguments.enumerated() {
-                // The empty session of every pre hook needs no parser.
-                guard let value = json == "{}" ? JSObjectMake(context, nil, nil) : JSBridge.parseJSON(context, json) else {
+                // The empty session of every pre hook needs no parser, and
+                // the prelude's entry point copies the spec object (the
+                // third argument) itself, so that one is parsed once.
+                let value: JSValueRef?
+                if json == "{}" {
+                    value = JSObjectMake(context, nil, nil)
+                } else if viaPrelude, index == 2 {
+                    value = specObject(json)
+                } else {
+                    value = JSBridge.parseJSON(context, json)
+                }
+                guard let value else {
                     throw PluginError.invalidReturn(handler: handlerName, reason: "internal error: argument \(index + 1) is not JSON")
                 }
                 arguments.initializeElement(at: index, to: value)
@@ -242,6 +256,17 @@ final class JSRealm {
               let json = JSValueCreateJSONString(context, value, 0, nil) else { return "undefined" }
         defer { JSStringRelease(json) }
         return JSBridge.swiftString(json)
+    }
+
+    /// The spec object parsed from `json`, kept for the next call with the
+    /// same text (the prelude's entry point hands each call a copy).
+    private func specObject(_ json: String) -> JSValueRef? {
+        if let kept = spec, kept.text == json { return kept.value }
+        guard let parsed = JSBridge.parseJSON(context, json) else { return nil }
+        JSValueProtect(context, parsed)
+        if let kept = spec { JSValueUnprotect(context, kept.value) }
+        spec = (json, parsed)
+        return parsed
     }
 
     private func methodName(_ method: String) -> JSStringRef {

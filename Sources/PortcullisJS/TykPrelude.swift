@@ -72,7 +72,32 @@ enum TykPrelude {
       var ownMethod = global.__portcullisOwnMethod;
       delete global.__portcullisOwnMethod;
       var applyFunction = Reflect.apply;
+      // The engine passes the spec object it parsed once for the API; each
+      // call gets its own copy, as a parse of the spec's JSON would give,
+      // so what one call does to it never reaches the next.
+      var ownKeys = Object.keys, isArray = Array.isArray, defineOwn = Object.defineProperty;
+      function copyJSON(value) {
+        if (typeof value !== 'object' || value === null) { return value; }
+        var index, count;
+        if (isArray(value)) {
+          count = value.length;
+          var list = new Array(count);
+          for (index = 0; index < count; index++) { list[index] = copyJSON(value[index]); }
+          return list;
+        }
+        var copy = {}, keys = ownKeys(value);
+        for (index = 0; index < keys.length; index++) {
+          var key = keys[index];
+          if (key === '__proto__') {
+            defineOwn(copy, key, { value: copyJSON(value[key]), enumerable: true, writable: true, configurable: true });
+          } else {
+            copy[key] = copyJSON(value[key]);
+          }
+        }
+        return copy;
+      }
       global.__portcullisProcessRequest = function (request, session, config) {
+        config = copyJSON(config);
         var method = this.DoProcessRequest;
         if (method !== preludeDoProcess) {
           var callable = typeof method === 'function';

@@ -270,3 +270,35 @@ struct OwnMethodTests {
         #expect(own.request.setHeaders["X-Own"] == "true", "the handler's own method runs with the handler as this")
     }
 }
+
+@Suite("The spec object each call gets")
+struct SpecObjectTests {
+    @Test("Each call gets its own spec object, equal to the spec's JSON: changes a call makes are gone for the next, arrays and a __proto__ key included")
+    func freshPerCall() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            var data = config.config_data;
+            request.SetHeaders["X-Seen"] = JSON.stringify(config);
+            request.SetHeaders["X-Own-Proto"] = String(Object.prototype.hasOwnProperty.call(data, "__proto__"));
+            request.SetHeaders["X-Proto-Kept"] = String(Object.getPrototypeOf(data) === Object.prototype);
+            if (data.list) { data.list.push("added"); }
+            if (data.nested) { data.nested.n = 2; }
+            config.APIID = "changed";
+            delete config.OrgID;
+            return mw.ReturnData(request, {});
+            """)], workers: 1)
+        defer { engine.shutdown() }
+        let spec = PluginSpec(apiID: "api-1", orgID: "org-1",
+                              configData: .object(["list": .array([.string("a")]), "nested": .object(["n": .int(1)]),
+                                                   "__proto__": .string("p")]))
+        let expected = spec.jsonText()
+        for call in 1...3 {
+            let outcome = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: spec, host: nil)
+            #expect(outcome.request.setHeaders["X-Seen"] == expected, "call \(call) saw an earlier call's changes")
+            #expect(outcome.request.setHeaders["X-Own-Proto"] == "true")
+            #expect(outcome.request.setHeaders["X-Proto-Kept"] == "true")
+        }
+        let other = PluginSpec(apiID: "api-2", configData: .object(["k": .string("v")]))
+        let switched = try await engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: other, host: nil)
+        #expect(switched.request.setHeaders["X-Seen"] == other.jsonText(), "a different spec text is parsed anew")
+    }
+}
