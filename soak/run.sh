@@ -73,7 +73,9 @@ if [[ -n ${PORTCULLIS_BIN:-} ]]; then
     [[ $BIN == /* ]] || BIN=$PWD/$BIN
 else
     say "building portcullis (release, scratch path .build-soak)"
-    (cd "$ROOT" && swift build -c release --product portcullis --scratch-path .build-soak)
+    # The same flags as `make build` (see the Makefile's RELEASE_SWIFT_FLAGS).
+    (cd "$ROOT" && swift build -c release --product portcullis --scratch-path .build-soak \
+        ${RELEASE_SWIFT_FLAGS--Xswiftc -enforce-exclusivity=unchecked})
     BIN=$ROOT/.build-soak/release/portcullis
 fi
 [[ -x $BIN ]] || die "portcullis binary not found or not executable: $BIN"

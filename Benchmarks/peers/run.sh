@@ -18,6 +18,7 @@
 #   PORTCULLIS_LOG_LEVEL=warning   --log-level of the portcullis processes
 #   SKIP_INSTALL=1    do not apt-get install missing packages
 #   BUILD_TIMEOUT=1800  seconds the release build may take
+#   RELEASE_SWIFT_FLAGS="-Xswiftc -enforce-exclusivity=unchecked"  flags of that build, as `make build` uses
 #   KEEP_RUN_DIR=1    keep the temp folder (configs, logs, wrk output)
 #   BUSY_LIMIT=15     a row waits for the machine to be at most this % busy ...
 #   QUIET_WAIT=10     ... for up to this many seconds, and is noted when it was not
@@ -37,6 +38,7 @@ PORTCULLIS_BIN=${PORTCULLIS_BIN:-}
 PORTCULLIS_LOG_LEVEL=${PORTCULLIS_LOG_LEVEL:-warning}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
+RELEASE_SWIFT_FLAGS=${RELEASE_SWIFT_FLAGS--Xswiftc -enforce-exclusivity=unchecked}
 KEEP_RUN_DIR=${KEEP_RUN_DIR:-0}
 BUSY_LIMIT=${BUSY_LIMIT:-15}
 QUIET_WAIT=${QUIET_WAIT:-10}
@@ -678,7 +680,7 @@ elif ! command -v swift >/dev/null 2>&1; then
 else
     say "building portcullis (release, scratch folder .build-bench; the first build takes 5-10 minutes)"
     build_start=$(date +%s)
-    if (cd "$ROOT" && timeout "$BUILD_TIMEOUT" swift build -c release --product portcullis --scratch-path .build-bench) \
+    if (cd "$ROOT" && timeout "$BUILD_TIMEOUT" swift build -c release --product portcullis --scratch-path .build-bench $RELEASE_SWIFT_FLAGS) \
         >"$RUN/build.log" 2>&1; then
         PORTCULLIS="$ROOT/.build-bench/release/portcullis"
         BUILD_SECONDS=$(($(date +%s) - build_start))
@@ -817,7 +819,11 @@ say ""
     echo "- machine: $(nproc) CPUs, ${CPU_MODEL:-unknown CPU}, $(uname -sr)"
     echo "- load: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, after a ${WARMUP}s warm-up, on the same machine as the servers"
     echo "- nginx worker_processes / HAProxy nbthread: $WORKERS"
-    echo "- Portcullis: commit $COMMIT, release build, --log-level $PORTCULLIS_LOG_LEVEL"
+    if [ -n "$PORTCULLIS_BIN" ]; then
+        echo "- Portcullis: commit $COMMIT, the binary given as PORTCULLIS_BIN ($PORTCULLIS_BIN), --log-level $PORTCULLIS_LOG_LEVEL"
+    else
+        echo "- Portcullis: commit $COMMIT, release build${RELEASE_SWIFT_FLAGS:+ with $RELEASE_SWIFT_FLAGS}, --log-level $PORTCULLIS_LOG_LEVEL"
+    fi
     echo "- versions: nginx $(version_of nginx), njs $(version_of libnginx-mod-http-js), lua-nginx-module $(version_of libnginx-mod-http-lua), HAProxy $(version_of haproxy), redis-server $(version_of redis-server), wrk $(version_of wrk)"
     [ -z "$ONLY" ] || echo "- only these targets were run: $ONLY"
     echo "- whole run: ${ELAPSED}s, of which ${BUILD_SECONDS}s building Portcullis"
