@@ -107,6 +107,17 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// The request attributes both request objects end with, then the
+    /// object's closing brace.
+    mutating func attributesAndEnd(_ attributes: RequestAttributes) {
+        literal(",\"RemoteAddr\":"); string(attributes.remoteAddress)
+        literal(",\"Host\":"); string(attributes.host)
+        literal(",\"APIID\":"); string(attributes.apiID)
+        literal(",\"APIName\":"); string(attributes.apiName)
+        literal(",\"ListenPath\":"); string(attributes.listenPath)
+        literal("}")
+    }
+
     mutating func stringList(_ list: [String]) {
         bytes.append(UInt8(ascii: "["))
         for (offset, value) in list.enumerated() {
@@ -177,12 +188,7 @@ extension MiniRequest {
         w.string(method)
         w.literal(",\"RequestURI\":"); w.string(requestURI)
         w.literal(",\"Scheme\":"); w.string(scheme)
-        w.literal(",\"RemoteAddr\":"); w.string(attributes.remoteAddress)
-        w.literal(",\"Host\":"); w.string(attributes.host)
-        w.literal(",\"APIID\":"); w.string(attributes.apiID)
-        w.literal(",\"APIName\":"); w.string(attributes.apiName)
-        w.literal(",\"ListenPath\":"); w.string(attributes.listenPath)
-        w.literal("}")
+        w.attributesAndEnd(attributes)
         return w.text
     }
 }
@@ -209,12 +215,7 @@ extension VirtualEndpointRequest {
         w.literal(",\"URL\":"); w.string(url)
         w.literal(",\"Params\":"); w.listMap(params)
         w.literal(",\"Scheme\":"); w.string(scheme)
-        w.literal(",\"RemoteAddr\":"); w.string(attributes.remoteAddress)
-        w.literal(",\"Host\":"); w.string(attributes.host)
-        w.literal(",\"APIID\":"); w.string(attributes.apiID)
-        w.literal(",\"APIName\":"); w.string(attributes.apiName)
-        w.literal(",\"ListenPath\":"); w.string(attributes.listenPath)
-        w.literal("}")
+        w.attributesAndEnd(attributes)
         return w.text
     }
 }
