@@ -20,7 +20,9 @@ import PortcullisCore
 /// `portcullis.session.node.<node>`, subscribed after the first and
 /// dropped before it, shows whether the writer's connection was live at
 /// the moment of the write): the write has already updated the writer's
-/// own cache, so a node writing alone waits for no one. A node whose
+/// own cache, so a node writing alone waits for no one (and a session
+/// write that only the writer would receive is not published at all,
+/// ``RedisScript/writeSessionAnnounced``). A node whose
 /// subscription is down is not counted, and it serves nothing from its
 /// cache until it has resubscribed (``SessionCache/suspend()``).
 final class InvalidationBus: Sendable {

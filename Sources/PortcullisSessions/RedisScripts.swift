@@ -28,11 +28,19 @@ struct RedisScript: Sendable {
     /// leaves with the write. ARGV[7], when given, is the writing node's own
     /// channel: whether that node's pub/sub connection is subscribed, read
     /// in the same atomic step, tells whether it is among the receivers.
+    /// When it is the only one, nothing is published: the writer updates
+    /// its own cache itself, and a node that subscribes later starts with
+    /// an empty cache, so the message would reach no one who needs it.
     /// Returns `{0, current}` or `{1, version, receivers, own, previous}`.
     static let writeSessionAnnounced = writeScript(returning: """
-        local n = redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' ' .. v .. ' ' .. KEYS[1])
         local own = 0
         if ARGV[7] then own = redis.call('PUBSUB', 'NUMSUB', ARGV[7])[2] end
+        local n
+        if own > 0 and redis.call('PUBSUB', 'NUMSUB', ARGV[5])[2] == 1 then
+          n = 1
+        else
+          n = redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' ' .. v .. ' ' .. KEYS[1])
+        end
         return {1, v, n, own, cur}
         """)
 

@@ -199,6 +199,17 @@ final class SessionCache: Sendable {
         }
     }
 
+    /// A write failed without saying whether the store applied it (a
+    /// timeout, a dropped connection): start afresh, as after a resume, so
+    /// neither an entry nor a fill in flight can outlive a record that may
+    /// have changed. The store may not have told any node about it.
+    func forgetAfterUnknownWrite() {
+        state.withLock { s in
+            s.epoch += 1
+            s.entries.removeAll()
+        }
+    }
+
     /// Whether the cache is serving.
     var isLive: Bool {
         state.withLock { s in !s.suspended }

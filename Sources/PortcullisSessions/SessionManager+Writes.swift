@@ -220,6 +220,10 @@ extension SessionManager {
         } catch {
             if let pending { bus.cancel(pending) }
             if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
+            // The write may have been applied without this node hearing of
+            // it: an announcing write publishes nothing when this node is
+            // the only subscriber, so no message of its own would drop the entry.
+            if pending != nil { cache?.forgetAfterUnknownWrite() }
             throw error
         }
         guard case .written(let version, let replaced) = outcome else {

@@ -155,6 +155,41 @@ struct RedisFailureTests {
         server.kill()
     }
 
+    @Test("A plugin write that times out leaves no cached copy behind: Redis may apply it later without telling this node")
+    func unknownWriteOutcomeEmptiesTheCache() async throws {
+        let server = try RedisServer()
+        let store = RedisStore(configuration: RedisConfiguration(port: server.port, commandTimeout: 0.5))
+        let clock = VirtualClock(start: Date())
+        let node = try await startManager(store, clock: clock)
+        let key = "unknown-outcome-key-0001"
+        let first = try await node.writeFromPlugin(key: key, json: makeSession(expires: clock.unixSeconds() + 60).jsonText(), suppressReset: true)
+        #expect(try await node.sessionForAuth(key: key) == .valid(first, source: .cache))
+        let pid = try #require(server.pid)
+        kill(pid, SIGSTOP)
+        let renewed = clock.unixSeconds() + 600
+        do {
+            try await node.writeFromPlugin(key: key, json: makeSession(expires: renewed).jsonText(), suppressReset: true)
+            Issue.record("the write returned while Redis was stopped")
+        } catch SessionError.storeFailed {}
+        kill(pid, SIGCONT)
+        // Redis runs the script it was sent once it continues; this node
+        // is its only subscriber, so it publishes nothing about it.
+        var applied = false
+        for _ in 0..<100 where !applied {
+            applied = (try? await store.readSession(key: node.storageKey(for: key))).flatMap { $0 }.map { $0.body.contains("\"expires\":\(renewed)") } ?? false
+            if !applied { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        try #require(applied, "Redis applied the write sent before it stopped")
+        guard case .valid(let seen, _) = try await node.sessionForAuth(key: key) else {
+            Issue.record("the renewed key is not valid")
+            return
+        }
+        #expect(seen.session.expires == renewed, "the cached copy from before the write was not served")
+        await node.stop()
+        await store.shutdown()
+        server.kill()
+    }
+
     @Test("Commands overdue together each time out at their own deadline; their late replies never reach later commands")
     func overdueCommandsTimeOutInTurn() async throws {
         let server = try RedisServer()

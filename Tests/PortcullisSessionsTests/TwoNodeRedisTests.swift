@@ -116,10 +116,15 @@ struct TwoNodeRedisTests {
         #expect(nobody == AnnouncementReceipt(receivers: 0, includesWriter: false))
 
         let live = Locked(Set<String>())
+        let messages = Locked(0)
         var subscriptions: [StoreSubscription] = []
         for channel in [InvalidationBus.invalidateChannel, own] {
             subscriptions.append(try await store.subscribe(channel: channel) { event in
-                if case .subscribed = event { live.withLock { _ = $0.insert(channel) } }
+                switch event {
+                case .subscribed: live.withLock { _ = $0.insert(channel) }
+                case .message: messages.withLock { $0 += 1 }
+                case .lost: break
+                }
             })
         }
         try await waitFor(5) { live.withLock { $0.count } == 2 }
@@ -132,7 +137,32 @@ struct TwoNodeRedisTests {
         let (_, unknown) = try await store.writeSession(key: "apikey-receipt", body: body, ttlSeconds: 0, condition: .always,
                                                          deleting: [], announcing: plain)
         #expect(unknown == AnnouncementReceipt(receivers: 1, includesWriter: false))
+        // Only that write was published: the one the writer alone would
+        // have received was not sent at all.
+        try await waitFor(5) { messages.withLock { $0 } >= 1 }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(messages.withLock { $0 } == 1)
+
+        // With a second subscriber (another node's connection) the
+        // writer's write is published again.
+        let listener = RedisStore(configuration: RedisConfiguration(port: server.port))
+        let otherLive = Locked(false)
+        let otherReceived = Locked(0)
+        let other = try await listener.subscribe(channel: InvalidationBus.invalidateChannel) { event in
+            switch event {
+            case .subscribed: otherLive.withLock { $0 = true }
+            case .message: otherReceived.withLock { $0 += 1 }
+            case .lost: break
+            }
+        }
+        try await waitFor(5) { otherLive.withLock { $0 } }
+        let (_, shared) = try await store.writeSession(key: "apikey-receipt", body: body, ttlSeconds: 0, condition: .always,
+                                                        deleting: [], announcing: announcement)
+        #expect(shared == AnnouncementReceipt(receivers: 2, includesWriter: true))
+        try await waitFor(5) { otherReceived.withLock { $0 } == 1 }
+        other.cancel()
         for subscription in subscriptions { subscription.cancel() }
+        await listener.shutdown()
         await store.shutdown()
         server.kill()
     }
