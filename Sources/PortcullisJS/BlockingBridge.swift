@@ -1,37 +1,97 @@
-import Dispatch
+import Foundation
 
 /// Runs async Swift work from a JS worker thread and blocks that thread (and
 /// only it) until the work finishes. Bindings are synchronous from JS, as in
 /// Tyk; worker threads are dedicated, so blocking one never stalls an event
 /// loop.
 ///
-/// The work runs on ``BridgeExecutor`` rather than the shared cooperative
-/// pool, so a binding still completes when every cooperative thread is busy
-/// or blocked by someone else's code.
+/// The work runs on the blocked thread itself (``CallingThreadExecutor``):
+/// what completes at once — a memory-store write, a cache hit, a Redis
+/// command the store sends and reads on this thread
+/// (`PortcullisCore.BlockingThread`) — costs no hand-over to another
+/// thread and back. Work that does suspend is resumed here by whoever
+/// completes it, and nothing else can run on the thread meanwhile.
 enum BlockingBridge {
     private final class Outcome<T: Sendable>: @unchecked Sendable {
         var result: Result<T, any Error>?
     }
 
-    /// Runs `work` on `executor` (the host's choice: the gateway's event
-    /// loops, where its store replies arrive) or on ``BridgeExecutor``.
-    static func wait<T: Sendable>(on executor: (any TaskExecutor)? = nil,
-                                  _ work: @escaping @Sendable () async throws -> T) throws -> T {
-        let semaphore = DispatchSemaphore(value: 0)
+    /// Runs `work` to completion on the calling thread and returns its result.
+    static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let executor = CallingThreadExecutor()
         let outcome = Outcome<T>()
-        Task.detached(executorPreference: executor ?? BridgeExecutor.shared) {
+        Task.detached(executorPreference: executor) {
             do {
                 outcome.result = .success(try await work())
             } catch {
                 outcome.result = .failure(error)
             }
-            semaphore.signal()
+            executor.finish()
         }
-        semaphore.wait()
+        executor.runUntilFinished()
         guard let result = outcome.result else {
             throw NativeFunctionError("internal error: binding finished without a result")
         }
         return try result.get()
+    }
+}
+
+/// A task executor whose jobs run on the one thread blocked in
+/// ``runUntilFinished()``; the thread sleeps only while no job is queued.
+/// A job that arrives after that thread moved on (none should: the task
+/// has finished by then) goes to ``BridgeExecutor`` instead of being lost.
+final class CallingThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var finished = false
+    private var sleeping = false
+    private var draining = true
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        guard draining else {
+            condition.unlock()
+            BridgeExecutor.shared.enqueue(job)
+            return
+        }
+        jobs.append(job)
+        let wake = sleeping
+        sleeping = false
+        condition.unlock()
+        if wake { condition.signal() }
+    }
+
+    /// The task is done: ``runUntilFinished()`` returns once its queue is empty.
+    func finish() {
+        condition.lock()
+        finished = true
+        let wake = sleeping
+        sleeping = false
+        condition.unlock()
+        if wake { condition.signal() }
+    }
+
+    /// Runs queued jobs on the calling thread until ``finish()``.
+    func runUntilFinished() {
+        var batch: [UnownedJob] = []
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !finished {
+                sleeping = true
+                condition.wait()
+            }
+            sleeping = false
+            if jobs.isEmpty {
+                draining = false
+                condition.unlock()
+                return
+            }
+            swap(&batch, &jobs)
+            condition.unlock()
+            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            batch.removeAll(keepingCapacity: true)
+        }
     }
 }
 
@@ -43,9 +103,12 @@ final class BridgeExecutor: TaskExecutor {
     private let queue = DispatchQueue(label: "portcullis.js-bindings", attributes: .concurrent)
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let unowned = UnownedJob(job)
+        enqueue(UnownedJob(job))
+    }
+
+    func enqueue(_ job: UnownedJob) {
         queue.async {
-            unowned.runSynchronously(on: self.asUnownedTaskExecutor())
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
         }
     }
 }

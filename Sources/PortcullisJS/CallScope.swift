@@ -35,10 +35,10 @@ final class CallScope {
 
     /// Blocks this worker thread until `work` finishes (see ``BlockingBridge``),
     /// marked as waiting on I/O meanwhile so new calls go to another worker.
-    func block<T: Sendable>(on executor: (any TaskExecutor)?, _ work: @escaping @Sendable () async throws -> T) throws -> T {
+    func block<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         activity.enterWait()
         defer { activity.leaveWait() }
-        return try BlockingBridge.wait(on: executor, work)
+        return try BlockingBridge.wait(work)
     }
 
     /// The name used in log lines for the running code.

@@ -65,6 +65,8 @@ final class JSWorker: @unchecked Sendable {
                 fputs(String(decoding: name.utf8.prefix(15), as: UTF8.self), comm)
                 fclose(comm)
             }
+            // Bindings block this thread on I/O; stores may do it here.
+            BlockingThread.declareCurrent()
             self.run(WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity))
         }
         thread.name = name

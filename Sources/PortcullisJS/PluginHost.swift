@@ -30,11 +30,6 @@ public protocol PluginHost: Sendable {
     /// `TykStorage*`: the plugin key-value store, namespaced per gateway.
     var storage: (any PluginStorage)? { get }
 
-    /// Where the bindings' `async` work runs while the worker waits for
-    /// it; nil for the engine's own executor. The gateway names its event
-    /// loops, so a store reply resumes the work without another thread.
-    var bindingExecutor: (any TaskExecutor)? { get }
-
     /// Fields added to every log line the plugin writes during this call
     /// (the gateway adds `request_id` and `api_id`), so a plugin's lines can
     /// be found with the request's own.
@@ -50,9 +45,6 @@ extension PluginHost {
 
     /// No extra fields.
     public var logMetadata: Logger.Metadata { [:] }
-
-    /// The engine's own executor.
-    public var bindingExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The key-value store behind `TykStorageGet/Set/SetNX/Del/TTL/Incr`.

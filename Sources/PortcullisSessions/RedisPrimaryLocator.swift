@@ -45,6 +45,14 @@ final class RedisPrimaryLocator: Sendable {
         state.withLock { $0.listeners.append(listener) }
     }
 
+    /// The primary's address when it is known without asking: the
+    /// configured one, or the one the sentinels named last; nil while they
+    /// are being asked or after ``forget(_:)``, and after shutdown.
+    var knownPrimary: RedisAddress? {
+        guard configuration.sentinel != nil else { return RedisAddress(host: configuration.host, port: configuration.port) }
+        return state.withLock { s in s.isShutDown ? nil : s.primary }
+    }
+
     /// The primary's address: at once when known, else from the sentinels.
     func primary() -> EventLoopFuture<RedisAddress> {
         guard let connector = connector.value else {

@@ -5,6 +5,9 @@ import NIOPosix
 /// A ``SessionStore`` on Redis, for many nodes sharing sessions. Speaks
 /// RESP2 itself (no client library) over a small pool of pipelined
 /// connections plus one pub/sub connection; see ``RedisConfiguration``.
+/// A thread that may block (a JS worker inside a binding) sends its
+/// commands itself over a connection of its own (``BlockingRedisLinks``),
+/// so a plugin's write or cache miss costs no hand-over to an event loop.
 ///
 /// Key layout is Tyk's: sessions at `apikey-…`, quota counters at
 /// `quota-…`, plugin data at `jsvm-store:…` (the callers build the names).
@@ -23,6 +26,7 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     private let configuration: RedisConfiguration
     private let connector: RedisConnector
     private let pool: RedisConnectionPool
+    private let links: BlockingRedisLinks
     private let subscriber: RedisSubscriber
 
     /// Creates a store; nothing connects until the first command or
@@ -33,6 +37,7 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         self.configuration = configuration
         self.connector = RedisConnector(configuration: configuration, group: group, logger: logger)
         self.pool = RedisConnectionPool(connector: connector)
+        self.links = BlockingRedisLinks(connector: connector)
         self.subscriber = RedisSubscriber(connector: connector, logger: logger)
     }
 
@@ -57,7 +62,9 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         let name = arguments.first ?? "?"
         let reply: RESPValue
         do {
-            if let connection = pool.connectionNow() {
+            if let answered = try links.withConnection({ try $0.send(arguments) }) {
+                reply = answered
+            } else if let connection = pool.connectionNow() {
                 reply = try await connection.send(arguments)
             } else {
                 let connection = try await pool.connection().get()
@@ -92,6 +99,15 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         guard required > 0 else { return try await run(script, keys: keys, arguments: arguments) }
         let tail = [String(keys.count)] + keys + arguments
         let wait = ["WAIT", String(required), String(configuration.waitTimeoutMilliseconds)]
+        if let replies = try links.withConnection({ link -> (RESPValue, RESPValue) in
+            var replies = try link.send([["EVALSHA", script.sha1] + tail, wait])
+            if case .error(let message) = replies[0], message.hasPrefix("NOSCRIPT") {
+                replies = try link.send([["EVAL", script.source] + tail, wait])
+            }
+            return (replies[0], replies[1])
+        }) {
+            return try checkReplicated(replies)
+        }
         let connection: RedisConnection
         do {
             if let ready = pool.connectionNow() {
@@ -108,6 +124,12 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             (reply, waited) = try await connection.sendPair(["EVAL", script.source] + tail, wait)
         }
+        return try checkReplicated((reply, waited))
+    }
+
+    private func checkReplicated(_ replies: (RESPValue, RESPValue)) throws -> RESPValue {
+        let (reply, waited) = replies
+        let required = configuration.waitReplicas
         if case .error(let message) = reply { throw SessionStoreError.serverError(command: "session write", message: message) }
         if case .error(let message) = waited { throw SessionStoreError.serverError(command: "WAIT", message: message) }
         guard case .integer(let reached) = waited else {
@@ -283,9 +305,10 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
         subscriber.subscribe(channel: channel, deliver: handler)
     }
 
-    /// Closes the pool, the pub/sub connection and the sentinel watch.
+    /// Closes the pools, the pub/sub connection and the sentinel watch.
     public func shutdown() async {
         pool.shutdown()
+        links.shutdown()
         subscriber.shutdown()
         connector.locator.shutdown()
     }

@@ -25,8 +25,6 @@ struct GatewayPluginHost: PluginHost {
     let httpPolicy: PluginHTTPPolicy
     let logger: Logger
     let faults: BindingFaults
-    /// One of the gateway's event loops, where store replies land.
-    let bindingExecutor: (any TaskExecutor)?
     /// The policies sessions are shown with.
     let policies: PolicyRegistry
     /// The organisation of the plugin's API, when it is loaded.
@@ -194,7 +192,7 @@ extension GatewayServices {
                     faults: BindingFaults = BindingFaults()) -> GatewayPluginHost {
         GatewayPluginHost(sessions: sessions, overlay: overlay, transport: transport, kv: pluginStorage, metrics: metrics,
                           requestID: requestID, race: race, apiID: apiID, keyScope: config.pluginKeyScope,
-                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults, bindingExecutor: loopExecutors.currentOrNext(),
+                          httpPolicy: config.pluginHTTP, logger: logger, faults: faults,
                           policies: policies, apiOrgID: orgID)
     }
 }

@@ -1,0 +1,178 @@
+import Glibc
+import NIOCore
+
+/// A plain TCP connection to Redis driven by blocking system calls, for a
+/// thread that may block (`PortcullisCore.BlockingThread`): the command is
+/// written and its reply read on the calling thread, with no event loop in
+/// between. Each wait is bounded by `poll` with the configured timeouts.
+///
+/// Used by one thread at a time (``BlockingRedisLinks`` lends it out).
+/// After any failure it is broken: it closes its socket and must not be
+/// used again, because a late reply would answer the next command.
+final class BlockingRedisConnection: @unchecked Sendable {
+    let address: RedisAddress
+    private var descriptor: Int32
+    private var input = ByteBufferAllocator().buffer(capacity: 4096)
+    private let parser = RESPParser()
+    private let commandTimeout: Double
+    private var output = ByteBufferAllocator().buffer(capacity: 1024)
+
+    /// Whether the connection failed and was closed.
+    var isBroken: Bool { descriptor < 0 }
+
+    private init(address: RedisAddress, descriptor: Int32, commandTimeout: Double) {
+        self.address = address
+        self.descriptor = descriptor
+        self.commandTimeout = commandTimeout
+    }
+
+    deinit { close() }
+
+    /// Connects to `address` within `connectTimeout` seconds.
+    static func connect(to address: RedisAddress, connectTimeout: Double, commandTimeout: Double) throws -> BlockingRedisConnection {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(address.host, String(address.port), &hints, &found)
+        guard status == 0, let first = found else {
+            throw SessionStoreError.unavailable(reason: "cannot connect to \(address): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(first) }
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(connectTimeout * 1e9))
+        var lastError: Int32 = ECONNREFUSED
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = candidate {
+            candidate = entry.pointee.ai_next
+            let opened = openSocket(entry.pointee, deadline: deadline)
+            if opened >= 0 { return BlockingRedisConnection(address: address, descriptor: opened, commandTimeout: commandTimeout) }
+            lastError = -opened
+        }
+        let reason = lastError == ETIMEDOUT ? "connect timed out after \(connectTimeout) s" : String(cString: strerror(lastError))
+        throw SessionStoreError.unavailable(reason: "cannot connect to \(address): \(reason)")
+    }
+
+    /// A connected socket, or the negated `errno` of the failure.
+    private static func openSocket(_ entry: addrinfo, deadline: NIODeadline) -> Int32 {
+        let type = Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue | SOCK_NONBLOCK.rawValue)
+        let descriptor = socket(entry.ai_family, type, 0)
+        guard descriptor >= 0 else { return -errno }
+        var on: Int32 = 1
+        _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        if Glibc.connect(descriptor, entry.ai_addr, entry.ai_addrlen) != 0 {
+            guard errno == EINPROGRESS else {
+                let code = errno
+                _ = Glibc.close(descriptor)
+                return -code
+            }
+            guard wait(descriptor, for: Int16(POLLOUT), until: deadline) else {
+                _ = Glibc.close(descriptor)
+                return -ETIMEDOUT
+            }
+            var code: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            _ = getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &code, &length)
+            guard code == 0 else {
+                _ = Glibc.close(descriptor)
+                return -code
+            }
+        }
+        return descriptor
+    }
+
+    /// Waits until `descriptor` is ready for `events` or `deadline` passes.
+    private static func wait(_ descriptor: Int32, for events: Int16, until deadline: NIODeadline) -> Bool {
+        while true {
+            let left = deadline - NIODeadline.now()
+            guard left.nanoseconds > 0 else { return false }
+            var entry = pollfd(fd: descriptor, events: events, revents: 0)
+            let milliseconds = Int32(clamping: (left.nanoseconds + 999_999) / 1_000_000)
+            let ready = poll(&entry, 1, milliseconds)
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return true }
+        }
+    }
+
+    /// Sends `commands` back to back and reads one reply for each, in
+    /// order. Throws ``SessionStoreError`` and breaks the connection on a
+    /// timeout, a closed socket or bytes that are not RESP.
+    func send(_ commands: [[String]]) throws -> [RESPValue] {
+        guard descriptor >= 0 else { throw SessionStoreError.unavailable(reason: "connection to \(address) is closed") }
+        output.clear()
+        for command in commands { RESPEncoder.encodeCommand(command, into: &output) }
+        let name = commands.first?.first ?? "?"
+        do {
+            try write(name)
+            var replies: [RESPValue] = []
+            replies.reserveCapacity(commands.count)
+            for command in commands { replies.append(try read(command.first ?? "?")) }
+            return replies
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Sends one command and reads its reply.
+    func send(_ command: [String]) throws -> RESPValue {
+        guard let reply = try send([command]).first else { throw SessionStoreError.badReply(command: command.first ?? "?", reason: "no reply") }
+        return reply
+    }
+
+    private func write(_ name: String) throws {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
+        while output.readableBytes > 0 {
+            let sent = output.withUnsafeReadableBytes { bytes in
+                Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                output.moveReaderIndex(forwardBy: sent)
+                continue
+            }
+            let code = errno
+            guard sent < 0, code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
+                throw SessionStoreError.unavailable(reason: "cannot send \(name) to \(address): \(String(cString: strerror(code)))")
+            }
+            if code != EINTR && !Self.wait(descriptor, for: Int16(POLLOUT), until: deadline) {
+                throw SessionStoreError.timeout(command: name, seconds: commandTimeout)
+            }
+        }
+    }
+
+    private func read(_ name: String) throws -> RESPValue {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
+        while true {
+            do {
+                if let value = try parser.parse(&input) {
+                    input.discardReadBytes()
+                    return value
+                }
+            } catch let error as RESPParseError {
+                throw SessionStoreError.badReply(command: "(stream)", reason: error.description)
+            }
+            var received = 0
+            var code: Int32 = 0
+            input.writeWithUnsafeMutableBytes(minimumWritableBytes: 4096) { bytes in
+                received = recv(descriptor, bytes.baseAddress, bytes.count, 0)
+                code = errno
+                return max(0, received)
+            }
+            if received > 0 { continue }
+            if received == 0 { throw SessionStoreError.unavailable(reason: "connection to \(address) closed") }
+            if code == EINTR { continue }
+            guard code == EAGAIN || code == EWOULDBLOCK else {
+                throw SessionStoreError.unavailable(reason: "connection to \(address) failed: \(String(cString: strerror(code)))")
+            }
+            guard Self.wait(descriptor, for: Int16(POLLIN), until: deadline) else {
+                throw SessionStoreError.timeout(command: name, seconds: commandTimeout)
+            }
+        }
+    }
+
+    /// Closes the socket; the connection is broken from then on.
+    func close() {
+        guard descriptor >= 0 else { return }
+        _ = Glibc.close(descriptor)
+        descriptor = -1
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import NIOPosix
+import PortcullisCore
+@testable import PortcullisSessions
+import PortcullisTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body` on a new thread declared as one that may block, as a JS
+/// worker is, and hands back what it returned or threw.
+private func onBlockingThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            BlockingThread.declareCurrent()
+            continuation.resume(with: Result { try body() })
+        }
+        thread.start()
+    }
+}
+
+private func makeLinks(_ configuration: RedisConfiguration) -> BlockingRedisLinks {
+    BlockingRedisLinks(connector: RedisConnector(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton,
+                                                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+}
+
+@Suite("Blocking Redis connections of threads that may block")
+struct BlockingRedisLinksTests {
+    @Test("A thread that may block sends its commands itself, on the configured database, and keeps the connection for the next")
+    func commandsOnTheCallingThread() async throws {
+        let server = try RedisServer()
+        let configuration = RedisConfiguration(port: server.port, database: 3)
+        let links = makeLinks(configuration)
+        let (reply, firstID, secondID) = try await onBlockingThread { () throws -> (RESPValue?, RESPValue?, RESPValue?) in
+            let reply = try links.withConnection { try $0.send(["SET", "blocking-key", "from-a-worker"]) }
+            let first = try links.withConnection { try $0.send(["CLIENT", "ID"]) }
+            let second = try links.withConnection { try $0.send(["CLIENT", "ID"]) }
+            return (reply, first, second)
+        }
+        #expect(reply == .simpleString("OK"))
+        #expect(firstID != nil && firstID == secondID, "the connection is kept and lent again")
+        // The event-loop pool reads what the blocking connection wrote, on the same database.
+        let store = RedisStore(configuration: configuration)
+        #expect(try await store.value(forKey: "blocking-key") == "from-a-worker")
+        // Any other thread is refused one, and uses the pool.
+        #expect(try links.withConnection { try $0.send(["PING"]) } == nil)
+        links.shutdown()
+        let afterShutdown = try await onBlockingThread { try links.withConnection { try $0.send(["PING"]) } }
+        #expect(afterShutdown == nil)
+        await store.shutdown()
+        server.kill()
+    }
+
+    @Test("A stalled server times the command out within the command timeout; the late reply never answers a later command")
+    func stalledServer() async throws {
+        let server = try RedisServer()
+        let configuration = RedisConfiguration(port: server.port, commandTimeout: 0.5)
+        let links = makeLinks(configuration)
+        let store = RedisStore(configuration: configuration)
+        try await store.setValue("value-a", forKey: "a", ttlSeconds: 0)
+        try await store.setValue("value-b", forKey: "b", ttlSeconds: 0)
+        let pid = try #require(server.pid)
+        let before = try await onBlockingThread { try links.withConnection { try $0.send(["CLIENT", "ID"]) } }
+        kill(pid, SIGSTOP)
+        let (error, seconds) = try await onBlockingThread { () -> (SessionStoreError?, Double) in
+            let start = DispatchTime.now()
+            var failure: SessionStoreError?
+            do { _ = try links.withConnection { try $0.send(["GET", "a"]) } } catch { failure = error as? SessionStoreError }
+            return (failure, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+        }
+        kill(pid, SIGCONT)
+        #expect(error == .timeout(command: "GET", seconds: 0.5))
+        #expect(seconds >= 0.45 && seconds < 5)
+        let (answer, after) = try await onBlockingThread { () throws -> (RESPValue?, RESPValue?) in
+            (try links.withConnection { try $0.send(["GET", "b"]) }, try links.withConnection { try $0.send(["CLIENT", "ID"]) })
+        }
+        #expect(answer?.text == "value-b")
+        #expect(after != nil && after != before, "the timed-out connection was closed, not lent again")
+        links.shutdown()
+        await store.shutdown()
+        server.kill()
+    }
+
+    @Test("Bytes that are not RESP are a bad-reply error; nothing listening leaves the command to the pool")
+    func brokenServers() async throws {
+        let port = try RedisServer.freePort()
+        let listener = try FakeServer(port: port, reply: "this is not RESP\r\n")
+        let garbage = makeLinks(RedisConfiguration(port: port, commandTimeout: 1))
+        let error = try await onBlockingThread { () -> SessionStoreError? in
+            do { _ = try garbage.withConnection { try $0.send(["GET", "k"]) } } catch { return error as? SessionStoreError }
+            return nil
+        }
+        guard case .badReply? = error else {
+            Issue.record("expected a bad reply, got \(String(describing: error))")
+            return
+        }
+        listener.stop()
+
+        let refused = makeLinks(RedisConfiguration(port: try RedisServer.freePort(), commandTimeout: 1, connectTimeout: 1))
+        let answered = try await onBlockingThread { try refused.withConnection { try $0.send(["PING"]) } }
+        #expect(answered == nil, "no blocking connection could be opened; the event-loop pool reports the failure")
+    }
+}
