@@ -165,14 +165,13 @@ extension SessionManager {
     private func persist(key: String, session input: SessionState, suppressReset: Bool,
                          condition: SessionWriteCondition, overlay: SessionOverlay?, trialPeriod: Bool = true) async throws -> VersionedSession? {
         guard !key.isEmpty else { throw SessionError.emptyKey }
-        let masked = KeyMask.mask(key)
         // A key under policies is judged by what they grant; one whose
         // policies are not loaded yet is stored and refused when used.
         let policies = input.policyIDs.isEmpty ? nil : configuration.policies()
         let granted = policies.flatMap { try? $0.apply(to: input, apiOrgID: nil) } ?? input
         guard !granted.accessRights.isEmpty || policies != nil || configuration.allowMasterKeys else {
-            logger.error("Master keys not allowed", metadata: ["key": .string(masked)])
-            throw SessionError.masterKeysNotAllowed(key: masked)
+            logger.error("Master keys not allowed", metadata: ["key": .string(KeyMask.mask(key))])
+            throw SessionError.masterKeysNotAllowed(key: KeyMask.mask(key))
         }
         var session = input
         let now = clock.unixSeconds()
@@ -191,7 +190,7 @@ extension SessionManager {
                 resetting += scopes.sorted().map { configuration.naming.quotaKey(key, scope: $0) }
                 session.quotaRemaining = granted.quotaMax
                 session.quotaRenews = now + granted.quotaRenewalRate
-                logger.info("Reset quota for key.", metadata: ["inbound-key": .string(masked)])
+                logger.info("Reset quota for key.", metadata: ["inbound-key": .string(KeyMask.mask(key))])
             }
         }
         var judged = granted
@@ -201,7 +200,7 @@ extension SessionManager {
         let body = session.jsonText()
         let ticket = cache?.beginFill()
         // A store that can publishes the invalidation with the write itself.
-        let announcing = store as? any AnnouncingSessionWrites
+        let announcing = announcingStore
         let pending = announcing.map { _ in bus.prepare(updatesCache: ticket != nil) }
         let outcome: SessionWriteOutcome
         var receipt = AnnouncementReceipt(receivers: 0)
@@ -239,7 +238,7 @@ extension SessionManager {
         }
         overlay?.record(storageKey: storageKey, written)
         logger.info("Key added or updated.", metadata: [
-            "key": .string(masked), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
+            "key": .string(KeyMask.mask(key)), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
         ])
         if let pending {
             try confirmed(key, await bus.confirmations(of: pending, receipt: receipt))

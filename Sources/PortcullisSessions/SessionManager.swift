@@ -25,6 +25,9 @@ import Tracing
 /// 8. One name per key (``KeyNaming``) for store, cache and invalidation.
 public final class SessionManager: Sendable {
     let store: any SessionStore
+    /// The store as one that publishes a write's invalidation with the
+    /// write, when it is one; cast once here, not on every write.
+    let announcingStore: (any AnnouncingSessionWrites)?
     let clock: any GatewayClock
     let configuration: SessionManagerConfiguration
     let logger: Logger
@@ -43,6 +46,7 @@ public final class SessionManager: Sendable {
                 configuration: SessionManagerConfiguration = SessionManagerConfiguration(),
                 logger: Logger = Logger(label: "portcullis.sessions")) {
         self.store = store
+        self.announcingStore = store as? any AnnouncingSessionWrites
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
