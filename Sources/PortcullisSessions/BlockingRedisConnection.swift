@@ -169,6 +169,18 @@ final class BlockingRedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Whether an idle connection can no longer be used: the server closed
+    /// it (Redis's `timeout`, a proxy dropping idle connections) or sent
+    /// bytes nobody asked for. Checked before each lending, so a command is
+    /// never sent on a connection that is already gone.
+    var isStale: Bool {
+        guard descriptor >= 0 else { return true }
+        var byte: UInt8 = 0
+        let peeked = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if peeked >= 0 { return true }
+        return errno != EAGAIN && errno != EWOULDBLOCK
+    }
+
     /// Closes the socket; the connection is broken from then on.
     func close() {
         guard descriptor >= 0 else { return }

@@ -65,7 +65,9 @@ final class BlockingRedisLinks: Sendable {
         }
         switch pick {
         case .idle(let connection, let generation):
-            return (connection, generation)
+            guard connection.isStale else { return (connection, generation) }
+            connection.close()
+            return try lend()
         case .none:
             return nil
         case .open(let generation):

@@ -83,6 +83,35 @@ struct BlockingRedisLinksTests {
         server.kill()
     }
 
+    @Test("A connection the server closed while it sat idle is replaced before the next command, which succeeds")
+    func idleConnectionClosedByTheServer() async throws {
+        let server = try RedisServer()
+        let links = makeLinks(RedisConfiguration(port: server.port, commandTimeout: 1))
+        let store = RedisStore(configuration: RedisConfiguration(port: server.port))
+        // Redis drops clients idle for more than a second.
+        _ = try await store.command(["CONFIG", "SET", "timeout", "1"])
+        let before = try await onBlockingThread { try links.withConnection { try $0.send(["CLIENT", "ID"]) } }
+        guard case .integer(let beforeID)? = before else {
+            Issue.record("CLIENT ID answered \(String(describing: before))")
+            return
+        }
+        var dropped = false
+        for _ in 0..<100 where !dropped {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            let clients = try await store.command(["CLIENT", "LIST"]).text ?? ""
+            dropped = !clients.contains("id=\(beforeID) ")
+        }
+        try #require(dropped, "Redis closed the idle connection")
+        let (reply, after) = try await onBlockingThread { () throws -> (RESPValue?, RESPValue?) in
+            (try links.withConnection { try $0.send(["PING"]) }, try links.withConnection { try $0.send(["CLIENT", "ID"]) })
+        }
+        #expect(reply == .simpleString("PONG"))
+        #expect(after != nil && after != before)
+        links.shutdown()
+        await store.shutdown()
+        server.kill()
+    }
+
     @Test("Bytes that are not RESP are a bad-reply error; nothing listening leaves the command to the pool")
     func brokenServers() async throws {
         let port = try RedisServer.freePort()
