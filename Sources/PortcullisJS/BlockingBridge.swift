@@ -38,57 +38,25 @@ enum BlockingBridge {
 
 /// A task executor whose jobs run on the one thread blocked in
 /// ``runUntilFinished()``; the thread sleeps only while no job is queued.
-/// A job that arrives after that thread moved on (none should: the task
-/// has finished by then) goes to ``BridgeExecutor`` instead of being lost.
+/// A job that arrives after ``finish()`` (none should: the task has ended
+/// by then) goes to ``BridgeExecutor`` instead of being lost.
 final class CallingThreadExecutor: TaskExecutor, @unchecked Sendable {
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-    private var finished = false
-    private var sleeping = false
-    private var draining = true
+    private let jobs = HandOffQueue<UnownedJob>()
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        condition.lock()
-        guard draining else {
-            condition.unlock()
-            BridgeExecutor.shared.enqueue(job)
-            return
-        }
-        jobs.append(job)
-        let wake = sleeping
-        sleeping = false
-        condition.unlock()
-        if wake { condition.signal() }
+        if !jobs.push(job) { BridgeExecutor.shared.enqueue(job) }
     }
 
     /// The task is done: ``runUntilFinished()`` returns once its queue is empty.
     func finish() {
-        condition.lock()
-        finished = true
-        let wake = sleeping
-        sleeping = false
-        condition.unlock()
-        if wake { condition.signal() }
+        jobs.close()
     }
 
     /// Runs queued jobs on the calling thread until ``finish()``.
     func runUntilFinished() {
         var batch: [UnownedJob] = []
-        while true {
-            condition.lock()
-            while jobs.isEmpty && !finished {
-                sleeping = true
-                condition.wait()
-            }
-            sleeping = false
-            if jobs.isEmpty {
-                draining = false
-                condition.unlock()
-                return
-            }
-            swap(&batch, &jobs)
-            condition.unlock()
+        while jobs.takeAll(into: &batch) {
             for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
             batch.removeAll(keepingCapacity: true)
         }

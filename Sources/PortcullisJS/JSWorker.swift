@@ -45,11 +45,7 @@ final class WorkerState {
 final class JSWorker: @unchecked Sendable {
     typealias Job = @Sendable (WorkerState) -> Void
 
-    private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var stopping = false
-    /// True while the thread waits for work (guarded by `condition`).
-    private var sleeping = false
+    private let jobs = HandOffQueue<Job>()
     private var thread: Thread?
     /// What the worker holds and whether it waits on I/O, read lock-free.
     let activity = WorkerActivity()
@@ -75,50 +71,20 @@ final class JSWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a job; returns false if the worker is stopping. The thread is
-    /// signalled only when it sleeps, and after the lock is released, so a
-    /// busy worker costs the caller no system call and a woken one does not
-    /// block straight away on the lock its waker still holds.
+    /// Queues a job; returns false if the worker is stopping.
     func submit(_ job: @escaping Job) -> Bool {
-        condition.lock()
-        guard !stopping else {
-            condition.unlock()
-            return false
-        }
-        jobs.append(job)
-        activity.callQueued()
-        let wake = sleeping
-        sleeping = false
-        condition.unlock()
-        if wake { condition.signal() }
-        return true
+        jobs.push(job) { activity.callQueued() }
     }
 
     /// Finishes queued jobs, then ends the thread.
     func stop() {
-        condition.withLock {
-            stopping = true
-            condition.broadcast()
-        }
+        jobs.close()
     }
 
-    /// Takes every queued job at once and runs them in order, so a burst
-    /// of calls costs one lock round trip, not one per call.
+    /// Takes every queued job at once and runs them in order.
     private func run(_ state: WorkerState) {
         var batch: [Job] = []
-        while true {
-            condition.lock()
-            while jobs.isEmpty && !stopping {
-                sleeping = true
-                condition.wait()
-            }
-            sleeping = false
-            if jobs.isEmpty && stopping {
-                condition.unlock()
-                break
-            }
-            swap(&batch, &jobs)
-            condition.unlock()
+        while jobs.takeAll(into: &batch) {
             for job in batch {
                 activity.callStarted()
                 job(state)
