@@ -71,16 +71,7 @@ struct TwoNodeRedisTests {
         #expect(try await writer.sessionForAuth(key: key) == .valid(alone, source: .cache))
 
         // A second subscriber on the invalidation channel that never answers.
-        let live = Locked(false)
-        let received = Locked(0)
-        let subscription = try await listener.subscribe(channel: InvalidationBus.invalidateChannel) { event in
-            switch event {
-            case .subscribed: live.withLock { $0 = true }
-            case .message: received.withLock { $0 += 1 }
-            case .lost: live.withLock { $0 = false }
-            }
-        }
-        try await waitFor(5) { live.withLock { $0 } }
+        let silent = try await InvalidationListener.live(on: listener)
         do {
             try await writer.writeFromPlugin(key: key, json: makeSession(expires: clock.unixSeconds() + 120).jsonText(), suppressReset: true)
             Issue.record("the write returned although one receiver never acknowledged it")
@@ -88,10 +79,10 @@ struct TwoNodeRedisTests {
             #expect(expected == 2)
             #expect(acknowledged == 1, "only the writer itself counts")
         }
-        #expect(received.withLock { $0 } == 1)
+        #expect(silent.received == 1)
 
         // Once it is gone, writing alone needs no acknowledgement again.
-        subscription.cancel()
+        silent.subscription.cancel()
         var writtenAlone = false
         for _ in 0..<10 where !writtenAlone {
             writtenAlone = (try? await writer.writeFromPlugin(key: key, json: makeSession(expires: clock.unixSeconds() + 180).jsonText(),
@@ -146,24 +137,40 @@ struct TwoNodeRedisTests {
         // With a second subscriber (another node's connection) the
         // writer's write is published again.
         let listener = RedisStore(configuration: RedisConfiguration(port: server.port))
-        let otherLive = Locked(false)
-        let otherReceived = Locked(0)
-        let other = try await listener.subscribe(channel: InvalidationBus.invalidateChannel) { event in
-            switch event {
-            case .subscribed: otherLive.withLock { $0 = true }
-            case .message: otherReceived.withLock { $0 += 1 }
-            case .lost: break
-            }
-        }
-        try await waitFor(5) { otherLive.withLock { $0 } }
+        let other = try await InvalidationListener.live(on: listener)
         let (_, shared) = try await store.writeSession(key: "apikey-receipt", body: body, ttlSeconds: 0, condition: .always,
                                                         deleting: [], announcing: announcement)
         #expect(shared == AnnouncementReceipt(receivers: 2, includesWriter: true))
-        try await waitFor(5) { otherReceived.withLock { $0 } == 1 }
-        other.cancel()
+        try await waitFor(5) { other.received == 1 }
+        other.subscription.cancel()
         for subscription in subscriptions { subscription.cancel() }
         await listener.shutdown()
         await store.shutdown()
         server.kill()
+    }
+}
+
+/// Another node's connection on the invalidation channel that counts what
+/// it receives and never acknowledges anything.
+private struct InvalidationListener: Sendable {
+    let subscription: StoreSubscription
+    private let count: Locked<Int>
+
+    /// Messages received so far.
+    var received: Int { count.value }
+
+    /// Subscribes through `store` and returns once the subscription is live.
+    static func live(on store: RedisStore) async throws -> InvalidationListener {
+        let live = Locked(false)
+        let count = Locked(0)
+        let subscription = try await store.subscribe(channel: InvalidationBus.invalidateChannel) { event in
+            switch event {
+            case .subscribed: live.withLock { $0 = true }
+            case .message: count.withLock { $0 += 1 }
+            case .lost: live.withLock { $0 = false }
+            }
+        }
+        try await waitFor(5) { live.value }
+        return InvalidationListener(subscription: subscription, count: count)
     }
 }
