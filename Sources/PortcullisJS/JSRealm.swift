@@ -159,7 +159,7 @@ final class JSRealm {
         } else if let method {
             guard let value = JSObjectGetProperty(context, target, methodName(method), nil), JSValueIsObject(context, value),
                   let object = JSValueToObject(context, value, nil), JSObjectIsFunction(context, object) else {
-                throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no \(method) method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
+                throw Self.missingMethod(method, handlerName)
             }
             function = object
             this = target
@@ -210,7 +210,7 @@ final class JSRealm {
         var viaPrelude = viaPrelude
         if viaPrelude, let own = scope.ownMethod {
             guard own else {
-                throw PluginError.invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no DoProcessRequest method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
+                throw Self.missingMethod("DoProcessRequest", handlerName)
             }
             viaPrelude = false
         }
@@ -256,6 +256,12 @@ final class JSRealm {
               let json = JSValueCreateJSONString(context, value, 0, nil) else { return "undefined" }
         defer { JSStringRelease(json) }
         return JSBridge.swiftString(json)
+    }
+
+    /// A handler without the method the call needs, whether the engine or
+    /// the prelude's entry point found it missing.
+    private static func missingMethod(_ method: String, _ handlerName: String) -> PluginError {
+        .invalidReturn(handler: handlerName, reason: "'\(handlerName)' has no \(method) method; create it with new TykJS.TykMiddleware.NewMiddleware({})")
     }
 
     /// The spec object parsed from `json`, kept for the next call with the

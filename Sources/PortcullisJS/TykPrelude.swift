@@ -58,7 +58,7 @@ enum TykPrelude {
       // moved: the engine then lists them and removes what the call added
       // (JSRealm+Globals). Counting here costs about half of listing the
       // names through the C API on every call.
-      var countGlobals = Object.keys;
+      var ownKeys = Object.keys;
       var globalsMoved = global.__portcullisGlobalsMoved;
       delete global.__portcullisGlobalsMoved;
       var globalCount = -1;
@@ -75,7 +75,7 @@ enum TykPrelude {
       // The engine passes the spec object it parsed once for the API; each
       // call gets its own copy, as a parse of the spec's JSON would give,
       // so what one call does to it never reaches the next.
-      var ownKeys = Object.keys, isArray = Array.isArray, defineOwn = Object.defineProperty;
+      var isArray = Array.isArray, defineOwn = Object.defineProperty;
       function copyJSON(value) {
         if (typeof value !== 'object' || value === null) { return value; }
         var index, count;
@@ -104,7 +104,7 @@ enum TykPrelude {
           ownMethod(callable);
           return callable ? applyFunction(method, this, [request, session, config]) : undefined;
         }
-        if (globalCount < 0) { globalCount = countGlobals(global).length; }
+        if (globalCount < 0) { globalCount = ownKeys(global).length; }
         var url = request.URL, body = request.Body;
         var result = this.ProcessRequest(request, session, config);
         function settled(value) {
@@ -113,7 +113,7 @@ enum TykPrelude {
         }
         if (isThenable(result)) { return result.then(settled); }
         var answer = settled(result);
-        if (countGlobals(global).length !== globalCount) { globalsMoved(); }
+        if (ownKeys(global).length !== globalCount) { globalsMoved(); }
         return answer;
       };
       var own = Object.prototype.hasOwnProperty;
