@@ -185,8 +185,7 @@ final class SessionCache: Sendable {
     func suspend() {
         state.withLock { s in
             s.suspended = true
-            s.epoch += 1
-            s.entries.removeAll()
+            Self.startEpoch(&s)
         }
     }
 
@@ -194,8 +193,7 @@ final class SessionCache: Sendable {
     func resume() {
         state.withLock { s in
             s.suspended = false
-            s.epoch += 1
-            s.entries.removeAll()
+            Self.startEpoch(&s)
         }
     }
 
@@ -205,9 +203,14 @@ final class SessionCache: Sendable {
     /// have changed. The store may not have told any node about it.
     func forgetAfterUnknownWrite() {
         state.withLock { s in
-            s.epoch += 1
-            s.entries.removeAll()
+            Self.startEpoch(&s)
         }
+    }
+
+    /// A new epoch: every entry goes, and fills that began before it are refused.
+    private static func startEpoch(_ s: inout State) {
+        s.epoch += 1
+        s.entries.removeAll()
     }
 
     /// Whether the cache is serving.
