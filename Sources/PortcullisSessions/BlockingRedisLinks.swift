@@ -84,20 +84,14 @@ final class BlockingRedisLinks: Sendable {
         do {
             let connection = try BlockingRedisConnection.connect(to: address, connectTimeout: configuration.connectTimeout,
                                                                  commandTimeout: configuration.commandTimeout)
-            var handshake: [[String]] = []
-            if let auth = connector.primaryAuth { handshake.append(auth) }
-            if configuration.database != 0 { handshake.append(["SELECT", String(configuration.database)]) }
-            if connector.locator.followsSentinels { handshake.append(["ROLE"]) }
-            guard !handshake.isEmpty else { return connection }
-            let replies = try connection.send(handshake)
-            for reply in replies {
-                if case .error = reply { throw SessionStoreError.unavailable(reason: "handshake refused") }
+            // Sent together; under Sentinel `ROLE` goes last, in the same round trip.
+            let handshake = connector.primaryHandshake
+            let checksRole = connector.locator.followsSentinels
+            let replies = try connection.send(checksRole ? handshake + [["ROLE"]] : handshake)
+            for (command, reply) in zip(handshake, replies) {
+                if case .error(let message) = reply { throw RedisConnector.handshakeError(command.first ?? "?", message, sentinel: false) }
             }
-            if connector.locator.followsSentinels {
-                guard case .array(let items?)? = replies.last, items.first?.text == "master" else {
-                    throw SessionStoreError.unavailable(reason: "\(address) is not the primary")
-                }
-            }
+            if checksRole, let role = replies.last { try RedisConnector.checkPrimaryRole(role, of: address) }
             return connection
         } catch {
             state.withLock { $0.retryAfter = NIODeadline.now() + .seconds(1) }

@@ -23,10 +23,7 @@ final class RedisConnection: Sendable {
     /// next connection asks the sentinels again.
     static func openPrimary(_ connector: RedisConnector) -> EventLoopFuture<RedisConnection> {
         let locator = connector.locator
-        var steps: [[String]] = []
-        if let auth = connector.primaryAuth { steps.append(auth) }
-        if connector.configuration.database != 0 { steps.append(["SELECT", String(connector.configuration.database)]) }
-        let handshake = steps
+        let handshake = connector.primaryHandshake
         return locator.primary().flatMap { address in
             open(address, connector: connector, handshake: handshake, isSentinel: false, checkPrimary: locator.followsSentinels)
                 .flatMapErrorThrowing { error in
@@ -100,13 +97,7 @@ final class RedisConnection: Sendable {
 
     private func checkPrimary() -> EventLoopFuture<Void> {
         send(["ROLE"]).flatMapThrowing { [address] reply in
-            if case .error(let message) = reply { throw RedisConnector.handshakeError("ROLE", message, sentinel: false) }
-            guard case .array(let items?) = reply, let role = items.first?.text else {
-                throw SessionStoreError.badReply(command: "ROLE", reason: "expected the role, got \(reply.summary)")
-            }
-            guard role == "master" else {
-                throw SessionStoreError.unavailable(reason: "\(address) is a \(role), not the primary; asking the sentinels again")
-            }
+            try RedisConnector.checkPrimaryRole(reply, of: address)
         }
     }
 

@@ -60,6 +60,27 @@ final class RedisConnector: Sendable {
         return configuration.username.isEmpty ? ["AUTH", configuration.password] : ["AUTH", configuration.username, configuration.password]
     }
 
+    /// The commands every command connection to the primary starts with:
+    /// `AUTH` when a password is set, `SELECT` for a database other than 0.
+    var primaryHandshake: [[String]] {
+        var steps: [[String]] = []
+        if let auth = primaryAuth { steps.append(auth) }
+        if configuration.database != 0 { steps.append(["SELECT", String(configuration.database)]) }
+        return steps
+    }
+
+    /// Checks a `ROLE` reply from `address`: it must name the primary
+    /// (`master`); a replica or a garbled answer throws.
+    static func checkPrimaryRole(_ reply: RESPValue, of address: RedisAddress) throws {
+        if case .error(let message) = reply { throw handshakeError("ROLE", message, sentinel: false) }
+        guard case .array(let items?) = reply, let role = items.first?.text else {
+            throw SessionStoreError.badReply(command: "ROLE", reason: "expected the role, got \(reply.summary)")
+        }
+        guard role == "master" else {
+            throw SessionStoreError.unavailable(reason: "\(address) is a \(role), not the primary; asking the sentinels again")
+        }
+    }
+
     /// A reply to `AUTH` or `SELECT` that refuses the settings, as a
     /// ``SessionStoreError/misconfigured(setting:reason:)`` naming the field.
     static func handshakeError(_ command: String, _ message: String, sentinel: Bool) -> SessionStoreError {
