@@ -30,6 +30,38 @@ public struct JSONReader {
         return value
     }
 
+    /// What a complete JSON text holds at its top level, for
+    /// ``parseMembers(_:)``.
+    public enum TopLevel {
+        /// An object: its members in text order, a repeated name as often
+        /// as it occurs.
+        case object([(name: String, value: JSONValue)])
+        /// Any other value.
+        case other(JSONValue)
+    }
+
+    /// Parses a complete JSON text like ``parse(_:)``, but leaves a
+    /// top-level object as its list of members instead of hashing them
+    /// into a dictionary: a decoder that assigns each field to a typed
+    /// property (a session, on every plugin write) reads them once, in
+    /// order, and never builds or searches the table.
+    public static func parseMembers(_ text: String) throws(JSONParseError) -> TopLevel {
+        var reader = JSONReader(text)
+        reader.skipSpace()
+        guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "{") else {
+            return .other(try parse(text))
+        }
+        reader.index += 1
+        var fields: [(name: String, value: JSONValue)] = []
+        try reader.members(of: .object) { reader throws(JSONParseError) in
+            let key = try reader.fieldName()
+            fields.append((key, try reader.value(depth: 1)))
+        }
+        reader.skipSpace()
+        guard reader.index == reader.bytes.count else { throw reader.failure("unexpected text after the JSON value") }
+        return .object(fields)
+    }
+
     private func failure(_ reason: String) -> JSONParseError {
         var line = 1
         var column = 1

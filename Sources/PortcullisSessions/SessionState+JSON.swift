@@ -10,78 +10,141 @@ extension SessionState {
     /// the field and the reason. Integer fields refuse numbers with a
     /// fraction (`Date.now()/1000`); unlike Go, a whole number written in
     /// float syntax (`1.7e9`, `1700000000.0`) is accepted as that integer.
+    /// Fields are read in text order, so of several bad ones the first is
+    /// named, and a repeated name ends with its last value.
     public init(jsonText: String) throws {
-        let value: JSONValue
+        let top: JSONReader.TopLevel
         do {
-            value = try JSONValue(parsing: jsonText)
+            top = try JSONReader.parseMembers(jsonText)
         } catch {
             throw SessionDecodingError.notJSON(reason: Self.shortReason(error))
         }
-        try self.init(json: value)
+        switch top {
+        case .object(let members): try self.init(members: members)
+        case .other(let value): throw SessionDecodingError.notAnObject(found: value.typeDescription)
+        }
     }
 
-    /// Decodes an already-parsed JSON value.
+    /// Decodes an already-parsed JSON value; its fields are read in the
+    /// byte order of their names.
     public init(json value: JSONValue) throws {
-        guard case .object(var object) = value else {
+        guard case .object(let object) = value else {
             throw SessionDecodingError.notAnObject(found: value.typeDescription)
         }
-        for field in Self.reservedFields { object.removeValue(forKey: field) }
-        var r = JSONFieldReader(object)
+        try self.init(members: object.sorted { ByteOrder.precedes($0.key, $1.key) }.map { (name: $0.key, value: $0.value) })
+    }
+
+    /// Assigns each member to its property as it comes; a field absent
+    /// keeps the empty session's value, a `null` reads as the field's zero
+    /// value (raw JSON fields keep the null), as Go's decoder does.
+    private init(members: [(name: String, value: JSONValue)]) throws {
         self.init()
-        lastCheck = try r.int("last_check")
-        allowance = try r.double("allowance")
-        rate = try r.double("rate")
-        per = try r.double("per")
-        throttleInterval = try r.double("throttle_interval")
-        throttleRetryLimit = try r.int("throttle_retry_limit")
-        maxQueryDepth = try r.int("max_query_depth")
-        dateCreated = try r.string("date_created")
-        expires = try r.int("expires", meaning: "an integer number of Unix seconds")
-        quotaMax = try r.int("quota_max")
-        quotaRenews = try r.int("quota_renews", meaning: "an integer number of Unix seconds")
-        quotaRemaining = try r.int("quota_remaining")
-        quotaRenewalRate = try r.int("quota_renewal_rate", meaning: "an integer number of seconds")
-        var rights: [String: AccessDefinition] = [:]
-        for (apiID, entry) in try r.object("access_rights") {
-            guard case .object(let members) = entry else {
-                throw SessionDecodingError.wrongType(field: "access_rights.\(apiID)", expected: "an object", found: entry.typeDescription)
+        var unknown: [String: JSONValue] = [:]
+        for (name, value) in members {
+            guard let field = Self.decodedFields[name] else {
+                if !Self.reservedFields.contains(name) { unknown[name] = value }
+                continue
             }
-            rights[apiID] = try AccessDefinition(json: members, path: "access_rights.\(apiID)")
+            try decode(field, name, value)
         }
-        accessRights = rights
-        orgID = try r.string("org_id")
-        oauthClientID = try r.string("oauth_client_id")
-        oauthKeys = try r.raw("oauth_keys", default: .null, allowed: "an object")
-        certificate = try r.string("certificate")
-        mtlsStaticCertificateBindings = try r.raw("mtls_static_certificate_bindings", default: .null, allowed: "an array")
-        basicAuthData = try r.raw("basic_auth_data", default: basicAuthData, allowed: "an object")
-        jwtData = try r.raw("jwt_data", default: jwtData, allowed: "an object")
-        hmacEnabled = try r.bool("hmac_enabled")
-        enableHTTPSignatureValidation = try r.bool("enable_http_signature_validation")
-        hmacString = try r.string("hmac_string")
-        rsaCertificateID = try r.string("rsa_certificate_id")
-        isInactive = try r.bool("is_inactive")
-        applyPolicyID = try r.string("apply_policy_id")
-        applyPolicies = try r.strings("apply_policies")
-        dataExpires = try r.int("data_expires")
-        monitor = try r.raw("monitor", default: monitor, allowed: "an object")
-        enableDetailRecording = try r.bool("enable_detail_recording")
-        enableDetailedRecording = try r.bool("enable_detailed_recording")
-        metaData = try r.object("meta_data")
-        tags = try r.strings("tags")
-        alias = try r.string("alias")
-        lastUpdated = try r.string("last_updated")
-        idExtractorDeadline = try r.int("id_extractor_deadline")
-        sessionLifetime = try r.int("session_lifetime", meaning: "an integer number of seconds")
-        postExpiryAction = try r.string("post_expiry_action")
         switch postExpiryAction {
         case "", "retain", "delete": break
         default:
             throw SessionDecodingError.wrongType(field: "post_expiry_action", expected: "\"retain\" or \"delete\"", found: "\"\(postExpiryAction)\"")
         }
-        postExpiryGracePeriod = try r.int("post_expiry_grace_period", meaning: "an integer number of seconds")
-        smoothing = try r.raw("smoothing", default: .null, allowed: "an object")
-        unknownFields = r.unread
+        unknownFields = unknown
+    }
+
+    /// The fields Tyk's session struct has, by JSON name.
+    private enum DecodedField {
+        case lastCheck, allowance, rate, per, throttleInterval, throttleRetryLimit, maxQueryDepth, dateCreated
+        case expires, quotaMax, quotaRenews, quotaRemaining, quotaRenewalRate, accessRights, orgID, oauthClientID
+        case oauthKeys, certificate, mtlsStaticCertificateBindings, basicAuthData, jwtData, hmacEnabled
+        case enableHTTPSignatureValidation, hmacString, rsaCertificateID, isInactive, applyPolicyID, applyPolicies
+        case dataExpires, monitor, enableDetailRecording, enableDetailedRecording, metaData, tags, alias, lastUpdated
+        case idExtractorDeadline, sessionLifetime, postExpiryAction, postExpiryGracePeriod, smoothing
+    }
+
+    private static let decodedFields: [String: DecodedField] = [
+        "last_check": .lastCheck, "allowance": .allowance, "rate": .rate, "per": .per,
+        "throttle_interval": .throttleInterval, "throttle_retry_limit": .throttleRetryLimit,
+        "max_query_depth": .maxQueryDepth, "date_created": .dateCreated, "expires": .expires,
+        "quota_max": .quotaMax, "quota_renews": .quotaRenews, "quota_remaining": .quotaRemaining,
+        "quota_renewal_rate": .quotaRenewalRate, "access_rights": .accessRights, "org_id": .orgID,
+        "oauth_client_id": .oauthClientID, "oauth_keys": .oauthKeys, "certificate": .certificate,
+        "mtls_static_certificate_bindings": .mtlsStaticCertificateBindings, "basic_auth_data": .basicAuthData,
+        "jwt_data": .jwtData, "hmac_enabled": .hmacEnabled,
+        "enable_http_signature_validation": .enableHTTPSignatureValidation, "hmac_string": .hmacString,
+        "rsa_certificate_id": .rsaCertificateID, "is_inactive": .isInactive, "apply_policy_id": .applyPolicyID,
+        "apply_policies": .applyPolicies, "data_expires": .dataExpires, "monitor": .monitor,
+        "enable_detail_recording": .enableDetailRecording, "enable_detailed_recording": .enableDetailedRecording,
+        "meta_data": .metaData, "tags": .tags, "alias": .alias, "last_updated": .lastUpdated,
+        "id_extractor_deadline": .idExtractorDeadline, "session_lifetime": .sessionLifetime,
+        "post_expiry_action": .postExpiryAction, "post_expiry_grace_period": .postExpiryGracePeriod,
+        "smoothing": .smoothing,
+    ]
+
+    private mutating func decode(_ field: DecodedField, _ name: String, _ value: JSONValue) throws {
+        typealias Read = JSONFieldReader
+        let isNull: Bool
+        if case .null = value { isNull = true } else { isNull = false }
+        func int(_ meaning: String = "an integer") throws -> Int64 { isNull ? 0 : try Read.int(value, field: name, meaning: meaning) }
+        func double() throws -> Double { isNull ? 0 : try Read.double(value, field: name) }
+        func string() throws -> String { isNull ? "" : try Read.string(value, field: name) }
+        func bool() throws -> Bool { isNull ? false : try Read.bool(value, field: name) }
+        func strings() throws -> [String] { isNull ? [] : try Read.strings(value, field: name) }
+        func raw(_ allowed: String?) throws -> JSONValue { try Read.raw(value, field: name, allowed: allowed) }
+        switch field {
+        case .lastCheck: lastCheck = try int()
+        case .allowance: allowance = try double()
+        case .rate: rate = try double()
+        case .per: per = try double()
+        case .throttleInterval: throttleInterval = try double()
+        case .throttleRetryLimit: throttleRetryLimit = try int()
+        case .maxQueryDepth: maxQueryDepth = try int()
+        case .dateCreated: dateCreated = try string()
+        case .expires: expires = try int("an integer number of Unix seconds")
+        case .quotaMax: quotaMax = try int()
+        case .quotaRenews: quotaRenews = try int("an integer number of Unix seconds")
+        case .quotaRemaining: quotaRemaining = try int()
+        case .quotaRenewalRate: quotaRenewalRate = try int("an integer number of seconds")
+        case .accessRights:
+            var rights: [String: AccessDefinition] = [:]
+            for (apiID, entry) in isNull ? [:] : try Read.object(value, field: name) {
+                guard case .object(let members) = entry else {
+                    throw SessionDecodingError.wrongType(field: "access_rights.\(apiID)", expected: "an object", found: entry.typeDescription)
+                }
+                rights[apiID] = try AccessDefinition(json: members, path: "access_rights.\(apiID)")
+            }
+            accessRights = rights
+        case .orgID: orgID = try string()
+        case .oauthClientID: oauthClientID = try string()
+        case .oauthKeys: oauthKeys = try raw("an object")
+        case .certificate: certificate = try string()
+        case .mtlsStaticCertificateBindings: mtlsStaticCertificateBindings = try raw("an array")
+        case .basicAuthData: basicAuthData = try raw("an object")
+        case .jwtData: jwtData = try raw("an object")
+        case .hmacEnabled: hmacEnabled = try bool()
+        case .enableHTTPSignatureValidation: enableHTTPSignatureValidation = try bool()
+        case .hmacString: hmacString = try string()
+        case .rsaCertificateID: rsaCertificateID = try string()
+        case .isInactive: isInactive = try bool()
+        case .applyPolicyID: applyPolicyID = try string()
+        case .applyPolicies: applyPolicies = try strings()
+        case .dataExpires: dataExpires = try int()
+        case .monitor: monitor = try raw("an object")
+        case .enableDetailRecording: enableDetailRecording = try bool()
+        case .enableDetailedRecording: enableDetailedRecording = try bool()
+        case .metaData: metaData = isNull ? [:] : try Read.object(value, field: name)
+        case .tags: tags = try strings()
+        case .alias: alias = try string()
+        case .lastUpdated: lastUpdated = try string()
+        case .idExtractorDeadline: idExtractorDeadline = try int()
+        case .sessionLifetime: sessionLifetime = try int("an integer number of seconds")
+        case .postExpiryAction: postExpiryAction = try string()
+        case .postExpiryGracePeriod: postExpiryGracePeriod = try int("an integer number of seconds")
+        case .smoothing: smoothing = try raw("an object")
+        }
     }
 
     /// Every field the session writes, by name: ``json`` builds from it.

@@ -163,4 +163,22 @@ struct SessionStateTests {
         rebuilt.alias = "other"
         #expect(rebuilt != original)
     }
+
+    @Test("Fields are read in text order: of two bad fields the first is named, a repeated name ends with its last value")
+    func textOrder() throws {
+        #expect(throws: SessionDecodingError.wrongType(field: "quota_max", expected: "an integer", found: "a string")) {
+            try SessionState(jsonText: #"{"quota_max": "x", "expires": "y"}"#)
+        }
+        #expect(throws: SessionDecodingError.wrongType(field: "expires", expected: "an integer number of Unix seconds", found: "a string")) {
+            try SessionState(jsonText: #"{"expires": "y", "quota_max": "x"}"#)
+        }
+        let repeated = try SessionState(jsonText: #"{"expires": 5, "alias": "a", "expires": 9, "alias": null, "x": 1, "x": 2}"#)
+        #expect(repeated.expires == 9)
+        #expect(repeated.alias == "")
+        #expect(repeated.unknownFields == ["x": .int(2)])
+        // The parsed-value form reads the same fields to the same session.
+        let parsed = try SessionState(json: JSONValue(parsing: #"{"expires": 9, "x": 2, "portcullis_version": 4}"#))
+        #expect(parsed.expires == 9)
+        #expect(parsed.unknownFields == ["x": .int(2)])
+    }
 }
