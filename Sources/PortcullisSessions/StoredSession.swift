@@ -47,16 +47,40 @@ public struct StoredSession: Sendable, Equatable {
     }
 
     /// Splits stored text into body and version (0 when there is none).
+    /// Works on the UTF-8 bytes: every store read and write reply passes
+    /// through here, and the version is ASCII digits at a fixed place.
     static func decode(stored text: String) -> StoredSession {
-        let prefix = "{\"\(versionField)\":"
-        guard text.hasPrefix(prefix) else { return StoredSession(body: text, version: 0) }
-        let afterPrefix = text.dropFirst(prefix.count)
-        let digits = afterPrefix.prefix(while: { $0.isASCII && $0.isNumber })
-        guard let version = UInt64(digits) else { return StoredSession(body: text, version: 0) }
-        let rest = afterPrefix.dropFirst(digits.count)
-        if rest.first == "," { return StoredSession(body: "{" + rest.dropFirst(), version: version) }
-        return StoredSession(body: "{" + rest, version: version)
+        let split = text.utf8.withContiguousStorageIfAvailable { bytes -> StoredSession? in
+            let prefix = versionPrefix
+            guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
+            var index = prefix.count
+            var version: UInt64 = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                let (times10, overflowed) = version.multipliedReportingOverflow(by: 10)
+                let (sum, carried) = times10.addingReportingOverflow(UInt64(bytes[index] - UInt8(ascii: "0")))
+                guard !overflowed, !carried else { return nil }
+                version = sum
+                index += 1
+            }
+            guard index > prefix.count else { return nil }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ",") { index += 1 }
+            let rest = UnsafeBufferPointer(rebasing: bytes[index...])
+            let body = String(unsafeUninitializedCapacity: rest.count + 1) { out in
+                out[0] = UInt8(ascii: "{")
+                _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: rest)
+                return rest.count + 1
+            }
+            return StoredSession(body: body, version: version)
+        }
+        if let split { return split ?? StoredSession(body: text, version: 0) }
+        // A bridged string with no contiguous UTF-8: copy it once.
+        var copy = text
+        copy.makeContiguousUTF8()
+        return decode(stored: copy)
     }
+
+    /// `{"portcullis_version":` as bytes.
+    private static let versionPrefix = Array("{\"\(versionField)\":".utf8)
 }
 
 /// When a session write may replace what is stored.

@@ -108,6 +108,13 @@ struct SessionStateTests {
         #expect(session.unknownFields[StoredSession.versionField] == nil)
         #expect(StoredSession.encode(body: "{}", version: 3) == #"{"portcullis_version":3}"#)
         #expect(StoredSession.decode(stored: #"{"expires":1}"#).version == 0)
+        #expect(StoredSession.decode(stored: #"{"portcullis_version":3}"#) == StoredSession(body: "{}", version: 3))
+        #expect(StoredSession.decode(stored: #"{"portcullis_version":18446744073709551615,"a":"é"}"#)
+                == StoredSession(body: #"{"a":"é"}"#, version: UInt64.max))
+        // No digits, or more than a version holds: the text is kept whole, as a record of version 0.
+        for odd in [#"{"portcullis_version":,"a":1}"#, #"{"portcullis_version":18446744073709551616,"a":1}"#, #"{"portcullis_version":"#] {
+            #expect(StoredSession.decode(stored: odd) == StoredSession(body: odd, version: 0))
+        }
     }
 
     @Test("Expiry boundary: the expires second itself is still valid; 0 never expires")
