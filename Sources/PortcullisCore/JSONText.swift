@@ -51,12 +51,7 @@ public struct JSONReader {
         guard reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "{") else {
             return .other(try parse(text))
         }
-        reader.index += 1
-        var fields: [(name: String, value: JSONValue)] = []
-        try reader.members(of: .object) { reader throws(JSONParseError) in
-            let key = try reader.fieldName()
-            fields.append((key, try reader.value(depth: 1)))
-        }
+        let fields = try reader.objectMembers(depth: 1)
         reader.skipSpace()
         guard reader.index == reader.bytes.count else { throw reader.failure("unexpected text after the JSON value") }
         return .object(fields)
@@ -105,18 +100,25 @@ public struct JSONReader {
     }
 
     private mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
-        index += 1
         // Fields are gathered first and hashed once into a table of the
         // right size; growing a dictionary field by field rehashes it
         // several times for a session's thirty-odd fields.
-        var fields: [(String, JSONValue)] = []
+        let fields = try objectMembers(depth: depth)
+        // A repeated name keeps its last value, as before.
+        return .object(Dictionary(fields.lazy.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }))
+    }
+
+    /// The members of the object whose `{` is at the reading position, in
+    /// text order, up to and past its `}`.
+    private mutating func objectMembers(depth: Int) throws(JSONParseError) -> [(name: String, value: JSONValue)] {
+        guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth) levels") }
+        index += 1
+        var fields: [(name: String, value: JSONValue)] = []
         try members(of: .object) { reader throws(JSONParseError) in
             let key = try reader.fieldName()
             fields.append((key, try reader.value(depth: depth)))
         }
-        // A repeated name keeps its last value, as before.
-        return .object(Dictionary(fields, uniquingKeysWith: { _, last in last }))
+        return fields
     }
 
     /// The two kinds of container, for ``members(of:_:)``.
