@@ -4,7 +4,10 @@ import NIOCore
 /// A plain TCP connection to Redis driven by blocking system calls, for a
 /// thread that may block (`PortcullisCore.BlockingThread`): the command is
 /// written and its reply read on the calling thread, with no event loop in
-/// between. Each wait is bounded by `poll` with the configured timeouts.
+/// between. Once connected the socket blocks, and each wait is bounded by
+/// the kernel's socket timeouts (`SO_RCVTIMEO`, `SO_SNDTIMEO`) set to what
+/// is left of the command timeout: a command costs one `send` and, for a
+/// reply that arrives in one piece, one `recv`, with no `poll` between.
 ///
 /// Used by one thread at a time (``BlockingRedisLinks`` lends it out).
 /// After any failure it is broken: it closes its socket and must not be
@@ -16,6 +19,10 @@ final class BlockingRedisConnection: @unchecked Sendable {
     private let parser = RESPParser()
     private let commandTimeout: Double
     private var output = ByteBufferAllocator().buffer(capacity: 1024)
+    /// The socket timeouts now set, in seconds; a wait that follows a
+    /// partial transfer lowers them to what is left of its deadline.
+    private var receiveTimeout = 0.0
+    private var sendTimeout = 0.0
 
     /// Whether the connection failed and was closed.
     var isBroken: Bool { descriptor < 0 }
@@ -45,8 +52,20 @@ final class BlockingRedisConnection: @unchecked Sendable {
         while let entry = candidate {
             candidate = entry.pointee.ai_next
             let opened = openSocket(entry.pointee, deadline: deadline)
-            if opened >= 0 { return BlockingRedisConnection(address: address, descriptor: opened, commandTimeout: commandTimeout) }
-            lastError = -opened
+            guard opened >= 0 else {
+                lastError = -opened
+                continue
+            }
+            let flags = fcntl(opened, F_GETFL)
+            guard flags >= 0, fcntl(opened, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+                lastError = errno
+                _ = Glibc.close(opened)
+                continue
+            }
+            let connection = BlockingRedisConnection(address: address, descriptor: opened, commandTimeout: commandTimeout)
+            connection.setTimeout(SO_RCVTIMEO, seconds: commandTimeout, current: &connection.receiveTimeout)
+            connection.setTimeout(SO_SNDTIMEO, seconds: commandTimeout, current: &connection.sendTimeout)
+            return connection
         }
         let reason = lastError == ETIMEDOUT ? "connect timed out after \(connectTimeout) s" : String(cString: strerror(lastError))
         throw SessionStoreError.unavailable(reason: "cannot connect to \(address): \(reason)")
@@ -121,7 +140,12 @@ final class BlockingRedisConnection: @unchecked Sendable {
 
     private func write(_ name: String) throws {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
+        var first = true
         while output.readableBytes > 0 {
+            // A send that has to wait again after a partial one may only
+            // wait for what is left of the command's time.
+            if !first { try limitWait(SO_SNDTIMEO, until: deadline, current: &sendTimeout, command: name) }
+            first = false
             let sent = output.withUnsafeReadableBytes { bytes in
                 Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             }
@@ -130,17 +154,15 @@ final class BlockingRedisConnection: @unchecked Sendable {
                 continue
             }
             let code = errno
-            guard sent < 0, code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
-                throw SessionStoreError.unavailable(reason: "cannot send \(name) to \(address): \(String(cString: strerror(code)))")
-            }
-            if code != EINTR && !Self.wait(descriptor, for: Int16(POLLOUT), until: deadline) {
-                throw SessionStoreError.timeout(command: name, seconds: commandTimeout)
-            }
+            if sent < 0, code == EINTR { continue }
+            if sent < 0, code == EAGAIN || code == EWOULDBLOCK { throw SessionStoreError.timeout(command: name, seconds: commandTimeout) }
+            throw SessionStoreError.unavailable(reason: "cannot send \(name) to \(address): \(String(cString: strerror(code)))")
         }
     }
 
     private func read(_ name: String) throws -> RESPValue {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
+        var first = true
         while true {
             do {
                 if let value = try parser.parse(&input) {
@@ -150,6 +172,14 @@ final class BlockingRedisConnection: @unchecked Sendable {
             } catch let error as RESPParseError {
                 throw SessionStoreError.badReply(command: "(stream)", reason: error.description)
             }
+            if first {
+                // The socket waits the whole command timeout unless a
+                // partial reply lowered it last time.
+                if receiveTimeout != commandTimeout { setTimeout(SO_RCVTIMEO, seconds: commandTimeout, current: &receiveTimeout) }
+            } else {
+                try limitWait(SO_RCVTIMEO, until: deadline, current: &receiveTimeout, command: name)
+            }
+            first = false
             var received = 0
             var code: Int32 = 0
             input.writeWithUnsafeMutableBytes(minimumWritableBytes: 4096) { bytes in
@@ -160,13 +190,25 @@ final class BlockingRedisConnection: @unchecked Sendable {
             if received > 0 { continue }
             if received == 0 { throw SessionStoreError.unavailable(reason: "connection to \(address) closed") }
             if code == EINTR { continue }
-            guard code == EAGAIN || code == EWOULDBLOCK else {
-                throw SessionStoreError.unavailable(reason: "connection to \(address) failed: \(String(cString: strerror(code)))")
-            }
-            guard Self.wait(descriptor, for: Int16(POLLIN), until: deadline) else {
-                throw SessionStoreError.timeout(command: name, seconds: commandTimeout)
-            }
+            if code == EAGAIN || code == EWOULDBLOCK { throw SessionStoreError.timeout(command: name, seconds: commandTimeout) }
+            throw SessionStoreError.unavailable(reason: "connection to \(address) failed: \(String(cString: strerror(code)))")
         }
+    }
+
+    /// Sets the socket's `option` timeout to what is left until `deadline`;
+    /// throws the command's timeout when nothing is left (a zero socket
+    /// timeout would mean waiting forever).
+    private func limitWait(_ option: Int32, until deadline: NIODeadline, current: inout Double, command: String) throws {
+        let left = Double((deadline - NIODeadline.now()).nanoseconds) / 1e9
+        guard left >= 1e-6 else { throw SessionStoreError.timeout(command: command, seconds: commandTimeout) }
+        setTimeout(option, seconds: left, current: &current)
+    }
+
+    private func setTimeout(_ option: Int32, seconds: Double, current: inout Double) {
+        let micros = max(1, Int64(seconds * 1e6))
+        var value = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+        _ = setsockopt(descriptor, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
+        current = seconds
     }
 
     /// Whether an idle connection can no longer be used: the server closed

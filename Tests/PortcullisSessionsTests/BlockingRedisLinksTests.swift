@@ -131,4 +131,22 @@ struct BlockingRedisLinksTests {
         let answered = try await onBlockingThread { try refused.withConnection { try $0.send(["PING"]) } }
         #expect(answered == nil, "no blocking connection could be opened; the event-loop pool reports the failure")
     }
+
+    @Test("A reply that stops half way times out within the command timeout, counted from the command, not from the last bytes")
+    func partialReplyKeepsTheDeadline() async throws {
+        let port = try RedisServer.freePort()
+        // Half a bulk string, 0.4 s after the command; the rest never comes.
+        let listener = try FakeServer(port: port, reply: "$10\r\nabc", after: .milliseconds(400))
+        defer { listener.stop() }
+        let links = makeLinks(RedisConfiguration(port: port, commandTimeout: 0.5))
+        let started = ContinuousClock.now
+        let error = try await onBlockingThread { () -> SessionStoreError? in
+            do { _ = try links.withConnection { try $0.send(["GET", "k"]) } } catch { return error as? SessionStoreError }
+            return nil
+        }
+        let waited = (ContinuousClock.now - started).secondsValue
+        #expect(error == .timeout(command: "GET", seconds: 0.5))
+        // Waiting the whole timeout again after the partial reply would take 0.9 s.
+        #expect(waited >= 0.45 && waited < 0.8, "waited \(waited) s")
+    }
 }

@@ -6,12 +6,13 @@ import NIOPosix
 final class FakeServer: Sendable {
     private let channel: Channel
 
-    init(port: Int, reply: String) throws {
+    /// Answers every read with `reply`, `delay` after it arrives.
+    init(port: Int, reply: String, after delay: TimeAmount = .zero) throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FixedReplyHandler(reply: reply))
+                    try channel.pipeline.syncOperations.addHandler(FixedReplyHandler(reply: reply, delay: delay))
                 }
             }
         channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
@@ -27,12 +28,22 @@ private final class FixedReplyHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let reply: String
+    let delay: TimeAmount
 
-    init(reply: String) {
+    init(reply: String, delay: TimeAmount) {
         self.reply = reply
+        self.delay = delay
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
+        let bytes = context.channel.allocator.buffer(string: reply)
+        guard delay > .zero else {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            return
+        }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: delay) {
+            bound.value.writeAndFlush(NIOAny(bytes), promise: nil)
+        }
     }
 }
