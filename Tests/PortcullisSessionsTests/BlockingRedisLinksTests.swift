@@ -132,21 +132,29 @@ struct BlockingRedisLinksTests {
         #expect(answered == nil, "no blocking connection could be opened; the event-loop pool reports the failure")
     }
 
-    @Test("A reply that stops half way times out within the command timeout, counted from the command, not from the last bytes")
-    func partialReplyKeepsTheDeadline() async throws {
+    @Test("A reply that trickles in times out within the command timeout, counted from the command, not from the last bytes")
+    func tricklingReplyKeepsTheDeadline() async throws {
         let port = try RedisServer.freePort()
-        // Half a bulk string, 0.4 s after the command; the rest never comes.
-        let listener = try FakeServer(port: port, reply: "$10\r\nabc", after: .milliseconds(400))
+        // A bulk string one byte every 0.9 s: each byte inside the 1 s
+        // command timeout, the whole reply 8 s.
+        let listener = try FakeServer(port: port, reply: "$3\r\nabc\r\n", drip: .milliseconds(900))
         defer { listener.stop() }
-        let links = makeLinks(RedisConfiguration(port: port, commandTimeout: 0.5))
-        let started = ContinuousClock.now
-        let error = try await onBlockingThread { () -> SessionStoreError? in
-            do { _ = try links.withConnection { try $0.send(["GET", "k"]) } } catch { return error as? SessionStoreError }
-            return nil
+        let links = makeLinks(RedisConfiguration(port: port, commandTimeout: 1))
+        let (error, waited) = try await onBlockingThread { () -> (SessionStoreError?, Double) in
+            var failure: SessionStoreError?
+            var waited = 0.0
+            _ = try links.withConnection { connection in
+                let started = ContinuousClock.now
+                do { _ = try connection.send(["GET", "k"]) } catch { failure = error as? SessionStoreError }
+                waited = (ContinuousClock.now - started).secondsValue
+                return true
+            }
+            return (failure, waited)
         }
-        let waited = (ContinuousClock.now - started).secondsValue
-        #expect(error == .timeout(command: "GET", seconds: 0.5))
-        // Waiting the whole timeout again after the partial reply would take 0.9 s.
-        #expect(waited >= 0.45 && waited < 0.8, "waited \(waited) s")
+        #expect(error == .timeout(command: "GET", seconds: 1))
+        // The wait after the byte at 0.9 s may only use the 0.1 s left:
+        // waiting a full timeout again would end at the next byte, 1.8 s,
+        // and with no deadline at all the reply would arrive after 8 s.
+        #expect(waited >= 0.95 && waited < 1.6, "waited \(waited) s")
     }
 }

@@ -6,13 +6,14 @@ import NIOPosix
 final class FakeServer: Sendable {
     private let channel: Channel
 
-    /// Answers every read with `reply`, `delay` after it arrives.
-    init(port: Int, reply: String, after delay: TimeAmount = .zero) throws {
+    /// Answers every read with `reply`; with `drip`, one byte of it every
+    /// `drip` instead of all at once.
+    init(port: Int, reply: String, drip: TimeAmount? = nil) throws {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FixedReplyHandler(reply: reply, delay: delay))
+                    try channel.pipeline.syncOperations.addHandler(FixedReplyHandler(reply: reply, drip: drip))
                 }
             }
         channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
@@ -28,22 +29,25 @@ private final class FixedReplyHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let reply: String
-    let delay: TimeAmount
+    let drip: TimeAmount?
 
-    init(reply: String, delay: TimeAmount) {
+    init(reply: String, drip: TimeAmount?) {
         self.reply = reply
-        self.delay = delay
+        self.drip = drip
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = context.channel.allocator.buffer(string: reply)
-        guard delay > .zero else {
+        guard let drip else {
             context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
             return
         }
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: delay) {
-            bound.value.writeAndFlush(NIOAny(bytes), promise: nil)
+        for offset in 0..<bytes.readableBytes {
+            guard let byte = bytes.getSlice(at: offset, length: 1) else { break }
+            context.eventLoop.scheduleTask(in: drip * Int64(offset)) {
+                bound.value.writeAndFlush(NIOAny(byte), promise: nil)
+            }
         }
     }
 }
