@@ -142,9 +142,7 @@ final class BlockingRedisConnection: @unchecked Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
         var first = true
         while output.readableBytes > 0 {
-            // A send that has to wait again after a partial one may only
-            // wait for what is left of the command's time.
-            if !first { try limitWait(SO_SNDTIMEO, until: deadline, current: &sendTimeout, command: name) }
+            try boundWait(SO_SNDTIMEO, first: first, until: deadline, current: &sendTimeout, command: name)
             first = false
             let sent = output.withUnsafeReadableBytes { bytes in
                 Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
@@ -172,13 +170,7 @@ final class BlockingRedisConnection: @unchecked Sendable {
             } catch let error as RESPParseError {
                 throw SessionStoreError.badReply(command: "(stream)", reason: error.description)
             }
-            if first {
-                // The socket waits the whole command timeout unless a
-                // partial reply lowered it last time.
-                if receiveTimeout != commandTimeout { setTimeout(SO_RCVTIMEO, seconds: commandTimeout, current: &receiveTimeout) }
-            } else {
-                try limitWait(SO_RCVTIMEO, until: deadline, current: &receiveTimeout, command: name)
-            }
+            try boundWait(SO_RCVTIMEO, first: first, until: deadline, current: &receiveTimeout, command: name)
             first = false
             var received = 0
             var code: Int32 = 0
@@ -195,10 +187,16 @@ final class BlockingRedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Sets the socket's `option` timeout to what is left until `deadline`;
-    /// throws the command's timeout when nothing is left (a zero socket
-    /// timeout would mean waiting forever).
-    private func limitWait(_ option: Int32, until deadline: NIODeadline, current: inout Double, command: String) throws {
+    /// Sets the socket's `option` timeout for a command's next wait: the
+    /// whole command timeout for its first one (restored when an earlier
+    /// command lowered it), and after a partial transfer only what is left
+    /// until `deadline`. Throws the command's timeout when nothing is left
+    /// (a zero socket timeout would mean waiting forever).
+    private func boundWait(_ option: Int32, first: Bool, until deadline: NIODeadline, current: inout Double, command: String) throws {
+        guard !first else {
+            if current != commandTimeout { setTimeout(option, seconds: commandTimeout, current: &current) }
+            return
+        }
         let left = Double((deadline - NIODeadline.now()).nanoseconds) / 1e9
         guard left >= 1e-6 else { throw SessionStoreError.timeout(command: command, seconds: commandTimeout) }
         setTimeout(option, seconds: left, current: &current)
