@@ -41,11 +41,11 @@ extension SessionState {
         self.init()
         var unknown: [String: JSONValue] = [:]
         for (name, value) in members {
-            guard let field = Self.decodedFields[name] else {
+            guard let decode = Self.decoders[name] else {
                 if !Self.reservedFields.contains(name) { unknown[name] = value }
                 continue
             }
-            try decode(field, name, value)
+            try decode(&self, Member(name: name, value: value))
         }
         switch postExpiryAction {
         case "", "retain", "delete": break
@@ -55,151 +55,101 @@ extension SessionState {
         unknownFields = unknown
     }
 
-    /// The fields Tyk's session struct has, by JSON name.
-    private enum DecodedField {
-        case lastCheck, allowance, rate, per, throttleInterval, throttleRetryLimit, maxQueryDepth, dateCreated
-        case expires, quotaMax, quotaRenews, quotaRemaining, quotaRenewalRate, accessRights, orgID, oauthClientID
-        case oauthKeys, certificate, mtlsStaticCertificateBindings, basicAuthData, jwtData, hmacEnabled
-        case enableHTTPSignatureValidation, hmacString, rsaCertificateID, isInactive, applyPolicyID, applyPolicies
-        case dataExpires, monitor, enableDetailRecording, enableDetailedRecording, metaData, tags, alias, lastUpdated
-        case idExtractorDeadline, sessionLifetime, postExpiryAction, postExpiryGracePeriod, smoothing
-    }
+    /// One member of the text being decoded, read as the type its field
+    /// has: a `null` reads as that type's zero value, and a wrong type is
+    /// an error naming the field.
+    private struct Member {
+        let name: String
+        let value: JSONValue
+        private typealias Read = JSONFieldReader
 
-    private static let decodedFields: [String: DecodedField] = [
-        "last_check": .lastCheck, "allowance": .allowance, "rate": .rate, "per": .per,
-        "throttle_interval": .throttleInterval, "throttle_retry_limit": .throttleRetryLimit,
-        "max_query_depth": .maxQueryDepth, "date_created": .dateCreated, "expires": .expires,
-        "quota_max": .quotaMax, "quota_renews": .quotaRenews, "quota_remaining": .quotaRemaining,
-        "quota_renewal_rate": .quotaRenewalRate, "access_rights": .accessRights, "org_id": .orgID,
-        "oauth_client_id": .oauthClientID, "oauth_keys": .oauthKeys, "certificate": .certificate,
-        "mtls_static_certificate_bindings": .mtlsStaticCertificateBindings, "basic_auth_data": .basicAuthData,
-        "jwt_data": .jwtData, "hmac_enabled": .hmacEnabled,
-        "enable_http_signature_validation": .enableHTTPSignatureValidation, "hmac_string": .hmacString,
-        "rsa_certificate_id": .rsaCertificateID, "is_inactive": .isInactive, "apply_policy_id": .applyPolicyID,
-        "apply_policies": .applyPolicies, "data_expires": .dataExpires, "monitor": .monitor,
-        "enable_detail_recording": .enableDetailRecording, "enable_detailed_recording": .enableDetailedRecording,
-        "meta_data": .metaData, "tags": .tags, "alias": .alias, "last_updated": .lastUpdated,
-        "id_extractor_deadline": .idExtractorDeadline, "session_lifetime": .sessionLifetime,
-        "post_expiry_action": .postExpiryAction, "post_expiry_grace_period": .postExpiryGracePeriod,
-        "smoothing": .smoothing,
-    ]
+        private var isNull: Bool {
+            if case .null = value { return true }
+            return false
+        }
 
-    private mutating func decode(_ field: DecodedField, _ name: String, _ value: JSONValue) throws {
-        typealias Read = JSONFieldReader
-        let isNull: Bool
-        if case .null = value { isNull = true } else { isNull = false }
         func int(_ meaning: String = "an integer") throws -> Int64 { isNull ? 0 : try Read.int(value, field: name, meaning: meaning) }
         func double() throws -> Double { isNull ? 0 : try Read.double(value, field: name) }
         func string() throws -> String { isNull ? "" : try Read.string(value, field: name) }
         func bool() throws -> Bool { isNull ? false : try Read.bool(value, field: name) }
         func strings() throws -> [String] { isNull ? [] : try Read.strings(value, field: name) }
-        func raw(_ allowed: String?) throws -> JSONValue { try Read.raw(value, field: name, allowed: allowed) }
-        switch field {
-        case .lastCheck: lastCheck = try int()
-        case .allowance: allowance = try double()
-        case .rate: rate = try double()
-        case .per: per = try double()
-        case .throttleInterval: throttleInterval = try double()
-        case .throttleRetryLimit: throttleRetryLimit = try int()
-        case .maxQueryDepth: maxQueryDepth = try int()
-        case .dateCreated: dateCreated = try string()
-        case .expires: expires = try int("an integer number of Unix seconds")
-        case .quotaMax: quotaMax = try int()
-        case .quotaRenews: quotaRenews = try int("an integer number of Unix seconds")
-        case .quotaRemaining: quotaRemaining = try int()
-        case .quotaRenewalRate: quotaRenewalRate = try int("an integer number of seconds")
-        case .accessRights:
+        func object() throws -> [String: JSONValue] { isNull ? [:] : try Read.object(value, field: name) }
+        /// Raw JSON of the one shape `allowed`; a `null` stays null.
+        func raw(_ allowed: String) throws -> JSONValue { try Read.raw(value, field: name, allowed: allowed) }
+
+        func accessRights() throws -> [String: AccessDefinition] {
             var rights: [String: AccessDefinition] = [:]
-            for (apiID, entry) in isNull ? [:] : try Read.object(value, field: name) {
+            for (apiID, entry) in try object() {
                 guard case .object(let members) = entry else {
-                    throw SessionDecodingError.wrongType(field: "access_rights.\(apiID)", expected: "an object", found: entry.typeDescription)
+                    throw SessionDecodingError.wrongType(field: "\(name).\(apiID)", expected: "an object", found: entry.typeDescription)
                 }
-                rights[apiID] = try AccessDefinition(json: members, path: "access_rights.\(apiID)")
+                rights[apiID] = try AccessDefinition(json: members, path: "\(name).\(apiID)")
             }
-            accessRights = rights
-        case .orgID: orgID = try string()
-        case .oauthClientID: oauthClientID = try string()
-        case .oauthKeys: oauthKeys = try raw("an object")
-        case .certificate: certificate = try string()
-        case .mtlsStaticCertificateBindings: mtlsStaticCertificateBindings = try raw("an array")
-        case .basicAuthData: basicAuthData = try raw("an object")
-        case .jwtData: jwtData = try raw("an object")
-        case .hmacEnabled: hmacEnabled = try bool()
-        case .enableHTTPSignatureValidation: enableHTTPSignatureValidation = try bool()
-        case .hmacString: hmacString = try string()
-        case .rsaCertificateID: rsaCertificateID = try string()
-        case .isInactive: isInactive = try bool()
-        case .applyPolicyID: applyPolicyID = try string()
-        case .applyPolicies: applyPolicies = try strings()
-        case .dataExpires: dataExpires = try int()
-        case .monitor: monitor = try raw("an object")
-        case .enableDetailRecording: enableDetailRecording = try bool()
-        case .enableDetailedRecording: enableDetailedRecording = try bool()
-        case .metaData: metaData = isNull ? [:] : try Read.object(value, field: name)
-        case .tags: tags = try strings()
-        case .alias: alias = try string()
-        case .lastUpdated: lastUpdated = try string()
-        case .idExtractorDeadline: idExtractorDeadline = try int()
-        case .sessionLifetime: sessionLifetime = try int("an integer number of seconds")
-        case .postExpiryAction: postExpiryAction = try string()
-        case .postExpiryGracePeriod: postExpiryGracePeriod = try int("an integer number of seconds")
-        case .smoothing: smoothing = try raw("an object")
+            return rights
         }
     }
 
-    /// Every field the session writes, by name: ``json`` builds from it.
-    /// (``jsonText()`` writes the same fields itself, in byte order.)
+    /// Every field of Tyk's session struct, by JSON name: how it is read
+    /// from a member (decoding) and written as a value (``json`` builds
+    /// from these; ``jsonText()`` writes the same fields itself, in byte order).
     private struct Field: Sendable {
         let name: String
+        let decode: @Sendable (inout SessionState, Member) throws -> Void
         let value: @Sendable (SessionState) -> JSONValue
-        init(_ name: String, _ value: @escaping @Sendable (SessionState) -> JSONValue) {
+        init(_ name: String, decode: @escaping @Sendable (inout SessionState, Member) throws -> Void,
+             value: @escaping @Sendable (SessionState) -> JSONValue) {
             self.name = name
+            self.decode = decode
             self.value = value
         }
     }
 
+    /// The decoders of ``fieldTable`` by name, for one lookup per member.
+    private static let decoders: [String: @Sendable (inout SessionState, Member) throws -> Void] =
+        Dictionary(uniqueKeysWithValues: fieldTable.map { ($0.name, $0.decode) })
+
     private static let fieldTable: [Field] = [
-        Field("last_check") { .int($0.lastCheck) },
-        Field("allowance") { SessionState.number($0.allowance) },
-        Field("rate") { SessionState.number($0.rate) },
-        Field("per") { SessionState.number($0.per) },
-        Field("throttle_interval") { SessionState.number($0.throttleInterval) },
-        Field("throttle_retry_limit") { .int($0.throttleRetryLimit) },
-        Field("max_query_depth") { .int($0.maxQueryDepth) },
-        Field("date_created") { .string($0.dateCreated) },
-        Field("expires") { .int($0.expires) },
-        Field("quota_max") { .int($0.quotaMax) },
-        Field("quota_renews") { .int($0.quotaRenews) },
-        Field("quota_remaining") { .int($0.quotaRemaining) },
-        Field("quota_renewal_rate") { .int($0.quotaRenewalRate) },
-        Field("access_rights") { .object($0.accessRights.mapValues(\.json)) },
-        Field("org_id") { .string($0.orgID) },
-        Field("oauth_client_id") { .string($0.oauthClientID) },
-        Field("oauth_keys") { $0.oauthKeys },
-        Field("certificate") { .string($0.certificate) },
-        Field("mtls_static_certificate_bindings") { $0.mtlsStaticCertificateBindings },
-        Field("basic_auth_data") { $0.basicAuthData },
-        Field("jwt_data") { $0.jwtData },
-        Field("hmac_enabled") { .bool($0.hmacEnabled) },
-        Field("enable_http_signature_validation") { .bool($0.enableHTTPSignatureValidation) },
-        Field("hmac_string") { .string($0.hmacString) },
-        Field("rsa_certificate_id") { .string($0.rsaCertificateID) },
-        Field("is_inactive") { .bool($0.isInactive) },
-        Field("apply_policy_id") { .string($0.applyPolicyID) },
-        Field("apply_policies") { .array($0.applyPolicies.map { .string($0) }) },
-        Field("data_expires") { .int($0.dataExpires) },
-        Field("monitor") { $0.monitor },
-        Field("enable_detail_recording") { .bool($0.enableDetailRecording) },
-        Field("enable_detailed_recording") { .bool($0.enableDetailedRecording) },
-        Field("meta_data") { .object($0.metaData) },
-        Field("tags") { .array($0.tags.map { .string($0) }) },
-        Field("alias") { .string($0.alias) },
-        Field("last_updated") { .string($0.lastUpdated) },
-        Field("id_extractor_deadline") { .int($0.idExtractorDeadline) },
-        Field("session_lifetime") { .int($0.sessionLifetime) },
-        Field("post_expiry_action") { .string($0.postExpiryAction) },
-        Field("post_expiry_grace_period") { .int($0.postExpiryGracePeriod) },
-        Field("smoothing") { $0.smoothing },
+        Field("last_check", decode: { $0.lastCheck = try $1.int() }, value: { .int($0.lastCheck) }),
+        Field("allowance", decode: { $0.allowance = try $1.double() }, value: { SessionState.number($0.allowance) }),
+        Field("rate", decode: { $0.rate = try $1.double() }, value: { SessionState.number($0.rate) }),
+        Field("per", decode: { $0.per = try $1.double() }, value: { SessionState.number($0.per) }),
+        Field("throttle_interval", decode: { $0.throttleInterval = try $1.double() }, value: { SessionState.number($0.throttleInterval) }),
+        Field("throttle_retry_limit", decode: { $0.throttleRetryLimit = try $1.int() }, value: { .int($0.throttleRetryLimit) }),
+        Field("max_query_depth", decode: { $0.maxQueryDepth = try $1.int() }, value: { .int($0.maxQueryDepth) }),
+        Field("date_created", decode: { $0.dateCreated = try $1.string() }, value: { .string($0.dateCreated) }),
+        Field("expires", decode: { $0.expires = try $1.int("an integer number of Unix seconds") }, value: { .int($0.expires) }),
+        Field("quota_max", decode: { $0.quotaMax = try $1.int() }, value: { .int($0.quotaMax) }),
+        Field("quota_renews", decode: { $0.quotaRenews = try $1.int("an integer number of Unix seconds") }, value: { .int($0.quotaRenews) }),
+        Field("quota_remaining", decode: { $0.quotaRemaining = try $1.int() }, value: { .int($0.quotaRemaining) }),
+        Field("quota_renewal_rate", decode: { $0.quotaRenewalRate = try $1.int("an integer number of seconds") }, value: { .int($0.quotaRenewalRate) }),
+        Field("access_rights", decode: { $0.accessRights = try $1.accessRights() }, value: { .object($0.accessRights.mapValues(\.json)) }),
+        Field("org_id", decode: { $0.orgID = try $1.string() }, value: { .string($0.orgID) }),
+        Field("oauth_client_id", decode: { $0.oauthClientID = try $1.string() }, value: { .string($0.oauthClientID) }),
+        Field("oauth_keys", decode: { $0.oauthKeys = try $1.raw("an object") }, value: { $0.oauthKeys }),
+        Field("certificate", decode: { $0.certificate = try $1.string() }, value: { .string($0.certificate) }),
+        Field("mtls_static_certificate_bindings", decode: { $0.mtlsStaticCertificateBindings = try $1.raw("an array") }, value: { $0.mtlsStaticCertificateBindings }),
+        Field("basic_auth_data", decode: { $0.basicAuthData = try $1.raw("an object") }, value: { $0.basicAuthData }),
+        Field("jwt_data", decode: { $0.jwtData = try $1.raw("an object") }, value: { $0.jwtData }),
+        Field("hmac_enabled", decode: { $0.hmacEnabled = try $1.bool() }, value: { .bool($0.hmacEnabled) }),
+        Field("enable_http_signature_validation", decode: { $0.enableHTTPSignatureValidation = try $1.bool() }, value: { .bool($0.enableHTTPSignatureValidation) }),
+        Field("hmac_string", decode: { $0.hmacString = try $1.string() }, value: { .string($0.hmacString) }),
+        Field("rsa_certificate_id", decode: { $0.rsaCertificateID = try $1.string() }, value: { .string($0.rsaCertificateID) }),
+        Field("is_inactive", decode: { $0.isInactive = try $1.bool() }, value: { .bool($0.isInactive) }),
+        Field("apply_policy_id", decode: { $0.applyPolicyID = try $1.string() }, value: { .string($0.applyPolicyID) }),
+        Field("apply_policies", decode: { $0.applyPolicies = try $1.strings() }, value: { .array($0.applyPolicies.map { .string($0) }) }),
+        Field("data_expires", decode: { $0.dataExpires = try $1.int() }, value: { .int($0.dataExpires) }),
+        Field("monitor", decode: { $0.monitor = try $1.raw("an object") }, value: { $0.monitor }),
+        Field("enable_detail_recording", decode: { $0.enableDetailRecording = try $1.bool() }, value: { .bool($0.enableDetailRecording) }),
+        Field("enable_detailed_recording", decode: { $0.enableDetailedRecording = try $1.bool() }, value: { .bool($0.enableDetailedRecording) }),
+        Field("meta_data", decode: { $0.metaData = try $1.object() }, value: { .object($0.metaData) }),
+        Field("tags", decode: { $0.tags = try $1.strings() }, value: { .array($0.tags.map { .string($0) }) }),
+        Field("alias", decode: { $0.alias = try $1.string() }, value: { .string($0.alias) }),
+        Field("last_updated", decode: { $0.lastUpdated = try $1.string() }, value: { .string($0.lastUpdated) }),
+        Field("id_extractor_deadline", decode: { $0.idExtractorDeadline = try $1.int() }, value: { .int($0.idExtractorDeadline) }),
+        Field("session_lifetime", decode: { $0.sessionLifetime = try $1.int("an integer number of seconds") }, value: { .int($0.sessionLifetime) }),
+        Field("post_expiry_action", decode: { $0.postExpiryAction = try $1.string() }, value: { .string($0.postExpiryAction) }),
+        Field("post_expiry_grace_period", decode: { $0.postExpiryGracePeriod = try $1.int("an integer number of seconds") }, value: { .int($0.postExpiryGracePeriod) }),
+        Field("smoothing", decode: { $0.smoothing = try $1.raw("an object") }, value: { $0.smoothing }),
     ].sorted { ByteOrder.precedes($0.name, $1.name) }
 
     /// The session as a JSON value in Tyk's pre-5.12 "every key present"
