@@ -348,7 +348,8 @@ public final class JSEngine: Sendable {
     static let slowWait: UInt64 = 50_000_000
 
     /// The worker for the next call: the first awake worker holding a few
-    /// short calls and not blocked on I/O (``WorkerActivity``), so a steady load
+    /// calls (more when they are short) and not blocked on I/O
+    /// (``WorkerActivity/acceptsFollower(now:)``), so a steady load
     /// keeps a few threads busy instead of waking every thread in turn;
     /// failing that, an idle worker; failing that, the one holding fewest
     /// calls (spread from a rotating start). When every worker has been
