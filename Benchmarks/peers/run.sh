@@ -258,6 +258,18 @@ cpu_ticks() {
 }
 CLOCK_TICKS=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
+# Context switches (voluntary + involuntary) of every thread of a process
+# and its children, from /proc/PID/task/*/status. A thread that sleeps and
+# is woken for each request's work shows here as CPU time does not.
+ctx_switches() {
+    local total=0 pid value
+    for pid in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+        value=$(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {s += $2} END {print s + 0}' || true)
+        total=$((total + ${value:-0}))
+    done
+    echo "$total"
+}
+
 # Share of all CPUs in use over one second, in percent (the machine should be
 # idle before a measurement; another build or test run skews the numbers).
 cpu_busy() {
@@ -307,7 +319,7 @@ session_json() {
 # ------------------------------------------------------------------- rows --
 
 ORDER=()
-declare -A LABEL STATUS RPS P50 P99 NOTE RSS_IDLE RSS_AFTER CPU_US
+declare -A LABEL STATUS RPS P50 P99 NOTE RSS_IDLE RSS_AFTER CPU_US CSW
 
 row() {
     ORDER+=("$1")
@@ -355,7 +367,7 @@ check_renewed() {
 # Warm-up, then the measured wrk run; fills RPS/P50/P99 and, given a pid,
 # the RSS before and after the load.
 measure() {
-    local id=$1 url=$2 pid=${3:-} out="$RUN/$1.wrk" rps total non2xx timeouts per_request busy="" ticks_before=0 _
+    local id=$1 url=$2 pid=${3:-} out="$RUN/$1.wrk" rps total non2xx timeouts per_request busy="" ticks_before=0 switches_before=0 _
     [ -n "$pid" ] && RSS_IDLE[$id]=$(rss_kib "$pid")
     # Give another job on the machine up to QUIET_WAIT seconds to finish.
     for _ in $(seq "$QUIET_WAIT"); do
@@ -372,7 +384,7 @@ measure() {
             -H "x-session-key: $TOKEN" "$url" >"$RUN/$id.warmup" 2>&1 || true
     fi
     [ "${COUNT_REDIS:-}" != "1" ] || redis_cli CONFIG RESETSTAT >/dev/null
-    [ -n "$pid" ] && ticks_before=$(cpu_ticks "$pid")
+    [ -n "$pid" ] && ticks_before=$(cpu_ticks "$pid") && switches_before=$(ctx_switches "$pid")
     if ! timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency \
         -H "x-session-key: $TOKEN" "$url" >"$out" 2>&1; then
         invalid "$id" "wrk failed: $(tail -n 1 "$out")"
@@ -391,6 +403,7 @@ measure() {
     if [ -n "$pid" ]; then
         CPU_US[$id]=$(awk -v a="$ticks_before" -v b="$(cpu_ticks "$pid")" -v hz="$CLOCK_TICKS" -v n="$total" \
             'BEGIN {printf "%.0f", (b - a) * 1000000 / hz / n}')
+        CSW[$id]=$(awk -v a="$switches_before" -v b="$(ctx_switches "$pid")" -v n="$total" 'BEGIN {printf "%.2f", (b - a) / n}')
     fi
     P50[$id]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     P99[$id]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
@@ -407,7 +420,7 @@ measure() {
         per_request=$(redis_per_request "$total" || true)
         note "$id" "Redis per request: ${per_request:-no commands}"
     fi
-    say "  $id: ${RPS[$id]} req/s, p50 ${P50[$id]} ms, p99 ${P99[$id]} ms, CPU ${CPU_US[$id]:-?} µs/request"
+    say "  $id: ${RPS[$id]} req/s, p50 ${P50[$id]} ms, p99 ${P99[$id]} ms, CPU ${CPU_US[$id]:-?} µs/request, ${CSW[$id]:-?} context switches/request"
 }
 
 # --------------------------------------------------------------- servers --
@@ -780,8 +793,8 @@ BASE_NJS=""
 
 table() {
     local id rss notes
-    echo "| target | requests/s | p50 ms | p99 ms | CPU µs/request | × upstream direct | × nginx+njs | RSS MiB idle → after load | notes |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
+    echo "| target | requests/s | p50 ms | p99 ms | CPU µs/request | context switches/request | × upstream direct | × nginx+njs | RSS MiB idle → after load | notes |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
     for id in "${ORDER[@]}"; do
         rss="–"
         if [ -n "${RSS_IDLE[$id]:-}" ] && [ -n "${RSS_AFTER[$id]:-}" ]; then
@@ -790,9 +803,9 @@ table() {
         notes=${NOTE[$id]}
         if [ "${STATUS[$id]}" = "ok" ] || [[ ${STATUS[$id]} == invalid:* && -n "${RPS[$id]:-}" ]]; then
             [ "${STATUS[$id]}" = "ok" ] || notes="**${STATUS[$id]}**${notes:+; $notes}"
-            echo "| ${LABEL[$id]} | ${RPS[$id]} | ${P50[$id]} | ${P99[$id]} | ${CPU_US[$id]:-–} | $(ratio "${RPS[$id]}" "$BASE_UPSTREAM") | $(ratio "${RPS[$id]}" "$BASE_NJS") | $rss | $notes |"
+            echo "| ${LABEL[$id]} | ${RPS[$id]} | ${P50[$id]} | ${P99[$id]} | ${CPU_US[$id]:-–} | ${CSW[$id]:-–} | $(ratio "${RPS[$id]}" "$BASE_UPSTREAM") | $(ratio "${RPS[$id]}" "$BASE_NJS") | $rss | $notes |"
         else
-            echo "| ${LABEL[$id]} | – | – | – | – | – | – | – | ${STATUS[$id]}${notes:+; $notes} |"
+            echo "| ${LABEL[$id]} | – | – | – | – | – | – | – | – | ${STATUS[$id]}${notes:+; $notes} |"
         fi
     done
 }
@@ -834,5 +847,7 @@ say ""
     echo "the first check requests, before the warm-up; \"after load\" is right after the measured run."
     echo "CPU µs/request is the target's user + system time (/proc/PID/stat, with its child processes) over the"
     echo "measured run divided by the requests wrk counted; wrk's own CPU and the upstream's are not in it."
+    echo "Context switches/request counts every thread's voluntary and involuntary switches"
+    echo "(/proc/PID/task/*/status, with child processes) over the same run and requests."
 } >"$RESULTS"
 say "results written to $RESULTS (${ELAPSED}s)"
