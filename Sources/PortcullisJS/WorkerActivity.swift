@@ -14,9 +14,11 @@ import Synchronization
 ///
 /// How many calls a worker takes on depends on how long its calls run:
 /// a few whatever they take, more while those queued ahead of a new call
-/// are expected to finish within ``followBudget``. A worker running
-/// 20 µs plugin calls thus drains a burst of 16 in one wake-up; one whose
-/// calls take a millisecond takes on only a few before another is woken.
+/// are expected to finish within ``followBudget`` and none of its recent
+/// calls waited on I/O. A worker running 20 µs plugin calls thus drains a
+/// burst of 16 in one wake-up; one whose calls take a millisecond, or
+/// sometimes wait on a store or an HTTP call (which would hold up every
+/// call queued behind them), takes on only a few before another is woken.
 final class WorkerActivity: Sendable {
     private let held = Atomic<Int>(0)
     private let waits = Atomic<Int>(0)
@@ -29,6 +31,8 @@ final class WorkerActivity: Sendable {
     /// Moving average of this worker's recent call times (about the last
     /// eight calls), in nanoseconds; written only by the worker's thread.
     private let averageCall = Atomic<UInt64>(0)
+    /// ``callsStarted`` when a call last began to wait on I/O.
+    private let lastWaitingCall = Atomic<Int>(-WorkerActivity.callsWithoutWait)
 
     /// How long a running call may have run for a new call to queue behind it.
     static let shortCall: UInt64 = 2_000_000
@@ -49,11 +53,18 @@ final class WorkerActivity: Sendable {
     /// to run for a new call to join them beyond ``followers``.
     static let followBudget: UInt64 = 400_000
 
+    /// Calls that must have started since the last one that waited on I/O
+    /// for a worker to take on more than ``followers`` calls.
+    static let callsWithoutWait = 64
+
     /// Whether a call queued now would wait only for a few short calls.
     func acceptsFollower(now: UInt64) -> Bool {
         let held = calls
         guard held > 0, held <= Self.maxFollowers, !isWaiting else { return false }
-        if held > Self.followers && UInt64(held) &* averageCallNanoseconds > Self.followBudget { return false }
+        if held > Self.followers && (UInt64(held) &* averageCallNanoseconds > Self.followBudget
+                                     || callsStarted - lastWaitingCall.load(ordering: .relaxed) < Self.callsWithoutWait) {
+            return false
+        }
         let since = runningSince.load(ordering: .relaxed)
         return since == 0 || now &- since < Self.shortCall
     }
@@ -89,6 +100,7 @@ final class WorkerActivity: Sendable {
         held.subtract(1, ordering: .relaxed)
     }
     func enterWait() {
+        lastWaitingCall.store(callsStarted, ordering: .relaxed)
         if waits.add(1, ordering: .relaxed).newValue == 1 {
             waitingSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         }

@@ -51,6 +51,27 @@ struct WorkerActivityTests {
         #expect(recovering.acceptsFollower(now: clock + 1_000))
     }
 
+    @Test("A worker whose recent call waited on I/O takes on only `followers` calls until enough calls ran without waiting")
+    func recentWaitSpreads() {
+        let now: UInt64 = 10_000_000_000
+        let worker = Self.worker(finished: 64, taking: 20_000, holding: 1, now: now)
+        worker.enterWait()
+        worker.leaveWait()
+        for _ in 1..<WorkerActivity.followers { worker.callQueued() }
+        #expect(worker.acceptsFollower(now: now + 1_000), "up to `followers` calls as before")
+        worker.callQueued()
+        #expect(!worker.acceptsFollower(now: now + 1_000), "not more: the running call waited on I/O")
+        // Calls that finish without waiting lift the cap again.
+        var clock = now
+        for _ in 0..<WorkerActivity.callsWithoutWait {
+            worker.callFinished(now: clock + 20_000)
+            clock += 20_000
+            worker.callQueued()
+            worker.callStarted(now: clock)
+        }
+        #expect(worker.acceptsFollower(now: clock + 1_000))
+    }
+
     @Test("Idle, blocked and long-running workers take on no followers")
     func notJoined() {
         let now: UInt64 = 10_000_000_000
