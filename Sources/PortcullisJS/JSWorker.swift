@@ -81,14 +81,17 @@ final class JSWorker: @unchecked Sendable {
         jobs.close()
     }
 
-    /// Takes every queued job at once and runs them in order.
+    /// Takes every queued job at once and runs them in order. One clock
+    /// reading ends a job and starts the next.
     private func run(_ state: WorkerState) {
         var batch: [Job] = []
         while jobs.takeAll(into: &batch) {
+            var now = DispatchTime.now().uptimeNanoseconds
             for job in batch {
-                activity.callStarted()
+                activity.callStarted(now: now)
                 job(state)
-                activity.callFinished()
+                now = DispatchTime.now().uptimeNanoseconds
+                activity.callFinished(now: now)
             }
             batch.removeAll(keepingCapacity: true)
         }

@@ -85,12 +85,14 @@ final class WorkerActivity: Sendable {
     var callsTimedOut: Int { timeouts.load(ordering: .relaxed) }
 
     func callQueued() { held.add(1, ordering: .relaxed) }
-    func callStarted(now: UInt64 = DispatchTime.now().uptimeNanoseconds) {
+    /// A call began at `now` (uptime in nanoseconds).
+    func callStarted(now: UInt64) {
         started.add(1, ordering: .relaxed)
         runningSince.store(now, ordering: .relaxed)
     }
     func callTimedOut() { timeouts.add(1, ordering: .relaxed) }
-    func callFinished(now: UInt64 = DispatchTime.now().uptimeNanoseconds) {
+    /// The running call ended at `now`; its time goes into the average.
+    func callFinished(now: UInt64) {
         let since = runningSince.load(ordering: .relaxed)
         if since != 0 && now >= since {
             let average = averageCall.load(ordering: .relaxed)
