@@ -236,10 +236,13 @@ render() {
 
 # -------------------------------------------------------------- measuring --
 
+# A process and its child processes (nginx: the master and its workers).
+with_children() { echo "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); }
+
 # Resident memory of a process and its children, in KiB.
 rss_kib() {
     local total=0 pid value
-    for pid in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+    for pid in $(with_children "$1"); do
         value=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
         total=$((total + ${value:-0}))
     done
@@ -250,7 +253,7 @@ rss_kib() {
 # (fields 14 and 15 of /proc/PID/stat, read after the command name).
 cpu_ticks() {
     local total=0 pid value
-    for pid in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+    for pid in $(with_children "$1"); do
         value=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
         total=$((total + ${value:-0}))
     done
@@ -263,7 +266,7 @@ CLOCK_TICKS=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # is woken for each request's work shows here as CPU time does not.
 ctx_switches() {
     local total=0 pid value
-    for pid in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+    for pid in $(with_children "$1"); do
         value=$(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {s += $2} END {print s + 0}' || true)
         total=$((total + ${value:-0}))
     done
