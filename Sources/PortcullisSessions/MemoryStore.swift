@@ -6,7 +6,7 @@ import PortcullisCore
 /// ``VirtualClock`` by a day expires day-old keys. Several session layers in
 /// one process can share a `MemoryStore` and see each other's
 /// invalidations, like nodes sharing Redis.
-public final class MemoryStore: SessionStore, ImmediateSessionReads, @unchecked Sendable {
+public final class MemoryStore: SessionStore, ImmediateSessionReads, AnnouncingSessionWrites, @unchecked Sendable {
     private enum Value {
         case session(StoredSession)
         case string(String)
@@ -73,23 +73,55 @@ public final class MemoryStore: SessionStore, ImmediateSessionReads, @unchecked 
         try await injectedDelay()
         return try state.withLock { s in
             try check(&s)
-            let current = live(&s, key)
-            var replaced: StoredSession?
-            if let current {
-                switch current.value {
-                case .session(let record): replaced = record
-                case .string(let text): replaced = StoredSession.decode(stored: text)
-                }
-            }
-            let currentVersion = replaced?.version
-            if case .ifVersion(let expected) = condition, currentVersion != expected {
-                return .conflict(current: currentVersion)
-            }
-            s.versionCounter += 1
-            let version = s.versionCounter
-            s.entries[key] = Entry(value: .session(StoredSession(body: body, version: version)), expiresAt: deadline(ttlSeconds))
-            return .written(version: version, replaced: replaced)
+            return write(&s, key: key, body: body, ttlSeconds: ttlSeconds, condition: condition)
         }
+    }
+
+    /// The write, the deletions and the invalidation in one step, as the
+    /// Redis store's script does. When the writer's own subscription is
+    /// the only one on the channel nothing is delivered: the writer puts
+    /// the record into its own cache itself, so a single node spends
+    /// nothing on announcing to itself.
+    public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                             deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, AnnouncementReceipt) {
+        try await injectedDelay()
+        let (outcome, handlers, includesWriter) = try state.withLock { s in
+            try check(&s)
+            let outcome = write(&s, key: key, body: body, ttlSeconds: ttlSeconds, condition: condition, deleting: deleting)
+            guard case .written = outcome, !s.subscriptionsInterrupted else { return (outcome, [@Sendable (SubscriptionEvent) -> Void](), false) }
+            let handlers = s.subscribers.values.filter { $0.channel == announcement.channel }.map(\.handler)
+            let own = announcement.ownChannel.map { channel in s.subscribers.values.contains { $0.channel == channel } } ?? false
+            return (outcome, handlers, own && !handlers.isEmpty)
+        }
+        guard case .written(let version, _) = outcome else { return (outcome, AnnouncementReceipt(receivers: 0)) }
+        if !(includesWriter && handlers.count == 1) {
+            let message = "\(announcement.prefix) \(version) \(key)"
+            for handler in handlers { handler(.message(message)) }
+        }
+        return (outcome, AnnouncementReceipt(receivers: handlers.count, includesWriter: includesWriter))
+    }
+
+    /// The conditional write under the store lock; `deleting` names
+    /// values removed in the same step when the write happens.
+    private func write(_ s: inout State, key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                       deleting: [String] = []) -> SessionWriteOutcome {
+        let current = live(&s, key)
+        var replaced: StoredSession?
+        if let current {
+            switch current.value {
+            case .session(let record): replaced = record
+            case .string(let text): replaced = StoredSession.decode(stored: text)
+            }
+        }
+        let currentVersion = replaced?.version
+        if case .ifVersion(let expected) = condition, currentVersion != expected {
+            return .conflict(current: currentVersion)
+        }
+        for name in deleting { s.entries.removeValue(forKey: name) }
+        s.versionCounter += 1
+        let version = s.versionCounter
+        s.entries[key] = Entry(value: .session(StoredSession(body: body, version: version)), expiresAt: deadline(ttlSeconds))
+        return .written(version: version, replaced: replaced)
     }
 
     /// Every live key starting with `prefix`.

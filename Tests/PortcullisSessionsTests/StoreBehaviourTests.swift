@@ -171,6 +171,72 @@ struct StoreBehaviourTests {
         #expect(received.withLock { $0 } == ["one"])
         await fixture.close()
     }
+
+    @Test("An announcing write deletes, writes and publishes in one step, says who received it, and sends nothing to a writer alone",
+          arguments: StoreKind.allCases)
+    func announcingWrite(kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        let store = try #require(fixture.store as? any AnnouncingSessionWrites)
+        let channel = "announce-test"
+        let own = "announce-test.node.a"
+        let announcement = SessionAnnouncement(channel: channel, prefix: "a 7", ownChannel: own)
+        let body = makeSession(expires: 100).jsonText()
+        let live = Locked(Set<String>())
+        let writerHeard = Locked([String]())
+        var subscriptions: [StoreSubscription] = []
+        subscriptions.append(try await store.subscribe(channel: channel) { event in
+            switch event {
+            case .subscribed: live.withLock { _ = $0.insert(channel) }
+            case .message(let text): writerHeard.withLock { $0.append(text) }
+            case .lost: break
+            }
+        })
+        subscriptions.append(try await store.subscribe(channel: own) { event in
+            if case .subscribed = event { live.withLock { _ = $0.insert(own) } }
+        })
+        try await waitFor { live.withLock { $0.count } == 2 }
+
+        // The writer alone: written, the quota counter gone, nothing sent.
+        try await store.setValue("3", forKey: "quota-announce", ttlSeconds: 0)
+        let (first, alone) = try await store.writeSession(key: "apikey-announce", body: body, ttlSeconds: 0, condition: .always,
+                                                           deleting: ["quota-announce"], announcing: announcement)
+        guard case .written(let v1, _) = first else { Issue.record("write refused"); return }
+        #expect(alone == AnnouncementReceipt(receivers: 1, includesWriter: true))
+        #expect(try await store.value(forKey: "quota-announce") == nil)
+        #expect(try await store.readSession(key: "apikey-announce")?.version == v1)
+
+        // A conflict writes, deletes and sends nothing.
+        try await store.setValue("5", forKey: "quota-announce", ttlSeconds: 0)
+        let (refused, nobody) = try await store.writeSession(key: "apikey-announce", body: body, ttlSeconds: 0, condition: .ifVersion(v1 + 1000),
+                                                             deleting: ["quota-announce"], announcing: announcement)
+        #expect(refused == .conflict(current: v1))
+        #expect(nobody == AnnouncementReceipt(receivers: 0))
+        #expect(try await store.value(forKey: "quota-announce") == "5")
+
+        // Another node listening: both receive "<prefix> <version> <key>".
+        let otherHeard = Locked([String]())
+        let otherLive = Locked(false)
+        let otherNode = fixture.secondStore()
+        let other = try await otherNode.subscribe(channel: channel) { event in
+            switch event {
+            case .subscribed: otherLive.withLock { $0 = true }
+            case .message(let text): otherHeard.withLock { $0.append(text) }
+            case .lost: break
+            }
+        }
+        try await waitFor { otherLive.withLock { $0 } }
+        let (second, shared) = try await store.writeSession(key: "apikey-announce", body: body, ttlSeconds: 0, condition: .ifVersion(v1),
+                                                            deleting: [], announcing: announcement)
+        guard case .written(let v2, let replaced) = second else { Issue.record("write refused"); return }
+        #expect(replaced?.version == v1)
+        #expect(shared == AnnouncementReceipt(receivers: 2, includesWriter: true))
+        try await waitFor { otherHeard.withLock { $0 } == ["a 7 \(v2) apikey-announce"] }
+        try await waitFor { writerHeard.withLock { $0 } == ["a 7 \(v2) apikey-announce"] }
+        other.cancel()
+        for subscription in subscriptions { subscription.cancel() }
+        if fixture.kind == .redis { await otherNode.shutdown() }
+        await fixture.close()
+    }
 }
 
 /// Polls `condition` until it holds, failing the test after `seconds`.
