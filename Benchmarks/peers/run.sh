@@ -764,6 +764,7 @@ row portcullis-token "Portcullis (b) token auth, no JS, memory"
 row portcullis-forum-memory "Portcullis (c) forum pre hook, memory"
 row portcullis-forum-redis "Portcullis (d) forum pre hook, Redis + local cache"
 row portcullis-always-redis "Portcullis (e) TykSetKeyData every request, Redis + local cache"
+row portcullis-always-memory "Portcullis (f) TykSetKeyData every request, memory"
 row portcullis-forum-traced "Portcullis (c) with tracing on: spans over OTLP/HTTP to a local sink"
 
 say "measuring: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency after a ${WARMUP}s warm-up, per target"
@@ -779,6 +780,7 @@ run_target portcullis-token target_portcullis_token
 run_target portcullis-forum-memory target_portcullis_hook portcullis-forum-memory memory forumRenewal "$ROOT/plugins/forum-renewal.js"
 run_target portcullis-forum-redis target_portcullis_hook portcullis-forum-redis redis forumRenewal "$ROOT/plugins/forum-renewal.js"
 run_target portcullis-always-redis target_portcullis_hook portcullis-always-redis redis renewAlways "$HERE/portcullis/renew-always.js"
+run_target portcullis-always-memory target_portcullis_hook portcullis-always-memory memory renewAlways "$HERE/portcullis/renew-always.js"
 run_target portcullis-forum-traced target_portcullis_traced
 
 # ---------------------------------------------------------------- results --
