@@ -121,6 +121,7 @@ public final class JSEngine: Sendable {
             let fresh = try JSRealm(name: recipe.name, group: state.group, scope: state.scope, clock: state.clock,
                                     timeout: state.timeout)
             for script in recipe.library { try fresh.load(script) }
+            if !recipe.library.isEmpty { fresh.hideGatewayGlobals() }
             var skipped: [PluginError] = []
             for script in recipe.scripts {
                 do {

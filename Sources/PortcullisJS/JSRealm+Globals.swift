@@ -10,6 +10,29 @@ import CJavaScriptCore
 /// that a call changes keep their new value (a difference from Tyk that
 /// the plugin guide lists).
 extension JSRealm {
+    /// Makes every enumerable global defined so far (the bindings, the
+    /// prelude's `TykJS`, `console`, `fetch`, the library's `_`) not
+    /// enumerable. They stay readable, writable and deletable by name; only
+    /// a listing of the global object (`Object.keys(this)`, `for…in`) no
+    /// longer shows them. The check that follows every call counts the
+    /// enumerable globals, and each one costs that count about 0.1 µs: with
+    /// the gateway's twenty it was about a tenth of a short hook's time on
+    /// its worker. Called after the prelude and after the library, before
+    /// any plugin file, so what plugins define stays enumerable.
+    func hideGatewayGlobals() {
+        let script = JSBridge.makeJSString("""
+            (function (global) {
+              var names = Object.keys(global);
+              for (var i = 0; i < names.length; i++) {
+                var d = Object.getOwnPropertyDescriptor(global, names[i]);
+                if (d && d.configurable) { d.enumerable = false; Object.defineProperty(global, names[i], d); }
+              }
+            })(this);
+            """)
+        defer { JSStringRelease(script) }
+        _ = JSEvaluateScript(context, script, nil, nil, 1, nil)
+    }
+
     /// The enumerable own names of the global object.
     private func globalNames() -> (names: JSPropertyNameArrayRef?, count: Int) {
         let names = JSObjectCopyPropertyNames(context, JSContextGetGlobalObject(context))

@@ -41,6 +41,7 @@ final class JSRealm {
         TykBindings.install(context, scope: scope, clock: clock)
         try load(PluginScript(path: TykPrelude.path, source: TykPrelude.source))
         capturePreludeEntryPoints()
+        hideGatewayGlobals()
     }
 
     deinit {
