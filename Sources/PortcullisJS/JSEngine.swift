@@ -76,7 +76,8 @@ public final class JSEngine: Sendable {
         return JSEngineStatistics(workers: all.count,
                                   queuedOrRunning: all.reduce(0) { $0 + $1.activity.calls },
                                   callsStarted: all.reduce(0) { $0 + $1.activity.callsStarted },
-                                  timeouts: all.reduce(0) { $0 + $1.activity.callsTimedOut })
+                                  timeouts: all.reduce(0) { $0 + $1.activity.callsTimedOut },
+                                  waitingOnIO: all.reduce(0) { $0 + ($1.activity.isWaiting ? 1 : 0) })
     }
 
     // MARK: Realms

@@ -9,12 +9,17 @@ public struct JSEngineStatistics: Sendable, Equatable {
     public var callsStarted: Int
     /// Calls stopped for running past `jsvm_timeout`.
     public var timeouts: Int
+    /// Workers whose running call is blocked on I/O now (a store round
+    /// trip, an HTTP call): when this stays at ``workers``, calls wait for
+    /// a thread and `jsvm_max_workers` is what lets the pool grow.
+    public var waitingOnIO: Int
 
     /// A reading with these values.
-    public init(workers: Int, queuedOrRunning: Int, callsStarted: Int, timeouts: Int) {
+    public init(workers: Int, queuedOrRunning: Int, callsStarted: Int, timeouts: Int, waitingOnIO: Int = 0) {
         self.workers = workers
         self.queuedOrRunning = queuedOrRunning
         self.callsStarted = callsStarted
         self.timeouts = timeouts
+        self.waitingOnIO = waitingOnIO
     }
 }

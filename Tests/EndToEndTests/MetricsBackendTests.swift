@@ -60,6 +60,7 @@ struct MetricsBackendTests {
         #expect(started > Date().timeIntervalSince1970 - 7 * 24 * 3600 && started <= Date().timeIntervalSince1970 + 1)
         #expect(m["portcullis_js_workers"] == Double(h.gateway.services.engine.statistics.workers))
         #expect(m["portcullis_js_queue_depth"] == 0, "nothing runs between requests")
+        #expect(m["portcullis_js_workers_waiting"] == 0, "no call waits on I/O between requests")
         #expect(m["portcullis_js_timeouts_total"] == 2)
         #expect((m["portcullis_js_calls_total"] ?? 0) >= 2)
         #expect(text.contains("# HELP portcullis_js_timeouts_total JS calls stopped for running longer than jsvm_timeout."))

@@ -142,19 +142,26 @@ struct HTTPBindingTests {
             }
             return condition()
         }
-        func waitingCalls() -> Int { engine.statistics.queuedOrRunning }
+        /// Waits until `count` workers are blocked on the slow answers, then
+        /// longer than ``JSEngine/slowWait``, after which the next call
+        /// finds them all waiting: a loaded machine may take its time to
+        /// start a call, but not to let a sleep run short.
+        func waitUntilBlocked(_ count: Int) async throws -> Bool {
+            guard try await eventually({ engine.statistics.waitingOnIO == count }) else { return false }
+            try await Task.sleep(for: .milliseconds(120))
+            return true
+        }
 
         try await engine.loadRealm("r", scripts: plugin(version: 1))
         #expect(engine.statistics.workers == 1)
         // The only worker waits on a slow answer; the next call finds every
         // worker waiting and starts another, which takes the calls after it.
         var calls = [start(waitingMilliseconds: 1500)]
-        #expect(try await eventually { waitingCalls() == 1 })
-        try await Task.sleep(for: .milliseconds(120))
+        #expect(try await waitUntilBlocked(1))
         calls.append(start(waitingMilliseconds: 10))
         #expect(try await eventually { engine.statistics.workers == 2 }, "a second worker should start")
         calls.append(start(waitingMilliseconds: 1500))
-        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await waitUntilBlocked(2))
         calls.append(start(waitingMilliseconds: 10))
         #expect(try await eventually { engine.statistics.workers == 3 }, "a third worker should start")
         calls.append(start(waitingMilliseconds: 1500))
@@ -169,8 +176,7 @@ struct HTTPBindingTests {
         var second: [Task<String, any Error>] = []
         for index in 0..<3 {
             second.append(start(waitingMilliseconds: 600))
-            #expect(try await eventually { waitingCalls() == index + 1 })
-            try await Task.sleep(for: .milliseconds(120))
+            #expect(try await waitUntilBlocked(index + 1))
         }
         var seen: [String] = []
         for call in second { seen.append(try await call.value) }

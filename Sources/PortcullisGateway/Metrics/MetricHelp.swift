@@ -26,6 +26,7 @@ enum MetricHelp {
         RuntimeMetrics.Name.startTime: "When the process started, Unix seconds.",
         RuntimeMetrics.Name.jsQueueDepth: "JS calls queued or running on the engine's worker threads.",
         RuntimeMetrics.Name.jsWorkers: "JS worker threads.",
+        RuntimeMetrics.Name.jsWorkersWaiting: "JS worker threads whose running call is blocked on a store round trip or an HTTP call.",
         RuntimeMetrics.Name.jsCalls: "JS calls the engine's workers started.",
         RuntimeMetrics.Name.jsTimeouts: "JS calls stopped for running longer than jsvm_timeout.",
     ]

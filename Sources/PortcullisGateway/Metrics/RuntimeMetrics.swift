@@ -21,6 +21,7 @@ public final class RuntimeMetrics: Sendable {
         public static let startTime = "process_start_time_seconds"
         public static let jsQueueDepth = "portcullis_js_queue_depth"
         public static let jsWorkers = "portcullis_js_workers"
+        public static let jsWorkersWaiting = "portcullis_js_workers_waiting"
         public static let jsCalls = "portcullis_js_calls_total"
         public static let jsTimeouts = "portcullis_js_timeouts_total"
     }
@@ -40,6 +41,7 @@ public final class RuntimeMetrics: Sendable {
     private let startTime: Gauge
     private let queueDepth: Gauge
     private let workers: Gauge
+    private let workersWaiting: Gauge
     private let jsCalls: Counter
     private let jsTimeouts: Counter
     private let recorded = Locked(Totals())
@@ -55,6 +57,7 @@ public final class RuntimeMetrics: Sendable {
         startTime = Gauge(label: Name.startTime, factory: factory)
         queueDepth = Gauge(label: Name.jsQueueDepth, factory: factory)
         workers = Gauge(label: Name.jsWorkers, factory: factory)
+        workersWaiting = Gauge(label: Name.jsWorkersWaiting, factory: factory)
         jsCalls = Counter(label: Name.jsCalls, factory: factory)
         jsTimeouts = Counter(label: Name.jsTimeouts, factory: factory)
     }
@@ -66,6 +69,7 @@ public final class RuntimeMetrics: Sendable {
         let engineNow = engine.statistics
         queueDepth.record(engineNow.queuedOrRunning)
         workers.record(engineNow.workers)
+        workersWaiting.record(engineNow.waitingOnIO)
         let process = ProcessReading.now()
         if let process {
             resident.record(process.residentBytes)
