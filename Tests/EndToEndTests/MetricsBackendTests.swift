@@ -49,6 +49,11 @@ struct MetricsBackendTests {
         defer { Task { await h.close() } }
         #expect(await h.send("/slow/x").status == 504)
         #expect(await h.send("/slow/x").status == 504)
+        // The 504 leaves at the time limit; the worker ends the stopped
+        // call a moment later. Wait for that before sampling the queue.
+        let engine = h.gateway.services.engine
+        for _ in 0..<100 where engine.statistics.queuedOrRunning > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(engine.statistics.queuedOrRunning == 0, "the stopped calls should have ended within 2 s")
         let text = await h.send("/metrics").text
         let m = LifecycleMetricsTests.samples(text)
         #expect((m["process_resident_memory_bytes"] ?? 0) > 1_000_000, "\(text)")
