@@ -175,7 +175,7 @@ struct HTTPBindingTests {
         try await engine.loadRealm("r", scripts: plugin(version: 2))
         var second: [Task<String, any Error>] = []
         for index in 0..<3 {
-            second.append(start(waitingMilliseconds: 600))
+            second.append(start(waitingMilliseconds: 1500))
             #expect(try await waitUntilBlocked(index + 1))
         }
         var seen: [String] = []
