@@ -87,12 +87,19 @@ public final class GatewayMetrics: Sendable {
 
     /// Records how long one plugin call took, by API and middleware name.
     public func recordPluginDuration(api: String, plugin: String, duration: Duration) {
+        pluginDurationTimer(api: api, plugin: plugin).recordNanoseconds(duration.nanosecondsValue)
+    }
+
+    /// The timer ``recordPluginDuration(api:plugin:duration:)`` records
+    /// into, for a caller that keeps it: a stage built once per API records
+    /// every call without hashing the two names under the shared lock.
+    func pluginDurationTimer(api: String, plugin: String) -> CoreMetrics.Timer {
         let key = PluginKey(api: api, plugin: plugin)
-        handles.withLock {
+        return handles.withLock {
             Self.handle(&$0.pluginDurations, key) {
                 CoreMetrics.Timer(label: Name.pluginDuration, dimensions: [("api_id", api), ("plugin", plugin)], factory: factory)
             }
-        }.recordNanoseconds(duration.nanosecondsValue)
+        }
     }
 
     /// The Prometheus exposition text of this node's registry, with help

@@ -1,3 +1,4 @@
+import CoreMetrics
 import PortcullisJS
 import Tracing
 
@@ -13,16 +14,24 @@ struct PluginCall {
     /// The call's span when the request is traced; the plugin host's
     /// bindings run under it (``GatewayServices/pluginHost(for:span:)``).
     let span: (any Span)?
+    /// The duration timer when the caller keeps it; looked up by name otherwise.
+    private let timer: CoreMetrics.Timer?
 
-    init(_ request: GatewayRequest, plugin: String) {
+    init(_ request: GatewayRequest, plugin: String, timer: CoreMetrics.Timer? = nil) {
         api = request.api.definition.apiID
         self.plugin = plugin
+        self.timer = timer
         span = request.trace.map { Self.startSpan($0, api: request.api.definition.apiID, plugin: plugin) }
     }
 
     /// Records the duration and ends the span with the call's outcome.
     func finish(_ metrics: GatewayMetrics, error: (any Error)?) {
-        metrics.recordPluginDuration(api: api, plugin: plugin, duration: ContinuousClock.now - started)
+        let duration = ContinuousClock.now - started
+        if let timer {
+            timer.recordNanoseconds(duration.nanosecondsValue)
+        } else {
+            metrics.recordPluginDuration(api: api, plugin: plugin, duration: duration)
+        }
         if let span { Self.endSpan(span, error: error) }
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import PortcullisCore
 import PortcullisJS
 import PortcullisSessions
@@ -14,6 +15,8 @@ struct JSHookStage: PipelineStage {
     let phase: Phase
     let hooks: [MiddlewareEntry]
     let services: GatewayServices
+    /// Each hook's `portcullis_plugin_duration_seconds` timer, in `hooks` order.
+    private let durationTimers: [CoreMetrics.Timer]
 
     var name: String { phase.rawValue }
 
@@ -28,6 +31,7 @@ struct JSHookStage: PipelineStage {
         }
         self.hooks = all.filter { !$0.disabled }
         self.services = services
+        durationTimers = hooks.map { services.metrics.pluginDurationTimer(api: api.definition.apiID, plugin: $0.name) }
     }
 
     /// A phase with no hooks goes on at once.
@@ -53,7 +57,7 @@ struct JSHookStage: PipelineStage {
         let hook = hooks[index]
         let (mini, encoding, json) = request.hookRequest()
         let api = request.api
-        let measured = PluginCall(request, plugin: hook.name)
+        let measured = PluginCall(request, plugin: hook.name, timer: durationTimers[index])
         services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, requestJSON: json, spec: api.spec,
                                          host: services.pluginHost(for: request, span: measured.span)) { [self] result in
             switch result {
