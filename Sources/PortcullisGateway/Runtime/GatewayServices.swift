@@ -84,13 +84,14 @@ extension GatewayServices {
     /// plugin host (see ``pluginHost(for:span:)``).
     func timedPlugin<T: Sendable>(_ request: GatewayRequest, plugin: String,
                                   _ call: ((any Span)?) async throws -> T) async throws -> T {
-        let measured = PluginCall(request, plugin: plugin)
+        let measured = PluginCall(request, plugin: plugin,
+                                  timer: metrics.pluginDurationTimer(api: request.api.definition.apiID, plugin: plugin))
         do {
             let result = try await call(measured.span)
-            measured.finish(metrics, error: nil)
+            measured.finish(error: nil)
             return result
         } catch {
-            measured.finish(metrics, error: error)
+            measured.finish(error: error)
             throw error
         }
     }

@@ -8,30 +8,22 @@ import Tracing
 /// call ended (`ok`, `error`, `timeout`). Every plugin call site, awaited or
 /// completed in a worker callback, starts one and finishes it once.
 struct PluginCall {
-    let api: String
-    let plugin: String
     let started = ContinuousClock.now
     /// The call's span when the request is traced; the plugin host's
     /// bindings run under it (``GatewayServices/pluginHost(for:span:)``).
     let span: (any Span)?
-    /// The duration timer when the caller keeps it; looked up by name otherwise.
-    private let timer: CoreMetrics.Timer?
+    /// The plugin's `portcullis_plugin_duration_seconds` timer
+    /// (``GatewayMetrics/pluginDurationTimer(api:plugin:)``).
+    private let timer: CoreMetrics.Timer
 
-    init(_ request: GatewayRequest, plugin: String, timer: CoreMetrics.Timer? = nil) {
-        api = request.api.definition.apiID
-        self.plugin = plugin
+    init(_ request: GatewayRequest, plugin: String, timer: CoreMetrics.Timer) {
         self.timer = timer
         span = request.trace.map { Self.startSpan($0, api: request.api.definition.apiID, plugin: plugin) }
     }
 
     /// Records the duration and ends the span with the call's outcome.
-    func finish(_ metrics: GatewayMetrics, error: (any Error)?) {
-        let duration = ContinuousClock.now - started
-        if let timer {
-            timer.recordNanoseconds(duration.nanosecondsValue)
-        } else {
-            metrics.recordPluginDuration(api: api, plugin: plugin, duration: duration)
-        }
+    func finish(error: (any Error)?) {
+        timer.recordNanoseconds((ContinuousClock.now - started).nanosecondsValue)
         if let span { Self.endSpan(span, error: error) }
     }
 

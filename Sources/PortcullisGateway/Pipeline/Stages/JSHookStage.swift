@@ -61,8 +61,8 @@ struct JSHookStage: PipelineStage {
         services.engine.submitMiddleware(realm: api.realm, handler: hook.name, request: mini, requestJSON: json, spec: api.spec,
                                          host: services.pluginHost(for: request, span: measured.span)) { [self] result in
             switch result {
-            case .success: measured.finish(services.metrics, error: nil)
-            case .failure(let error): measured.finish(services.metrics, error: error)
+            case .success: measured.finish(error: nil)
+            case .failure(let error): measured.finish(error: error)
             }
             var request = request
             do {
