@@ -85,11 +85,11 @@ public final class MemoryStore: SessionStore, ImmediateSessionReads, AnnouncingS
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, AnnouncementReceipt) {
         try await injectedDelay()
-        let (outcome, handlers, includesWriter) = try state.withLock { s in
+        let (outcome, handlers, includesWriter) = try state.withLock { s -> (SessionWriteOutcome, [@Sendable (SubscriptionEvent) -> Void], Bool) in
             try check(&s)
             let outcome = write(&s, key: key, body: body, ttlSeconds: ttlSeconds, condition: condition, deleting: deleting)
-            guard case .written = outcome, !s.subscriptionsInterrupted else { return (outcome, [@Sendable (SubscriptionEvent) -> Void](), false) }
-            let handlers = s.subscribers.values.filter { $0.channel == announcement.channel }.map(\.handler)
+            guard case .written = outcome else { return (outcome, [], false) }
+            let handlers = listeners(s, announcement.channel)
             let own = announcement.ownChannel.map { channel in s.subscribers.values.contains { $0.channel == channel } } ?? false
             return (outcome, handlers, own && !handlers.isEmpty)
         }
@@ -231,8 +231,7 @@ public final class MemoryStore: SessionStore, ImmediateSessionReads, AnnouncingS
         try await injectedDelay()
         let handlers = try state.withLock { s -> [@Sendable (SubscriptionEvent) -> Void] in
             try check(&s)
-            guard !s.subscriptionsInterrupted else { return [] }
-            return s.subscribers.values.filter { $0.channel == channel }.map(\.handler)
+            return listeners(s, channel)
         }
         for handler in handlers { handler(.message(message)) }
         return handlers.count
@@ -299,6 +298,13 @@ public final class MemoryStore: SessionStore, ImmediateSessionReads, AnnouncingS
     }
 
     // MARK: Helpers
+
+    /// The handlers a message on `channel` reaches now: none while
+    /// subscriptions are interrupted.
+    private func listeners(_ s: State, _ channel: String) -> [@Sendable (SubscriptionEvent) -> Void] {
+        guard !s.subscriptionsInterrupted else { return [] }
+        return s.subscribers.values.filter { $0.channel == channel }.map(\.handler)
+    }
 
     private func injectedDelay() async throws {
         let latency = state.withLock { s in s.latency }
