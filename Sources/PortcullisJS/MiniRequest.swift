@@ -4,37 +4,165 @@
 /// `body` is plain text here; the engine converts bytes to text and back so a
 /// handler appending to `request.Body` keeps non-UTF-8 bytes intact.
 public struct MiniRequest: Sendable, Equatable {
+    /// The stored fields; the accessors below say what each one is.
+    private struct Fields: Sendable, Equatable {
+        var headers: [String: [String]] = [:]
+        var setHeaders: [String: String] = [:]
+        var deleteHeaders: [String] = []
+        var body: String = ""
+        var url: String = "/"
+        var params: [String: [String]] = [:]
+        var addParams: [String: String] = [:]
+        var extendedParams: [String: [String]] = [:]
+        var deleteParams: [String] = []
+        var returnOverrides: ReturnOverrides = ReturnOverrides()
+        var ignoreBody: Bool = false
+        var method: String = "GET"
+        var requestURI: String = "/"
+        var scheme: String = "http"
+        var attributes: RequestAttributes = RequestAttributes()
+    }
+
+    /// One request object's fields, shared by its copies until one writes
+    /// (copy on write). The object travels from the event loop to a JS
+    /// worker and back inside several values, and copying its fifteen
+    /// fields one by one cost a reference count for each string, list and
+    /// map among them. Unchecked `Sendable`, and no dynamic exclusivity
+    /// checks: a storage is only changed through a request that holds the
+    /// sole reference to it.
+    private final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var storage: Storage
+
+    /// Gives this copy storage of its own before it changes a field.
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+    }
+
     /// Incoming headers, canonical names, every value a list (`Headers` in JS).
-    public var headers: [String: [String]]
+    public var headers: [String: [String]] {
+        get { storage.fields.headers }
+        _modify {
+            makeUnique()
+            yield &storage.fields.headers
+        }
+    }
     /// Headers to set on the upstream request, replacing existing values.
-    public var setHeaders: [String: String]
+    public var setHeaders: [String: String] {
+        get { storage.fields.setHeaders }
+        _modify {
+            makeUnique()
+            yield &storage.fields.setHeaders
+        }
+    }
     /// Header names to remove before `setHeaders` is applied.
-    public var deleteHeaders: [String]
+    public var deleteHeaders: [String] {
+        get { storage.fields.deleteHeaders }
+        _modify {
+            makeUnique()
+            yield &storage.fields.deleteHeaders
+        }
+    }
     /// The request body as text.
-    public var body: String
+    public var body: String {
+        get { storage.fields.body }
+        _modify {
+            makeUnique()
+            yield &storage.fields.body
+        }
+    }
     /// Path and raw query, including the listen path.
-    public var url: String
+    public var url: String {
+        get { storage.fields.url }
+        _modify {
+            makeUnique()
+            yield &storage.fields.url
+        }
+    }
     /// The query string's parameters (read-only for the handler).
-    public var params: [String: [String]]
+    public var params: [String: [String]] {
+        get { storage.fields.params }
+        _modify {
+            makeUnique()
+            yield &storage.fields.params
+        }
+    }
     /// Query parameters to set, replacing existing values.
-    public var addParams: [String: String]
+    public var addParams: [String: String] {
+        get { storage.fields.addParams }
+        _modify {
+            makeUnique()
+            yield &storage.fields.addParams
+        }
+    }
     /// Query parameter values to append.
-    public var extendedParams: [String: [String]]
+    public var extendedParams: [String: [String]] {
+        get { storage.fields.extendedParams }
+        _modify {
+            makeUnique()
+            yield &storage.fields.extendedParams
+        }
+    }
     /// Query parameter names to delete.
-    public var deleteParams: [String]
+    public var deleteParams: [String] {
+        get { storage.fields.deleteParams }
+        _modify {
+            makeUnique()
+            yield &storage.fields.deleteParams
+        }
+    }
     /// A response the handler wants sent instead of proxying.
-    public var returnOverrides: ReturnOverrides
+    public var returnOverrides: ReturnOverrides {
+        get { storage.fields.returnOverrides }
+        _modify {
+            makeUnique()
+            yield &storage.fields.returnOverrides
+        }
+    }
     /// When true, the original body is kept whatever the handler returned.
-    public var ignoreBody: Bool
+    public var ignoreBody: Bool {
+        get { storage.fields.ignoreBody }
+        _modify {
+            makeUnique()
+            yield &storage.fields.ignoreBody
+        }
+    }
     /// The HTTP method (read-only).
-    public var method: String
+    public var method: String {
+        get { storage.fields.method }
+        _modify {
+            makeUnique()
+            yield &storage.fields.method
+        }
+    }
     /// The raw request URI as received (read-only).
-    public var requestURI: String
+    public var requestURI: String {
+        get { storage.fields.requestURI }
+        _modify {
+            makeUnique()
+            yield &storage.fields.requestURI
+        }
+    }
     /// `http` or `https` (read-only).
-    public var scheme: String
+    public var scheme: String {
+        get { storage.fields.scheme }
+        _modify {
+            makeUnique()
+            yield &storage.fields.scheme
+        }
+    }
     /// Who is calling and which API matched: fields Tyk never exposed
     /// (read-only; a Portcullis extension, Tyk issues 961 and 994).
-    public var attributes = RequestAttributes()
+    public var attributes: RequestAttributes {
+        get { storage.fields.attributes }
+        _modify {
+            makeUnique()
+            yield &storage.fields.attributes
+        }
+    }
 
     /// Creates a request object; unspecified fields take Tyk's zero values.
     public init(
@@ -44,20 +172,15 @@ public struct MiniRequest: Sendable, Equatable {
         returnOverrides: ReturnOverrides = ReturnOverrides(), ignoreBody: Bool = false,
         method: String = "GET", requestURI: String? = nil, scheme: String = "http"
     ) {
-        self.headers = headers
-        self.setHeaders = setHeaders
-        self.deleteHeaders = deleteHeaders
-        self.body = body
-        self.url = url
-        self.params = params
-        self.addParams = addParams
-        self.extendedParams = extendedParams
-        self.deleteParams = deleteParams
-        self.returnOverrides = returnOverrides
-        self.ignoreBody = ignoreBody
-        self.method = method
-        self.requestURI = requestURI ?? url
-        self.scheme = scheme
+        storage = Storage(Fields(
+            headers: headers, setHeaders: setHeaders, deleteHeaders: deleteHeaders, body: body, url: url, params: params,
+            addParams: addParams, extendedParams: extendedParams, deleteParams: deleteParams, returnOverrides: returnOverrides,
+            ignoreBody: ignoreBody, method: method, requestURI: requestURI ?? url, scheme: scheme))
+    }
+
+    /// Equal when every field is equal, whether or not the two share storage.
+    public static func == (lhs: MiniRequest, rhs: MiniRequest) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
     }
 }
 
@@ -73,6 +196,7 @@ extension MiniRequest: Codable {
     /// values, as Go's decoder does; wrong types are errors naming the field.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        storage = Storage(Fields())
         headers = try c.decodeIfPresent([String: [String]].self, forKey: .headers) ?? [:]
         setHeaders = try c.decodeIfPresent([String: String].self, forKey: .setHeaders) ?? [:]
         deleteHeaders = try c.decodeIfPresent([String].self, forKey: .deleteHeaders) ?? []
@@ -87,6 +211,25 @@ extension MiniRequest: Codable {
         method = try c.decodeIfPresent(String.self, forKey: .method) ?? ""
         requestURI = try c.decodeIfPresent(String.self, forKey: .requestURI) ?? ""
         scheme = try c.decodeIfPresent(String.self, forKey: .scheme) ?? ""
+    }
+
+    /// Encodes every field under Tyk's name.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(headers, forKey: .headers)
+        try c.encode(setHeaders, forKey: .setHeaders)
+        try c.encode(deleteHeaders, forKey: .deleteHeaders)
+        try c.encode(body, forKey: .body)
+        try c.encode(url, forKey: .url)
+        try c.encode(params, forKey: .params)
+        try c.encode(addParams, forKey: .addParams)
+        try c.encode(extendedParams, forKey: .extendedParams)
+        try c.encode(deleteParams, forKey: .deleteParams)
+        try c.encode(returnOverrides, forKey: .returnOverrides)
+        try c.encode(ignoreBody, forKey: .ignoreBody)
+        try c.encode(method, forKey: .method)
+        try c.encode(requestURI, forKey: .requestURI)
+        try c.encode(scheme, forKey: .scheme)
     }
 }
 

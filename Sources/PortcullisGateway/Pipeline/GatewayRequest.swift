@@ -8,49 +8,173 @@ import PortcullisSessions
 /// as changed by the stages so far, plus what the stages learned (the
 /// key, its session) and the request's own session overlay.
 public struct GatewayRequest: Sendable {
+    /// The stored fields; the accessors below say what each one is.
+    private struct Fields: Sendable {
+        let id: String
+        var api: LoadedAPI
+        var method: String
+        var path: String
+        var query: String?
+        var headers: HeaderList
+        var bodyBuffer: ByteBuffer
+        var scheme: String
+        var remoteAddress: String?
+        var key: String?
+        var session: VersionedSession?
+        var storedSession: SessionState?
+        let overlay = SessionOverlay()
+        var responseHeaders = HeaderList()
+        let bindingFaults = BindingFaults()
+        var loop = InternalLoop()
+        var trace: RequestTrace?
+    }
+
+    /// One request's fields, shared by its copies until one writes (copy
+    /// on write). A request is copied into every stage's continuation, and
+    /// copying some twenty fields one by one cost a reference count for
+    /// each string, list and object among them, several of them shared
+    /// by every request on every thread. Unchecked `Sendable`, and no
+    /// dynamic exclusivity checks: a storage is only changed through a
+    /// request that holds the sole reference to it.
+    private final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var storage: Storage
+
+    /// Gives this copy storage of its own before it changes a field.
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+    }
+
     /// Request id for logs.
-    public let id: String
+    public var id: String { storage.fields.id }
     /// The API the request was routed to (or looped to, ``InternalLoop``).
-    public private(set) var api: LoadedAPI
+    public private(set) var api: LoadedAPI {
+        get { storage.fields.api }
+        _modify {
+            makeUnique()
+            yield &storage.fields.api
+        }
+    }
     /// HTTP method.
-    public var method: String
+    public var method: String {
+        get { storage.fields.method }
+        _modify {
+            makeUnique()
+            yield &storage.fields.method
+        }
+    }
     /// Path including the listen path (as Tyk's `request.URL` shows it).
-    public var path: String
+    public var path: String {
+        get { storage.fields.path }
+        _modify {
+            makeUnique()
+            yield &storage.fields.path
+        }
+    }
     /// Raw query string without `?`, if any.
-    public var query: String?
+    public var query: String? {
+        get { storage.fields.query }
+        _modify {
+            makeUnique()
+            yield &storage.fields.query
+        }
+    }
     /// Headers in order, names as received.
-    public var headers: HeaderList
+    public var headers: HeaderList {
+        get { storage.fields.headers }
+        _modify {
+            makeUnique()
+            yield &storage.fields.headers
+        }
+    }
     /// Body bytes as read off the connection.
-    public var bodyBuffer: ByteBuffer
+    public var bodyBuffer: ByteBuffer {
+        get { storage.fields.bodyBuffer }
+        _modify {
+            makeUnique()
+            yield &storage.fields.bodyBuffer
+        }
+    }
     /// Body bytes.
     public var body: [UInt8] {
         get { Array(buffer: bodyBuffer) }
         set { bodyBuffer = ByteBuffer(bytes: newValue) }
     }
     /// `http` or `https`.
-    public var scheme: String
+    public var scheme: String {
+        get { storage.fields.scheme }
+        _modify {
+            makeUnique()
+            yield &storage.fields.scheme
+        }
+    }
     /// The client's address, when known.
-    public var remoteAddress: String?
+    public var remoteAddress: String? {
+        get { storage.fields.remoteAddress }
+        _modify {
+            makeUnique()
+            yield &storage.fields.remoteAddress
+        }
+    }
     /// The key presented for auth (after the auth stage).
-    public var key: String?
+    public var key: String? {
+        get { storage.fields.key }
+        _modify {
+            makeUnique()
+            yield &storage.fields.key
+        }
+    }
     /// The session accepted by auth, and its record version: with the
     /// policies it names applied (see ``adopt(_:services:)``).
-    public var session: VersionedSession?
+    public var session: VersionedSession? {
+        get { storage.fields.session }
+        _modify {
+            makeUnique()
+            yield &storage.fields.session
+        }
+    }
     /// The session as stored, when policies changed it for ``session``;
     /// write-backs start from this form, so policy values are never
     /// written into the key.
-    public internal(set) var storedSession: SessionState?
+    public internal(set) var storedSession: SessionState? {
+        get { storage.fields.storedSession }
+        _modify {
+            makeUnique()
+            yield &storage.fields.storedSession
+        }
+    }
     /// Sessions written by this request's plugins; read first by auth and key expiry.
-    public let overlay: SessionOverlay
+    public var overlay: SessionOverlay { storage.fields.overlay }
     /// Headers to add to the response (set by stages, e.g. rate-limit info).
-    public var responseHeaders: HeaderList
+    public var responseHeaders: HeaderList {
+        get { storage.fields.responseHeaders }
+        _modify {
+            makeUnique()
+            yield &storage.fields.responseHeaders
+        }
+    }
     /// Store failures the request's plugin bindings ran into, so a plugin
     /// that fails because the store is down answers 503, not 500.
-    let bindingFaults = BindingFaults()
+    var bindingFaults: BindingFaults { storage.fields.bindingFaults }
     /// Where the request stands in `tyk://` loops.
-    public var loop = InternalLoop()
+    public var loop: InternalLoop {
+        get { storage.fields.loop }
+        _modify {
+            makeUnique()
+            yield &storage.fields.loop
+        }
+    }
     /// The request's spans when tracing is on; nil otherwise.
-    public internal(set) var trace: RequestTrace?
+    public internal(set) var trace: RequestTrace? {
+        get { storage.fields.trace }
+        _modify {
+            makeUnique()
+            yield &storage.fields.trace
+        }
+    }
 
     /// Creates a request.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
@@ -62,17 +186,8 @@ public struct GatewayRequest: Sendable {
     /// Creates a request around a body buffer.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
                 bodyBuffer: ByteBuffer, scheme: String = "http", remoteAddress: String? = nil) {
-        self.id = id
-        self.api = api
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.bodyBuffer = bodyBuffer
-        self.scheme = scheme
-        self.remoteAddress = remoteAddress
-        self.overlay = SessionOverlay()
-        self.responseHeaders = HeaderList()
+        storage = Storage(Fields(id: id, api: api, method: method, path: path, query: query, headers: headers,
+                                 bodyBuffer: bodyBuffer, scheme: scheme, remoteAddress: remoteAddress))
     }
 
     /// The same client request sent on to `api` by a `tyk://` loop: same
