@@ -15,7 +15,9 @@ final class ReusedJSString {
     /// `text` as a JS string: the kept one when the text is the same.
     func value(for text: String, in context: JSContextRef) -> JSValueRef? {
         if let value, self.text == text { return value }
-        guard let made = JSBridge.makeString(context, text) else { return nil }
+        // Made once, read (and usually parsed) again and again: the compact
+        // form parses faster.
+        guard let made = JSBridge.makeCompactString(context, text) else { return nil }
         // Kept from the collector until it is replaced; the realm's context
         // group takes it with everything else when the realm goes.
         JSValueProtect(context, made)
