@@ -121,7 +121,9 @@ final class JSRealm {
             }
             if viaPrelude, JSValueIsNumber(context, result) {
                 var same = given
-                same.headers = [:]
+                // Request hooks are given no header map: the request object
+                // then keeps sharing its fields with `given` (copy on write).
+                if !same.headers.isEmpty { same.headers = [:] }
                 let code = JSValueToNumber(context, result, nil)
                 return MiddlewareReturn(request: same, sessionMeta: code == 0 ? [:] : nil, session: nil, authValue: nil)
             }
