@@ -74,25 +74,78 @@ public struct UpstreamTarget: Sendable, Hashable {
 
 /// One request the gateway forwards to an upstream.
 public struct UpstreamRequest: Sendable {
+    /// The stored fields; the accessors below say what each one is.
+    private struct Fields: Sendable {
+        var target: UpstreamTarget
+        var method: HTTPMethod
+        var uri: String
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    /// One request's fields, shared by its copies until one writes (copy
+    /// on write): the request is kept for a retry on a fresh connection
+    /// while it is sent, and copying its target and headers field by field
+    /// cost a reference count for each string among them. Unchecked
+    /// `Sendable`, and no dynamic exclusivity checks: a storage is only
+    /// changed through a request that holds the sole reference to it.
+    private final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var storage: Storage
+
+    /// Gives this copy storage of its own before it changes a field.
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+    }
+
     /// Where it goes.
-    public var target: UpstreamTarget
+    public var target: UpstreamTarget {
+        get { storage.fields.target }
+        _modify {
+            makeUnique()
+            yield &storage.fields.target
+        }
+    }
     /// HTTP method.
-    public var method: HTTPMethod
+    public var method: HTTPMethod {
+        get { storage.fields.method }
+        _modify {
+            makeUnique()
+            yield &storage.fields.method
+        }
+    }
     /// Path and query as sent on the request line.
-    public var uri: String
+    public var uri: String {
+        get { storage.fields.uri }
+        _modify {
+            makeUnique()
+            yield &storage.fields.uri
+        }
+    }
     /// Headers exactly as sent: hop-by-hop ones already removed, `Host`
     /// and (for a body) `Content-Length` already set.
-    public var headers: HTTPHeaders
+    public var headers: HTTPHeaders {
+        get { storage.fields.headers }
+        _modify {
+            makeUnique()
+            yield &storage.fields.headers
+        }
+    }
     /// Body bytes (empty for none).
-    public var body: ByteBuffer
+    public var body: ByteBuffer {
+        get { storage.fields.body }
+        _modify {
+            makeUnique()
+            yield &storage.fields.body
+        }
+    }
 
     /// Creates a request.
     public init(target: UpstreamTarget, method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer) {
-        self.target = target
-        self.method = method
-        self.uri = uri
-        self.headers = headers
-        self.body = body
+        storage = Storage(Fields(target: target, method: method, uri: uri, headers: headers, body: body))
     }
 
     /// `METHOD scheme://host/uri`, for error messages and logs.
