@@ -17,8 +17,12 @@ enum BlockingBridge {
     }
 
     /// Runs `work` to completion on the calling thread and returns its result.
-    static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        let executor = CallingThreadExecutor()
+    /// `reusing` is the calling thread's own executor, taken when no other
+    /// wait on this thread holds it (a fresh one otherwise): each wait then
+    /// costs no executor, queue or condition variable of its own.
+    static func wait<T: Sendable>(reusing spare: CallingThreadExecutor? = nil,
+                                  _ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let executor = spare.flatMap { $0.claim() ? $0 : nil } ?? CallingThreadExecutor()
         let outcome = Outcome<T>()
         Task.detached(executorPreference: executor) {
             do {
@@ -39,13 +43,30 @@ enum BlockingBridge {
 /// A task executor whose jobs run on the one thread blocked in
 /// ``runUntilFinished()``; the thread sleeps only while no job is queued.
 /// A job that arrives after ``finish()`` (none should: the task has ended
-/// by then) goes to ``BridgeExecutor`` instead of being lost.
+/// by then) goes to ``BridgeExecutor`` instead of being lost, or, once the
+/// executor serves its thread's next wait, runs in that one.
+///
+/// One executor serves one wait at a time; a thread keeps one for all its
+/// waits (``claim()``), and a wait that finds it taken (a wait inside a
+/// wait) makes its own.
 final class CallingThreadExecutor: TaskExecutor, @unchecked Sendable {
     private let jobs = HandOffQueue<UnownedJob>()
+    /// Touched only by the owning thread.
+    private var inUse = false
+    private var batch: [UnownedJob] = []
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if !jobs.push(job) { BridgeExecutor.shared.enqueue(job) }
+    }
+
+    /// Takes this executor for a wait on its thread; false while another
+    /// wait holds it.
+    func claim() -> Bool {
+        guard !inUse else { return false }
+        inUse = true
+        jobs.reopen()
+        return true
     }
 
     /// The task is done: ``runUntilFinished()`` returns once its queue is empty.
@@ -55,11 +76,14 @@ final class CallingThreadExecutor: TaskExecutor, @unchecked Sendable {
 
     /// Runs queued jobs on the calling thread until ``finish()``.
     func runUntilFinished() {
-        var batch: [UnownedJob] = []
-        while jobs.takeAll(into: &batch) {
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
-            batch.removeAll(keepingCapacity: true)
+        var taken = batch
+        batch = []
+        while jobs.takeAll(into: &taken) {
+            for job in taken { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            taken.removeAll(keepingCapacity: true)
         }
+        batch = taken
+        inUse = false
     }
 }
 

@@ -27,6 +27,8 @@ final class CallScope {
     let logger: Logger
     /// Whether this worker is blocked on I/O, for the engine's dispatch.
     let activity: WorkerActivity
+    /// The executor this thread's binding waits run their work on.
+    private let waits = CallingThreadExecutor()
 
     init(logger: Logger, activity: WorkerActivity = WorkerActivity()) {
         self.logger = logger
@@ -38,7 +40,7 @@ final class CallScope {
     func block<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         activity.enterWait()
         defer { activity.leaveWait() }
-        return try BlockingBridge.wait(work)
+        return try BlockingBridge.wait(reusing: waits, work)
     }
 
     /// The name used in log lines for the running code.

@@ -42,6 +42,14 @@ final class HandOffQueue<Item>: @unchecked Sendable {
         if wake { condition.signal() }
     }
 
+    /// Accepts items again after ``close()``, for a consumer that serves
+    /// one producer after another.
+    func reopen() {
+        condition.lock()
+        closed = false
+        condition.unlock()
+    }
+
     /// Blocks until something is queued or the queue is closed, then moves
     /// everything queued into the empty `batch`. Returns false when the
     /// queue is closed and empty: the consumer is done.
