@@ -12,7 +12,7 @@ SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 # `make build RELEASE_SWIFT_FLAGS=` keeps them.
 RELEASE_SWIFT_FLAGS ?= -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: all deps build run plugins-demo test bench bench-peers soak clean help
+.PHONY: all deps build run plugins-demo test bench bench-peers bench-pair soak clean help
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make build  release build only (RELEASE_SWIFT_FLAGS= keeps Swift's run-time exclusivity checks)"
 	@echo "make bench  release benchmarks: the JS engine, then the peer comparison"
 	@echo "make bench-peers  Portcullis vs nginx, njs, nginx+Lua, HAProxy+Lua (Benchmarks/README.md)"
+	@echo "make bench-pair OLD=bin NEW=bin  two portcullis binaries at once on one row, rounds alternating (ROW=forum-memory)"
 	@echo "make soak   two nodes on one Redis under wrk load, keys renewed every second (soak/README.md)"
 
 # Installs the system packages only when something is missing.
@@ -88,6 +89,12 @@ bench: deps
 # writes Benchmarks/peer-results.md. Knobs: DURATION, CONNECTIONS, ONLY, ...
 bench-peers:
 	bash Benchmarks/peers/run.sh
+
+# Two portcullis binaries served at once on one benchmark row, loaded in
+# alternating rounds: the comparison of two builds on a noisy machine.
+bench-pair:
+	@[ -n "$(OLD)" ] && [ -n "$(NEW)" ] || { echo "make bench-pair needs OLD=<binary> NEW=<binary> (ROW=, ROUNDS=: bash Benchmarks/peers/pair.sh --help)"; exit 2; }
+	bash Benchmarks/peers/pair.sh "$(OLD)" "$(NEW)"
 
 # Two nodes on one redis-server under wrk load for SOAK_SECONDS (default 300):
 # fails on any 401/non-2xx, error log line or RSS growth; writes soak/last-results.md.
