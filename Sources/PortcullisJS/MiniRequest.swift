@@ -1,3 +1,5 @@
+import PortcullisCore
+
 /// The request object a Tyk JS middleware receives and returns
 /// (`MiniRequestObject`): field names and shapes exactly as Tyk passes them.
 ///
@@ -23,145 +25,85 @@ public struct MiniRequest: Sendable, Equatable {
         var attributes: RequestAttributes = RequestAttributes()
     }
 
-    /// One request object's fields, shared by its copies until one writes
-    /// (copy on write). The object travels from the event loop to a JS
-    /// worker and back inside several values, and copying its fifteen
-    /// fields one by one cost a reference count for each string, list and
-    /// map among them. Unchecked `Sendable`, and no dynamic exclusivity
-    /// checks: a storage is only changed through a request that holds the
-    /// sole reference to it.
-    private final class Storage: @unchecked Sendable {
-        @exclusivity(unchecked) var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var storage: Storage
-
-    /// Gives this copy storage of its own before it changes a field.
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
+    /// The fields, shared by this object's copies until one of them changes:
+    /// it travels from the event loop to a JS worker and back inside several values.
+    private var storage: CopyOnWrite<Fields>
 
     /// Incoming headers, canonical names, every value a list (`Headers` in JS).
     public var headers: [String: [String]] {
-        get { storage.fields.headers }
-        _modify {
-            makeUnique()
-            yield &storage.fields.headers
-        }
+        get { storage.value.headers }
+        _modify { yield &storage.value.headers }
     }
     /// Headers to set on the upstream request, replacing existing values.
     public var setHeaders: [String: String] {
-        get { storage.fields.setHeaders }
-        _modify {
-            makeUnique()
-            yield &storage.fields.setHeaders
-        }
+        get { storage.value.setHeaders }
+        _modify { yield &storage.value.setHeaders }
     }
     /// Header names to remove before `setHeaders` is applied.
     public var deleteHeaders: [String] {
-        get { storage.fields.deleteHeaders }
-        _modify {
-            makeUnique()
-            yield &storage.fields.deleteHeaders
-        }
+        get { storage.value.deleteHeaders }
+        _modify { yield &storage.value.deleteHeaders }
     }
     /// The request body as text.
     public var body: String {
-        get { storage.fields.body }
-        _modify {
-            makeUnique()
-            yield &storage.fields.body
-        }
+        get { storage.value.body }
+        _modify { yield &storage.value.body }
     }
     /// Path and raw query, including the listen path.
     public var url: String {
-        get { storage.fields.url }
-        _modify {
-            makeUnique()
-            yield &storage.fields.url
-        }
+        get { storage.value.url }
+        _modify { yield &storage.value.url }
     }
     /// The query string's parameters (read-only for the handler).
     public var params: [String: [String]] {
-        get { storage.fields.params }
-        _modify {
-            makeUnique()
-            yield &storage.fields.params
-        }
+        get { storage.value.params }
+        _modify { yield &storage.value.params }
     }
     /// Query parameters to set, replacing existing values.
     public var addParams: [String: String] {
-        get { storage.fields.addParams }
-        _modify {
-            makeUnique()
-            yield &storage.fields.addParams
-        }
+        get { storage.value.addParams }
+        _modify { yield &storage.value.addParams }
     }
     /// Query parameter values to append.
     public var extendedParams: [String: [String]] {
-        get { storage.fields.extendedParams }
-        _modify {
-            makeUnique()
-            yield &storage.fields.extendedParams
-        }
+        get { storage.value.extendedParams }
+        _modify { yield &storage.value.extendedParams }
     }
     /// Query parameter names to delete.
     public var deleteParams: [String] {
-        get { storage.fields.deleteParams }
-        _modify {
-            makeUnique()
-            yield &storage.fields.deleteParams
-        }
+        get { storage.value.deleteParams }
+        _modify { yield &storage.value.deleteParams }
     }
     /// A response the handler wants sent instead of proxying.
     public var returnOverrides: ReturnOverrides {
-        get { storage.fields.returnOverrides }
-        _modify {
-            makeUnique()
-            yield &storage.fields.returnOverrides
-        }
+        get { storage.value.returnOverrides }
+        _modify { yield &storage.value.returnOverrides }
     }
     /// When true, the original body is kept whatever the handler returned.
     public var ignoreBody: Bool {
-        get { storage.fields.ignoreBody }
-        _modify {
-            makeUnique()
-            yield &storage.fields.ignoreBody
-        }
+        get { storage.value.ignoreBody }
+        _modify { yield &storage.value.ignoreBody }
     }
     /// The HTTP method (read-only).
     public var method: String {
-        get { storage.fields.method }
-        _modify {
-            makeUnique()
-            yield &storage.fields.method
-        }
+        get { storage.value.method }
+        _modify { yield &storage.value.method }
     }
     /// The raw request URI as received (read-only).
     public var requestURI: String {
-        get { storage.fields.requestURI }
-        _modify {
-            makeUnique()
-            yield &storage.fields.requestURI
-        }
+        get { storage.value.requestURI }
+        _modify { yield &storage.value.requestURI }
     }
     /// `http` or `https` (read-only).
     public var scheme: String {
-        get { storage.fields.scheme }
-        _modify {
-            makeUnique()
-            yield &storage.fields.scheme
-        }
+        get { storage.value.scheme }
+        _modify { yield &storage.value.scheme }
     }
     /// Who is calling and which API matched: fields Tyk never exposed
     /// (read-only; a Portcullis extension, Tyk issues 961 and 994).
     public var attributes: RequestAttributes {
-        get { storage.fields.attributes }
-        _modify {
-            makeUnique()
-            yield &storage.fields.attributes
-        }
+        get { storage.value.attributes }
+        _modify { yield &storage.value.attributes }
     }
 
     /// Creates a request object; unspecified fields take Tyk's zero values.
@@ -172,7 +114,7 @@ public struct MiniRequest: Sendable, Equatable {
         returnOverrides: ReturnOverrides = ReturnOverrides(), ignoreBody: Bool = false,
         method: String = "GET", requestURI: String? = nil, scheme: String = "http"
     ) {
-        storage = Storage(Fields(
+        storage = CopyOnWrite(Fields(
             headers: headers, setHeaders: setHeaders, deleteHeaders: deleteHeaders, body: body, url: url, params: params,
             addParams: addParams, extendedParams: extendedParams, deleteParams: deleteParams, returnOverrides: returnOverrides,
             ignoreBody: ignoreBody, method: method, requestURI: requestURI ?? url, scheme: scheme))
@@ -180,7 +122,7 @@ public struct MiniRequest: Sendable, Equatable {
 
     /// Equal when every field is equal, whether or not the two share storage.
     public static func == (lhs: MiniRequest, rhs: MiniRequest) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+        lhs.storage == rhs.storage
     }
 }
 
@@ -196,7 +138,7 @@ extension MiniRequest: Codable {
     /// values, as Go's decoder does; wrong types are errors naming the field.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        storage = Storage(Fields())
+        storage = CopyOnWrite(Fields())
         headers = try c.decodeIfPresent([String: [String]].self, forKey: .headers) ?? [:]
         setHeaders = try c.decodeIfPresent([String: String].self, forKey: .setHeaders) ?? [:]
         deleteHeaders = try c.decodeIfPresent([String].self, forKey: .deleteHeaders) ?? []

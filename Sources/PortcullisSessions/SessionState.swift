@@ -56,412 +56,273 @@ public struct SessionState: Sendable, Equatable {
         var unknownFields: [String: JSONValue] = [:]
     }
 
-    /// One session's fields, shared by its copies until one writes.
-    /// Unchecked `Sendable`, and no dynamic exclusivity checks: a storage
-    /// is only changed through a session that holds the sole reference to
-    /// it, so no access can overlap a change.
-    private final class Storage: @unchecked Sendable {
-        @exclusivity(unchecked) var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var storage: Storage
-
-    /// Gives this copy storage of its own before it changes a field.
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
+    /// The fields, shared by this value's copies until one of them changes.
+    private var storage: CopyOnWrite<Fields>
 
     /// `last_check`.
     public var lastCheck: Int64 {
-        get { storage.fields.lastCheck }
-        _modify {
-            makeUnique()
-            yield &storage.fields.lastCheck
-        }
+        get { storage.value.lastCheck }
+        _modify { yield &storage.value.lastCheck }
     }
 
     /// `allowance`: rate-limit allowance.
     public var allowance: Double {
-        get { storage.fields.allowance }
-        _modify {
-            makeUnique()
-            yield &storage.fields.allowance
-        }
+        get { storage.value.allowance }
+        _modify { yield &storage.value.allowance }
     }
 
     /// `rate`: requests per `per` seconds.
     public var rate: Double {
-        get { storage.fields.rate }
-        _modify {
-            makeUnique()
-            yield &storage.fields.rate
-        }
+        get { storage.value.rate }
+        _modify { yield &storage.value.rate }
     }
 
     /// `per`: the rate window in seconds.
     public var per: Double {
-        get { storage.fields.per }
-        _modify {
-            makeUnique()
-            yield &storage.fields.per
-        }
+        get { storage.value.per }
+        _modify { yield &storage.value.per }
     }
 
     /// `throttle_interval`.
     public var throttleInterval: Double {
-        get { storage.fields.throttleInterval }
-        _modify {
-            makeUnique()
-            yield &storage.fields.throttleInterval
-        }
+        get { storage.value.throttleInterval }
+        _modify { yield &storage.value.throttleInterval }
     }
 
     /// `throttle_retry_limit`.
     public var throttleRetryLimit: Int64 {
-        get { storage.fields.throttleRetryLimit }
-        _modify {
-            makeUnique()
-            yield &storage.fields.throttleRetryLimit
-        }
+        get { storage.value.throttleRetryLimit }
+        _modify { yield &storage.value.throttleRetryLimit }
     }
 
     /// `max_query_depth`.
     public var maxQueryDepth: Int64 {
-        get { storage.fields.maxQueryDepth }
-        _modify {
-            makeUnique()
-            yield &storage.fields.maxQueryDepth
-        }
+        get { storage.value.maxQueryDepth }
+        _modify { yield &storage.value.maxQueryDepth }
     }
 
     /// `date_created`: an RFC 3339 time, kept as text.
     public var dateCreated: String {
-        get { storage.fields.dateCreated }
-        _modify {
-            makeUnique()
-            yield &storage.fields.dateCreated
-        }
+        get { storage.value.dateCreated }
+        _modify { yield &storage.value.dateCreated }
     }
 
     /// `expires`: Unix seconds after which the key is refused with 401
     /// "Key has expired, please renew"; 0 or less never expires. Logical
     /// expiry only: it does not delete the record (see ``LifetimePolicy``).
     public var expires: Int64 {
-        get { storage.fields.expires }
-        _modify {
-            makeUnique()
-            yield &storage.fields.expires
-        }
+        get { storage.value.expires }
+        _modify { yield &storage.value.expires }
     }
 
     /// `quota_max`: requests per quota window; -1 unlimited, 0 no quota.
     public var quotaMax: Int64 {
-        get { storage.fields.quotaMax }
-        _modify {
-            makeUnique()
-            yield &storage.fields.quotaMax
-        }
+        get { storage.value.quotaMax }
+        _modify { yield &storage.value.quotaMax }
     }
 
     /// `quota_renews`: Unix seconds when the current quota window ends.
     public var quotaRenews: Int64 {
-        get { storage.fields.quotaRenews }
-        _modify {
-            makeUnique()
-            yield &storage.fields.quotaRenews
-        }
+        get { storage.value.quotaRenews }
+        _modify { yield &storage.value.quotaRenews }
     }
 
     /// `quota_remaining`.
     public var quotaRemaining: Int64 {
-        get { storage.fields.quotaRemaining }
-        _modify {
-            makeUnique()
-            yield &storage.fields.quotaRemaining
-        }
+        get { storage.value.quotaRemaining }
+        _modify { yield &storage.value.quotaRemaining }
     }
 
     /// `quota_renewal_rate`: the quota window in seconds.
     public var quotaRenewalRate: Int64 {
-        get { storage.fields.quotaRenewalRate }
-        _modify {
-            makeUnique()
-            yield &storage.fields.quotaRenewalRate
-        }
+        get { storage.value.quotaRenewalRate }
+        _modify { yield &storage.value.quotaRenewalRate }
     }
 
     /// `access_rights`: API ID → what the key may do there.
     public var accessRights: [String: AccessDefinition] {
-        get { storage.fields.accessRights }
-        _modify {
-            makeUnique()
-            yield &storage.fields.accessRights
-        }
+        get { storage.value.accessRights }
+        _modify { yield &storage.value.accessRights }
     }
 
     /// `org_id`.
     public var orgID: String {
-        get { storage.fields.orgID }
-        _modify {
-            makeUnique()
-            yield &storage.fields.orgID
-        }
+        get { storage.value.orgID }
+        _modify { yield &storage.value.orgID }
     }
 
     /// `oauth_client_id`.
     public var oauthClientID: String {
-        get { storage.fields.oauthClientID }
-        _modify {
-            makeUnique()
-            yield &storage.fields.oauthClientID
-        }
+        get { storage.value.oauthClientID }
+        _modify { yield &storage.value.oauthClientID }
     }
 
     /// `oauth_keys`.
     public var oauthKeys: JSONValue {
-        get { storage.fields.oauthKeys }
-        _modify {
-            makeUnique()
-            yield &storage.fields.oauthKeys
-        }
+        get { storage.value.oauthKeys }
+        _modify { yield &storage.value.oauthKeys }
     }
 
     /// `certificate`.
     public var certificate: String {
-        get { storage.fields.certificate }
-        _modify {
-            makeUnique()
-            yield &storage.fields.certificate
-        }
+        get { storage.value.certificate }
+        _modify { yield &storage.value.certificate }
     }
 
     /// `mtls_static_certificate_bindings`.
     public var mtlsStaticCertificateBindings: JSONValue {
-        get { storage.fields.mtlsStaticCertificateBindings }
-        _modify {
-            makeUnique()
-            yield &storage.fields.mtlsStaticCertificateBindings
-        }
+        get { storage.value.mtlsStaticCertificateBindings }
+        _modify { yield &storage.value.mtlsStaticCertificateBindings }
     }
 
     /// `basic_auth_data`: `{password, hash_type}`.
     public var basicAuthData: JSONValue {
-        get { storage.fields.basicAuthData }
-        _modify {
-            makeUnique()
-            yield &storage.fields.basicAuthData
-        }
+        get { storage.value.basicAuthData }
+        _modify { yield &storage.value.basicAuthData }
     }
 
     /// `jwt_data`: `{secret}`.
     public var jwtData: JSONValue {
-        get { storage.fields.jwtData }
-        _modify {
-            makeUnique()
-            yield &storage.fields.jwtData
-        }
+        get { storage.value.jwtData }
+        _modify { yield &storage.value.jwtData }
     }
 
     /// `hmac_enabled`.
     public var hmacEnabled: Bool {
-        get { storage.fields.hmacEnabled }
-        _modify {
-            makeUnique()
-            yield &storage.fields.hmacEnabled
-        }
+        get { storage.value.hmacEnabled }
+        _modify { yield &storage.value.hmacEnabled }
     }
 
     /// `enable_http_signature_validation`.
     public var enableHTTPSignatureValidation: Bool {
-        get { storage.fields.enableHTTPSignatureValidation }
-        _modify {
-            makeUnique()
-            yield &storage.fields.enableHTTPSignatureValidation
-        }
+        get { storage.value.enableHTTPSignatureValidation }
+        _modify { yield &storage.value.enableHTTPSignatureValidation }
     }
 
     /// `hmac_string`.
     public var hmacString: String {
-        get { storage.fields.hmacString }
-        _modify {
-            makeUnique()
-            yield &storage.fields.hmacString
-        }
+        get { storage.value.hmacString }
+        _modify { yield &storage.value.hmacString }
     }
 
     /// `rsa_certificate_id`.
     public var rsaCertificateID: String {
-        get { storage.fields.rsaCertificateID }
-        _modify {
-            makeUnique()
-            yield &storage.fields.rsaCertificateID
-        }
+        get { storage.value.rsaCertificateID }
+        _modify { yield &storage.value.rsaCertificateID }
     }
 
     /// `is_inactive`: refused with 403 "Key is inactive, please renew".
     public var isInactive: Bool {
-        get { storage.fields.isInactive }
-        _modify {
-            makeUnique()
-            yield &storage.fields.isInactive
-        }
+        get { storage.value.isInactive }
+        _modify { yield &storage.value.isInactive }
     }
 
     /// `apply_policy_id` (legacy single policy).
     public var applyPolicyID: String {
-        get { storage.fields.applyPolicyID }
-        _modify {
-            makeUnique()
-            yield &storage.fields.applyPolicyID
-        }
+        get { storage.value.applyPolicyID }
+        _modify { yield &storage.value.applyPolicyID }
     }
 
     /// `apply_policies`.
     public var applyPolicies: [String] {
-        get { storage.fields.applyPolicies }
-        _modify {
-            makeUnique()
-            yield &storage.fields.applyPolicies
-        }
+        get { storage.value.applyPolicies }
+        _modify { yield &storage.value.applyPolicies }
     }
 
     /// `data_expires`.
     public var dataExpires: Int64 {
-        get { storage.fields.dataExpires }
-        _modify {
-            makeUnique()
-            yield &storage.fields.dataExpires
-        }
+        get { storage.value.dataExpires }
+        _modify { yield &storage.value.dataExpires }
     }
 
     /// `monitor`: `{trigger_limits}`.
     public var monitor: JSONValue {
-        get { storage.fields.monitor }
-        _modify {
-            makeUnique()
-            yield &storage.fields.monitor
-        }
+        get { storage.value.monitor }
+        _modify { yield &storage.value.monitor }
     }
 
     /// `enable_detail_recording` (deprecated spelling).
     public var enableDetailRecording: Bool {
-        get { storage.fields.enableDetailRecording }
-        _modify {
-            makeUnique()
-            yield &storage.fields.enableDetailRecording
-        }
+        get { storage.value.enableDetailRecording }
+        _modify { yield &storage.value.enableDetailRecording }
     }
 
     /// `enable_detailed_recording`.
     public var enableDetailedRecording: Bool {
-        get { storage.fields.enableDetailedRecording }
-        _modify {
-            makeUnique()
-            yield &storage.fields.enableDetailedRecording
-        }
+        get { storage.value.enableDetailedRecording }
+        _modify { yield &storage.value.enableDetailedRecording }
     }
 
     /// `meta_data`: any JSON members. Always encoded as an object, never
     /// null, so `session.meta_data.x` works in every plugin.
     public var metaData: [String: JSONValue] {
-        get { storage.fields.metaData }
-        _modify {
-            makeUnique()
-            yield &storage.fields.metaData
-        }
+        get { storage.value.metaData }
+        _modify { yield &storage.value.metaData }
     }
 
     /// `tags`.
     public var tags: [String] {
-        get { storage.fields.tags }
-        _modify {
-            makeUnique()
-            yield &storage.fields.tags
-        }
+        get { storage.value.tags }
+        _modify { yield &storage.value.tags }
     }
 
     /// `alias`.
     public var alias: String {
-        get { storage.fields.alias }
-        _modify {
-            makeUnique()
-            yield &storage.fields.alias
-        }
+        get { storage.value.alias }
+        _modify { yield &storage.value.alias }
     }
 
     /// `last_updated`: Unix seconds as a string, as Tyk writes it.
     public var lastUpdated: String {
-        get { storage.fields.lastUpdated }
-        _modify {
-            makeUnique()
-            yield &storage.fields.lastUpdated
-        }
+        get { storage.value.lastUpdated }
+        _modify { yield &storage.value.lastUpdated }
     }
 
     /// `id_extractor_deadline`.
     public var idExtractorDeadline: Int64 {
-        get { storage.fields.idExtractorDeadline }
-        _modify {
-            makeUnique()
-            yield &storage.fields.idExtractorDeadline
-        }
+        get { storage.value.idExtractorDeadline }
+        _modify { yield &storage.value.idExtractorDeadline }
     }
 
     /// `session_lifetime`: key-level store lifetime in seconds.
     public var sessionLifetime: Int64 {
-        get { storage.fields.sessionLifetime }
-        _modify {
-            makeUnique()
-            yield &storage.fields.sessionLifetime
-        }
+        get { storage.value.sessionLifetime }
+        _modify { yield &storage.value.sessionLifetime }
     }
 
     /// `post_expiry_action`: "", "retain" or "delete" (Tyk ≥ 5.13).
     public var postExpiryAction: String {
-        get { storage.fields.postExpiryAction }
-        _modify {
-            makeUnique()
-            yield &storage.fields.postExpiryAction
-        }
+        get { storage.value.postExpiryAction }
+        _modify { yield &storage.value.postExpiryAction }
     }
 
     /// `post_expiry_grace_period`: seconds kept after `expires` with "retain"; -1 forever.
     public var postExpiryGracePeriod: Int64 {
-        get { storage.fields.postExpiryGracePeriod }
-        _modify {
-            makeUnique()
-            yield &storage.fields.postExpiryGracePeriod
-        }
+        get { storage.value.postExpiryGracePeriod }
+        _modify { yield &storage.value.postExpiryGracePeriod }
     }
 
     /// `smoothing`: rate-limit smoothing settings.
     public var smoothing: JSONValue {
-        get { storage.fields.smoothing }
-        _modify {
-            makeUnique()
-            yield &storage.fields.smoothing
-        }
+        get { storage.value.smoothing }
+        _modify { yield &storage.value.smoothing }
     }
 
     /// Members this type does not model, written back unchanged (a project
     /// choice: Tyk itself drops them).
     public var unknownFields: [String: JSONValue] {
-        get { storage.fields.unknownFields }
-        _modify {
-            makeUnique()
-            yield &storage.fields.unknownFields
-        }
+        get { storage.value.unknownFields }
+        _modify { yield &storage.value.unknownFields }
     }
 
     /// Creates an empty session (every field at its zero value).
     public init() {
-        storage = Storage(Fields())
+        storage = CopyOnWrite(Fields())
     }
 
     /// Sessions are equal when every field is.
     public static func == (lhs: SessionState, rhs: SessionState) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+        lhs.storage == rhs.storage
     }
 
     // The zero values of the object fields, made once: every decoded

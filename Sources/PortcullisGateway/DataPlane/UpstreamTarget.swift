@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PortcullisCore
 
 /// An API's `target_url`, parsed once when the API loads instead of on
 /// every request: where the upstream is, and the path every forwarded
@@ -83,69 +84,40 @@ public struct UpstreamRequest: Sendable {
         var body: ByteBuffer
     }
 
-    /// One request's fields, shared by its copies until one writes (copy
-    /// on write): the request is kept for a retry on a fresh connection
-    /// while it is sent, and copying its target and headers field by field
-    /// cost a reference count for each string among them. Unchecked
-    /// `Sendable`, and no dynamic exclusivity checks: a storage is only
-    /// changed through a request that holds the sole reference to it.
-    private final class Storage: @unchecked Sendable {
-        @exclusivity(unchecked) var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var storage: Storage
-
-    /// Gives this copy storage of its own before it changes a field.
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
+    /// The fields, shared by this request's copies until one of them changes:
+    /// the pool keeps each request for a retry while it is sent.
+    private var storage: CopyOnWrite<Fields>
 
     /// Where it goes.
     public var target: UpstreamTarget {
-        get { storage.fields.target }
-        _modify {
-            makeUnique()
-            yield &storage.fields.target
-        }
+        get { storage.value.target }
+        _modify { yield &storage.value.target }
     }
     /// HTTP method.
     public var method: HTTPMethod {
-        get { storage.fields.method }
-        _modify {
-            makeUnique()
-            yield &storage.fields.method
-        }
+        get { storage.value.method }
+        _modify { yield &storage.value.method }
     }
     /// Path and query as sent on the request line.
     public var uri: String {
-        get { storage.fields.uri }
-        _modify {
-            makeUnique()
-            yield &storage.fields.uri
-        }
+        get { storage.value.uri }
+        _modify { yield &storage.value.uri }
     }
     /// Headers exactly as sent: hop-by-hop ones already removed, `Host`
     /// and (for a body) `Content-Length` already set.
     public var headers: HTTPHeaders {
-        get { storage.fields.headers }
-        _modify {
-            makeUnique()
-            yield &storage.fields.headers
-        }
+        get { storage.value.headers }
+        _modify { yield &storage.value.headers }
     }
     /// Body bytes (empty for none).
     public var body: ByteBuffer {
-        get { storage.fields.body }
-        _modify {
-            makeUnique()
-            yield &storage.fields.body
-        }
+        get { storage.value.body }
+        _modify { yield &storage.value.body }
     }
 
     /// Creates a request.
     public init(target: UpstreamTarget, method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer) {
-        storage = Storage(Fields(target: target, method: method, uri: uri, headers: headers, body: body))
+        storage = CopyOnWrite(Fields(target: target, method: method, uri: uri, headers: headers, body: body))
     }
 
     /// `METHOD scheme://host/uri`, for error messages and logs.

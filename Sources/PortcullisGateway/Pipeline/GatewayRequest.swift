@@ -29,74 +29,41 @@ public struct GatewayRequest: Sendable {
         var trace: RequestTrace?
     }
 
-    /// One request's fields, shared by its copies until one writes (copy
-    /// on write). A request is copied into every stage's continuation, and
-    /// copying some twenty fields one by one cost a reference count for
-    /// each string, list and object among them, several of them shared
-    /// by every request on every thread. Unchecked `Sendable`, and no
-    /// dynamic exclusivity checks: a storage is only changed through a
-    /// request that holds the sole reference to it.
-    private final class Storage: @unchecked Sendable {
-        @exclusivity(unchecked) var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var storage: Storage
-
-    /// Gives this copy storage of its own before it changes a field.
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-    }
+    /// The fields, shared by this request's copies until one of them changes:
+    /// a request is copied into every stage's continuation.
+    private var storage: CopyOnWrite<Fields>
 
     /// Request id for logs.
-    public var id: String { storage.fields.id }
+    public var id: String { storage.value.id }
     /// The API the request was routed to (or looped to, ``InternalLoop``).
     public private(set) var api: LoadedAPI {
-        get { storage.fields.api }
-        _modify {
-            makeUnique()
-            yield &storage.fields.api
-        }
+        get { storage.value.api }
+        _modify { yield &storage.value.api }
     }
     /// HTTP method.
     public var method: String {
-        get { storage.fields.method }
-        _modify {
-            makeUnique()
-            yield &storage.fields.method
-        }
+        get { storage.value.method }
+        _modify { yield &storage.value.method }
     }
     /// Path including the listen path (as Tyk's `request.URL` shows it).
     public var path: String {
-        get { storage.fields.path }
-        _modify {
-            makeUnique()
-            yield &storage.fields.path
-        }
+        get { storage.value.path }
+        _modify { yield &storage.value.path }
     }
     /// Raw query string without `?`, if any.
     public var query: String? {
-        get { storage.fields.query }
-        _modify {
-            makeUnique()
-            yield &storage.fields.query
-        }
+        get { storage.value.query }
+        _modify { yield &storage.value.query }
     }
     /// Headers in order, names as received.
     public var headers: HeaderList {
-        get { storage.fields.headers }
-        _modify {
-            makeUnique()
-            yield &storage.fields.headers
-        }
+        get { storage.value.headers }
+        _modify { yield &storage.value.headers }
     }
     /// Body bytes as read off the connection.
     public var bodyBuffer: ByteBuffer {
-        get { storage.fields.bodyBuffer }
-        _modify {
-            makeUnique()
-            yield &storage.fields.bodyBuffer
-        }
+        get { storage.value.bodyBuffer }
+        _modify { yield &storage.value.bodyBuffer }
     }
     /// Body bytes.
     public var body: [UInt8] {
@@ -105,75 +72,51 @@ public struct GatewayRequest: Sendable {
     }
     /// `http` or `https`.
     public var scheme: String {
-        get { storage.fields.scheme }
-        _modify {
-            makeUnique()
-            yield &storage.fields.scheme
-        }
+        get { storage.value.scheme }
+        _modify { yield &storage.value.scheme }
     }
     /// The client's address, when known.
     public var remoteAddress: String? {
-        get { storage.fields.remoteAddress }
-        _modify {
-            makeUnique()
-            yield &storage.fields.remoteAddress
-        }
+        get { storage.value.remoteAddress }
+        _modify { yield &storage.value.remoteAddress }
     }
     /// The key presented for auth (after the auth stage).
     public var key: String? {
-        get { storage.fields.key }
-        _modify {
-            makeUnique()
-            yield &storage.fields.key
-        }
+        get { storage.value.key }
+        _modify { yield &storage.value.key }
     }
     /// The session accepted by auth, and its record version: with the
     /// policies it names applied (see ``adopt(_:services:)``).
     public var session: VersionedSession? {
-        get { storage.fields.session }
-        _modify {
-            makeUnique()
-            yield &storage.fields.session
-        }
+        get { storage.value.session }
+        _modify { yield &storage.value.session }
     }
     /// The session as stored, when policies changed it for ``session``;
     /// write-backs start from this form, so policy values are never
     /// written into the key.
     public internal(set) var storedSession: SessionState? {
-        get { storage.fields.storedSession }
-        _modify {
-            makeUnique()
-            yield &storage.fields.storedSession
-        }
+        get { storage.value.storedSession }
+        _modify { yield &storage.value.storedSession }
     }
     /// Sessions written by this request's plugins; read first by auth and key expiry.
-    public var overlay: SessionOverlay { storage.fields.overlay }
+    public var overlay: SessionOverlay { storage.value.overlay }
     /// Headers to add to the response (set by stages, e.g. rate-limit info).
     public var responseHeaders: HeaderList {
-        get { storage.fields.responseHeaders }
-        _modify {
-            makeUnique()
-            yield &storage.fields.responseHeaders
-        }
+        get { storage.value.responseHeaders }
+        _modify { yield &storage.value.responseHeaders }
     }
     /// Store failures the request's plugin bindings ran into, so a plugin
     /// that fails because the store is down answers 503, not 500.
-    var bindingFaults: BindingFaults { storage.fields.bindingFaults }
+    var bindingFaults: BindingFaults { storage.value.bindingFaults }
     /// Where the request stands in `tyk://` loops.
     public var loop: InternalLoop {
-        get { storage.fields.loop }
-        _modify {
-            makeUnique()
-            yield &storage.fields.loop
-        }
+        get { storage.value.loop }
+        _modify { yield &storage.value.loop }
     }
     /// The request's spans when tracing is on; nil otherwise.
     public internal(set) var trace: RequestTrace? {
-        get { storage.fields.trace }
-        _modify {
-            makeUnique()
-            yield &storage.fields.trace
-        }
+        get { storage.value.trace }
+        _modify { yield &storage.value.trace }
     }
 
     /// Creates a request.
@@ -186,7 +129,7 @@ public struct GatewayRequest: Sendable {
     /// Creates a request around a body buffer.
     public init(id: String, api: LoadedAPI, method: String, path: String, query: String?, headers: HeaderList,
                 bodyBuffer: ByteBuffer, scheme: String = "http", remoteAddress: String? = nil) {
-        storage = Storage(Fields(id: id, api: api, method: method, path: path, query: query, headers: headers,
+        storage = CopyOnWrite(Fields(id: id, api: api, method: method, path: path, query: query, headers: headers,
                                  bodyBuffer: bodyBuffer, scheme: scheme, remoteAddress: remoteAddress))
     }
 
