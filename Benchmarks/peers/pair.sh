@@ -36,6 +36,8 @@ NEW=$2
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 ROW=${ROW:-forum-memory}
 ROUNDS=${ROUNDS:-8}
 ROUND_SECONDS=${ROUND_SECONDS:-3}
@@ -45,6 +47,8 @@ WARMUP=${WARMUP:-2}
 ORDERS=${ORDERS:-both}
 KEEP_RUN_DIR=${KEEP_RUN_DIR:-0}
 TOKEN=bench-session-key-0001
+TTL=3600
+WORKERS=$(nproc)
 SECRET=pair-admin-secret-$$-$RANDOM
 
 fail() { echo "pair.sh: $*" >&2; exit 2; }
@@ -98,20 +102,18 @@ wait_ready() {
 
 UPSTREAM_PORT=$(free_port)
 mkdir -p "$RUN/upstream"
-sed -e "s|@PORT@|$UPSTREAM_PORT|g" -e "s|@WORKERS@|$(nproc)|g" -e "s|@PEERS@|$HERE|g" "$HERE/nginx/upstream.conf" >"$RUN/upstream/nginx.conf"
+PORT=$UPSTREAM_PORT render "$HERE/nginx/upstream.conf" "$RUN/upstream/nginx.conf"
 nginx -p "$RUN/upstream/" -e "$RUN/upstream/error.log" -c "$RUN/upstream/nginx.conf" -g 'daemon off;' >"$RUN/upstream.log" 2>&1 &
 STARTED+=($!)
 wait_ready "http://127.0.0.1:$UPSTREAM_PORT/bench/" || fail "the nginx upstream did not start: $(tail -n 1 "$RUN/upstream/error.log" 2>/dev/null)"
 
 # Starts one binary on the row; sets PID_<name> and PORT_<name>.
 start_node() {
-    local name=$1 binary=$2 dir="$RUN/$1" port redis_port args now code
+    local name=$1 binary=$2 dir="$RUN/$1" port redis_port args code
     mkdir -p "$dir/apps"
     port=$(free_port)
-    sed -e "s|@PORT@|$port|g" -e "s|@SECRET@|$SECRET|g" -e "s|@APP_PATH@|$dir/apps|g" -e "s|@MIDDLEWARE_PATH@|$dir/middleware|g" \
-        -e 's|@OPENTELEMETRY@|{"enabled": false}|g' "$HERE/portcullis/tyk.conf" >"$dir/tyk.conf"
-    sed -e "s|@UPSTREAM_PORT@|$UPSTREAM_PORT|g" -e "s|@HOOK_NAME@|$HOOK_NAME|g" -e "s|@HOOK_PATH@|$HOOK_PATH|g" \
-        "$HERE/portcullis/$API" >"$dir/apps/$API"
+    PORT=$port APP_PATH="$dir/apps" MIDDLEWARE_PATH="$dir/middleware" render "$HERE/portcullis/tyk.conf" "$dir/tyk.conf"
+    render "$HERE/portcullis/$API" "$dir/apps/$API"
     args=(serve --config "$dir/tyk.conf" --port "$port" --log-level warning)
     if [ "$STORE" = redis ]; then
         redis_port=$(free_port)
@@ -126,11 +128,8 @@ start_node() {
     printf -v "PORT_$name" '%s' "$port"
     wait_ready "http://127.0.0.1:$port/hello" || fail "$binary did not start: $(tail -n 3 "$dir/log" | tr '\n' ' ')"
     if [ "$API" != api-keyless.json ]; then
-        now=$(date +%s)
         code=$(curl -s -o "$dir/seed" -w '%{http_code}' --max-time 5 -X POST -H "x-tyk-authorization: $SECRET" \
-            -H 'Content-Type: application/json' \
-            --data "{\"expires\": $((now + 3600)), \"quota_max\": -1, \"quota_remaining\": -1, \"quota_renewal_rate\": 0, \"rate\": 0, \"per\": 0, \"alias\": \"$TOKEN\", \"access_rights\": {\"forum-api\": {\"api_id\": \"forum-api\", \"api_name\": \"forum\", \"versions\": [\"Default\"], \"allowed_urls\": null}}, \"meta_data\": {}}" \
-            "http://127.0.0.1:$port/tyk/keys/$TOKEN")
+            -H 'Content-Type: application/json' --data "$(session_json "$TOKEN")" "http://127.0.0.1:$port/tyk/keys/$TOKEN")
         [ "$code" = 200 ] || fail "creating the key on $binary failed: $code $(head -c 200 "$dir/seed")"
     fi
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "x-session-key: $TOKEN" "http://127.0.0.1:$port/bench/")

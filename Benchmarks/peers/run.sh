@@ -26,6 +26,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -216,23 +218,6 @@ free_port() {
     return 1
 }
 
-# Copies a template, filling in the @NAME@ placeholders.
-render() {
-    sed -e "s|@PORT@|${PORT:-}|g" \
-        -e "s|@UPSTREAM_PORT@|${UPSTREAM_PORT:-}|g" \
-        -e "s|@REDIS_PORT@|${REDIS_PORT:-0}|g" \
-        -e "s|@WORKERS@|$WORKERS|g" \
-        -e "s|@PEERS@|$HERE|g" \
-        -e "s|@TOKEN@|$TOKEN|g" \
-        -e "s|@SECRET@|$SECRET|g" \
-        -e "s|@RENEW_ALWAYS@|${RENEW_ALWAYS:-false}|g" \
-        -e "s|@APP_PATH@|${APP_PATH:-}|g" \
-        -e "s|@MIDDLEWARE_PATH@|${MIDDLEWARE_PATH:-}|g" \
-        -e "s|@HOOK_NAME@|${HOOK_NAME:-}|g" \
-        -e "s|@HOOK_PATH@|${HOOK_PATH:-}|g" \
-        -e "s|@OPENTELEMETRY@|${OPENTELEMETRY:-{\"enabled\": false\}}|g" \
-        "$1" >"$2"
-}
 
 # -------------------------------------------------------------- measuring --
 
@@ -312,12 +297,6 @@ to_ms() {
         printf "%.2f", n }'
 }
 
-session_json() {
-    local now
-    now=$(date +%s)
-    printf '{"expires": %d, "quota_max": -1, "quota_remaining": -1, "quota_renewal_rate": 0, "rate": 0, "per": 0, "alias": "%s", "access_rights": {"forum-api": {"api_id": "forum-api", "api_name": "forum", "versions": ["Default"], "allowed_urls": null}}, "meta_data": {}}' \
-        $((now + TTL)) "$1"
-}
 
 # ------------------------------------------------------------------- rows --
 
