@@ -145,8 +145,6 @@ final class UpstreamConnectionPool: @unchecked Sendable {
                 do {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
-                    try sync.addHandler(UpstreamRequestWriter())
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(boundHandler.value)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

@@ -21,22 +21,16 @@ enum UpstreamFailure: Error, Sendable {
 ///
 /// Lives on the connection's event loop; every method is called there.
 final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
     typealias Completion = (Result<UpstreamAnswer, UpstreamFailure>) -> Void
 
     /// The exchange in progress, kept in the handler itself: a connection
     /// carries one at a time, so it needs no object of its own.
     private struct Exchange {
         let completion: Completion
-        var head: HTTPResponseHead?
-        var body: ByteBuffer?
-        let limit: Int
+        var answer: UpstreamResponseParser
         let deadline: NIODeadline
-        let requestAllowsReuse: Bool
-        /// An answer to HEAD keeps the upstream's `Content-Length`: it is
-        /// the length of the body a GET would get, not of this one.
-        let isHead: Bool
     }
 
     private var context: ChannelHandlerContext?
@@ -66,11 +60,8 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             return
         }
         exchanges += 1
-        // `Host` and `Content-Length` are the proxy stage's to set. The head
-        // only tells the response decoder the method (an answer to HEAD has
-        // no body); the bytes sent are framed here, with a small body in
-        // the same buffer.
-        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
+        // `Host` and `Content-Length` are the proxy stage's to set. The
+        // request is framed here, with a small body in the same buffer.
         var body = request.body
         let inlinesBody = body.readableBytes <= HTTPWireFormat.inlineBodyLimit
         var size = 32 + request.uri.utf8.count
@@ -81,49 +72,41 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         HTTPWireFormat.writeEndOfHead(into: &framed)
         if inlinesBody { framed.writeBuffer(&body) }
         // No timer per request: the pool's sweep calls `expire(dueBy:)`.
-        exchange = Exchange(completion: completion, limit: limit, deadline: .now() + timeout, requestAllowsReuse: head.isKeepAlive,
-                            isHead: request.method == .HEAD)
-        // The head is for the decoder; no end part follows, as nothing
-        // below the writer would read it.
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
-        if !inlinesBody { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        // The request never carries `Connection` (the proxy stage drops it),
+        // so only the answer decides whether the connection is kept.
+        exchange = Exchange(completion: completion, answer: UpstreamResponseParser(answersHead: request.method == .HEAD, limit: limit),
+                            deadline: .now() + timeout)
+        context.write(wrapOutboundOut(framed), promise: nil)
+        if !inlinesBody { context.write(wrapOutboundOut(body), promise: nil) }
         DeferredFlushes.flush(context.channel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard exchange != nil else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            // 1xx answers are not the response; wait for the real one.
-            guard head.status.code >= 200 || head.status == .switchingProtocols else { return }
-            exchange?.head = head
-        case .body(var part):
+        guard exchange != nil else {
+            // Nothing was asked: bytes now mean the upstream is out of step.
+            context.close(promise: nil)
+            return
+        }
+        do {
             // Read through `exchange` itself, never a copy of it, so the
             // body's buffer stays uniquely held and grows in place.
-            guard exchange?.head != nil, let limit = exchange?.limit else { return }
-            let size = (exchange?.body?.readableBytes ?? 0) + part.readableBytes
-            guard size <= limit else {
-                finish(.failure(.tooLarge(limit: limit)), reusable: false)
-                context.close(promise: nil)
-                return
-            }
-            if exchange?.body == nil {
-                exchange?.body = part
-            } else {
-                exchange?.body?.writeBuffer(&part)
-            }
-        case .end:
-            guard let current = exchange, let head = current.head else { return }
-            let answer = UpstreamAnswer(status: Int(head.status.code), headers: UpstreamHeaders.withoutHopByHop(head.headers, keepingLength: current.isHead),
-                                        body: current.body ?? ByteBuffer())
-            finish(.success(answer), reusable: head.isKeepAlive && current.requestAllowsReuse)
+            guard let completed = try exchange?.answer.read(unwrapInboundIn(data)) else { return }
+            finish(.success(completed.answer), reusable: completed.reusable)
+        } catch UpstreamResponseParser.Failure.bodyTooLarge(let limit) {
+            finish(.failure(.tooLarge(limit: limit)), reusable: false)
+            context.close(promise: nil)
+        } catch {
+            finish(.failure(.broken("\(error)", receivedAnything: exchange?.answer.sawHead ?? false)), reusable: false)
+            context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let current = exchange {
-            finish(.failure(.broken("the upstream closed the connection", receivedAnything: current.head != nil)), reusable: false)
+        if let completed = exchange?.answer.readToClose() {
+            // A body framed by the close ends with it.
+            finish(.success(completed.answer), reusable: false)
+        } else if let current = exchange {
+            finish(.failure(.broken("the upstream closed the connection", receivedAnything: current.answer.sawHead)), reusable: false)
         }
         onClose?()
         onClose = nil
@@ -132,7 +115,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let current = exchange {
-            finish(.failure(.broken("\(error)", receivedAnything: current.head != nil)), reusable: false)
+            finish(.failure(.broken("\(error)", receivedAnything: current.answer.sawHead)), reusable: false)
         }
         context.close(promise: nil)
     }
@@ -179,36 +162,10 @@ enum UpstreamHeaders {
         return hopByHopRequest.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) }
     }
 
-    /// The upstream's headers without the hop-by-hop ones; the same
-    /// storage, uncopied, when there are none. `keepingLength` keeps
-    /// `Content-Length` (an answer to HEAD, whose length is not its body's).
-    static func withoutHopByHop(_ headers: HTTPHeaders, keepingLength: Bool = false) -> HTTPHeaders {
-        func isHopByHop(_ name: String) -> Bool {
-            // Most names (Date, Server, Content-Type) have a length no
-            // hop-by-hop name has: those are decided without comparing.
-            switch name.utf8.count {
-            case 2, 7, 10, 14, 17, 18, 19: break
-            default: return false
-            }
-            if keepingLength && HeaderList.equalsASCIICaseInsensitive(name, "content-length") { return false }
-            return hopByHopResponse.contains { HeaderList.equalsASCIICaseInsensitive(name, $0) }
-        }
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return headers }
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !isHopByHop(name) { kept.add(name: name, value: value) }
-        return kept
-    }
-
     /// Never forwarded from the client to the upstream.
     static let hopByHopRequest: [String] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
         "transfer-encoding", "upgrade", "content-length", "host",
     ]
-    /// Never forwarded from the upstream to the client (the gateway frames
-    /// the body itself).
-    static let hopByHopResponse: [String] = [
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "content-length",
-    ]
 }
+
