@@ -166,21 +166,21 @@ struct HTTPWireFormatTests {
             do {
                 _ = try parser.read(ByteBuffer(string: text))
                 Issue.record("accepted: \(text)")
-            } catch let failure as UpstreamResponseParser.Failure {
+            } catch let failure as HTTPFramingError {
                 #expect(failure.description.contains(reason), "\(failure) for \(text)")
             }
         }
         var sized = UpstreamResponseParser(answersHead: false, limit: 4)
-        #expect(throws: UpstreamResponseParser.Failure.self) { try sized.read(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")) }
+        #expect(throws: HTTPFramingError.self) { try sized.read(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")) }
         var chunks = UpstreamResponseParser(answersHead: false, limit: 4)
-        #expect(throws: UpstreamResponseParser.Failure.self) {
+        #expect(throws: HTTPFramingError.self) {
             try chunks.read(ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\n"))
         }
         var endless = UpstreamResponseParser(answersHead: false, limit: 4)
         _ = try endless.read(ByteBuffer(string: "HTTP/1.1 200 OK\r\n\r\nabc"))
-        #expect(throws: UpstreamResponseParser.Failure.self) { try endless.read(ByteBuffer(string: "de")) }
+        #expect(throws: HTTPFramingError.self) { try endless.read(ByteBuffer(string: "de")) }
         var huge = UpstreamResponseParser(answersHead: false, limit: 4)
         let field = "X-Big: " + String(repeating: "a", count: UpstreamResponseParser.headLimit) + "\r\n"
-        #expect(throws: UpstreamResponseParser.Failure.self) { try huge.read(ByteBuffer(string: "HTTP/1.1 200 OK\r\n" + field)) }
+        #expect(throws: HTTPFramingError.self) { try huge.read(ByteBuffer(string: "HTTP/1.1 200 OK\r\n" + field)) }
     }
 }

@@ -5,9 +5,10 @@ import NIOHTTP1
 /// in flight, then close.
 struct DrainConnection: Sendable {}
 
-/// One client connection of the data plane: reads HTTP/1.1 requests,
-/// enforces the header and body limits, hands each request to the gateway
-/// and writes the answers back in request order.
+/// One client connection of the data plane: reads HTTP/1.1 requests
+/// (``ClientRequestReader``, which enforces the header and body limits),
+/// hands each request to the gateway and writes the answers back in
+/// request order.
 ///
 /// Pipelined requests are read and started without waiting for earlier
 /// answers (no read suppression); answers that finish early wait in order.
@@ -18,7 +19,7 @@ struct DrainConnection: Sendable {}
 /// general response encoder to decide. Malformed HTTP is answered here too:
 /// 400 and close.
 final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -38,12 +39,6 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// the clock and a promise for every write.
     private static let idleChecks: Int64 = 4
 
-    private struct Receiving {
-        var head: HTTPRequestHead
-        var body: ByteBuffer?
-        var refusal: GatewayError?
-    }
-
     private struct Answered {
         var response: GatewayResponse
         var keepAlive: Bool
@@ -55,9 +50,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let limits: Limits
     private let serverName: String
     private var remoteAddress: String?
-    private var receiving: Receiving?
-    /// The rest of a refused request's body is read and dropped.
-    private var discarding = false
+    private var reader: ClientRequestReader
     private var nextSequence = 0
     private var nextToWrite = 0
     private var ready: [Int: Answered] = [:]
@@ -76,6 +69,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.limits = limits
         self.serverName = serverName
         self.scheme = scheme
+        reader = ClientRequestReader(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
     }
 
     /// `http`, or `https` on a TLS listener.
@@ -119,39 +113,11 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         sawTraffic = true
         guard !closing else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            let current = Receiving(head: head, body: nil, refusal: refusal(for: head))
-            if current.refusal != nil {
-                discarding = true
-                start(current, context: context)
-            } else {
-                receiving = current
-            }
-        case .body(var part):
-            guard !discarding, var current = receiving else { return }
-            receiving = nil
-            let size = (current.body?.readableBytes ?? 0) + part.readableBytes
-            if size > limits.maxBodyBytes {
-                current.refusal = .bodyTooLarge(limit: limits.maxBodyBytes)
-                current.body = nil
-                discarding = true
-                start(current, context: context)
-                return
-            } else if current.body == nil {
-                current.body = part
-            } else {
-                current.body?.writeBuffer(&part)
-            }
-            receiving = current
-        case .end:
-            if discarding {
-                discarding = false
-                return
-            }
-            guard let current = receiving else { return }
-            receiving = nil
-            start(current, context: context)
+        reader.append(unwrapInboundIn(data))
+        do {
+            while !closing, let request = try reader.next() { start(request, context: context) }
+        } catch {
+            refuseMalformed(context)
         }
     }
 
@@ -166,23 +132,20 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainConnection {
             draining = true
-            if inFlight == 0 && receiving == nil { close(context) }
+            if inFlight == 0 && !reader.isReadingRequest { close(context) }
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// Bytes that are not HTTP/1.1: a 400 when no answer is owed yet,
-    /// otherwise the answers owed and then the close. Any other error
-    /// closes the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        close(context)
+    }
+
+    /// Bytes that are not HTTP/1.1: a 400 when no answer is owed yet,
+    /// otherwise the answers owed and then the close.
+    private func refuseMalformed(_ context: ChannelHandlerContext) {
         guard !closing else { return }
-        guard error is HTTPParserError else {
-            close(context)
-            return
-        }
-        receiving = nil
-        discarding = false
         if inFlight == 0 {
             var out = context.channel.allocator.buffer(capacity: Self.badRequest.utf8CodeUnitCount)
             out.writeStaticString(Self.badRequest)
@@ -204,31 +167,18 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     // MARK: Requests
 
-    /// 431 and 413 are decided from the head alone where they can be: a
-    /// declared body over the limit is refused before it is read.
-    private func refusal(for head: HTTPRequestHead) -> GatewayError? {
-        var headerBytes = 0
-        for (name, value) in head.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
-        if headerBytes > limits.maxHeaderBytes { return .headersTooLarge(limit: limits.maxHeaderBytes) }
-        if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > limits.maxBodyBytes {
-            return .bodyTooLarge(limit: limits.maxBodyBytes)
-        }
-        return nil
-    }
-
-    private func start(_ request: Receiving, context: ChannelHandlerContext) {
+    private func start(_ request: ReceivedRequest, context: ChannelHandlerContext) {
         let sequence = nextSequence
         nextSequence += 1
-        let head = request.head
-        let keepAlive = head.isKeepAlive && !draining
-        let isHead = head.method == .HEAD
+        let keepAlive = request.keepAlive && !draining
+        let isHead = request.isHead
         if let refusal = request.refusal {
             // The rest of an oversized body is not worth reading.
             deliver(GatewayResponse.error(status: refusal.status, message: refusal.message), sequence: sequence,
                     keepAlive: false, isHead: isHead)
             return
         }
-        let (rawPath, query) = Self.split(head.uri)
+        let (rawPath, query) = Self.split(request.target)
         guard rawPath.hasPrefix("/") else {
             deliver(GatewayResponse.error(status: 400, message: "the request target must be a path"), sequence: sequence,
                     keepAlive: keepAlive, isHead: isHead)
@@ -239,7 +189,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                     keepAlive: keepAlive, isHead: isHead)
             return
         }
-        var incoming = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: HeaderList(head.headers),
+        var incoming = IncomingRequest(method: request.method, path: path, query: query, headers: HeaderList(request.headers),
                                        bodyBuffer: request.body ?? ByteBuffer(), remoteAddress: remoteAddress)
         incoming.scheme = scheme
         gateway.serve(incoming, servesAdmin: servesAdmin, on: context.eventLoop) { [self] response in
@@ -278,7 +228,7 @@ final class GatewayChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         }
         guard wrote else { return }
-        if draining && inFlight == 0 && receiving == nil {
+        if draining && inFlight == 0 && !reader.isReadingRequest {
             context.flush()
             close(context)
             return

@@ -92,11 +92,11 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
             // body's buffer stays uniquely held and grows in place.
             guard let completed = try exchange?.answer.read(unwrapInboundIn(data)) else { return }
             finish(.success(completed.answer), reusable: completed.reusable)
-        } catch UpstreamResponseParser.Failure.bodyTooLarge(let limit) {
+        } catch HTTPFramingError.bodyTooLarge(let limit) {
             finish(.failure(.tooLarge(limit: limit)), reusable: false)
             context.close(promise: nil)
         } catch {
-            finish(.failure(.broken("\(error)", receivedAnything: exchange?.answer.sawHead ?? false)), reusable: false)
+            finish(.failure(.broken("the upstream's answer: \(error)", receivedAnything: exchange?.answer.sawHead ?? false)), reusable: false)
             context.close(promise: nil)
         }
     }

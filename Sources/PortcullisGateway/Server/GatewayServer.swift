@@ -97,10 +97,6 @@ private struct Listener: Service {
                 do {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-                    decoderLimits.maxHeaderFieldSize = max(decoderLimits.maxHeaderFieldSize, limits.maxHeaderBytes + 1024)
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
-                                                                                 limitConfiguration: decoderLimits)))
                     try sync.addHandler(GatewayChannelHandler(gateway: gateway, servesAdmin: servesAdmin, limits: limits,
                                                               serverName: serverName, scheme: tls == nil ? "http" : "https"))
                     connections.add(channel)
