@@ -66,8 +66,18 @@ struct ClientRequestReader {
     }
 
     /// The next whole request, or nil until more bytes arrive. Throws
-    /// ``HTTPFramingError/malformed(_:)`` for bytes that are not a request.
+    /// ``HTTPFramingError/malformed(_:)`` for bytes that are not a request;
+    /// nothing after them is read.
     mutating func next() throws -> ReceivedRequest? {
+        do {
+            return try readNext()
+        } catch {
+            _ = stop(with: nil)
+            throw error
+        }
+    }
+
+    private mutating func readNext() throws -> ReceivedRequest? {
         guard !stopped, var bytes = buffer else { return nil }
         buffer = nil
         defer { if !stopped && bytes.readableBytes > 0 { buffer = bytes } }
@@ -100,6 +110,8 @@ struct ClientRequestReader {
             current = request
         }
         if var reader = body {
+            // Held only here while it reads, so the body grows in place.
+            body = nil
             do {
                 guard try reader.read(&bytes) else {
                     body = reader
@@ -111,7 +123,6 @@ struct ClientRequestReader {
                 return stop(with: refused)
             }
             current?.body = reader.body
-            body = nil
         }
         defer { current = nil }
         return current
@@ -123,7 +134,7 @@ struct ClientRequestReader {
         stop(with: ReceivedRequest(method: "GET", target: "/", headers: HTTPHeaders(), keepAlive: false, refusal: refusal))
     }
 
-    private mutating func stop(with request: ReceivedRequest) -> ReceivedRequest? {
+    private mutating func stop(with request: ReceivedRequest?) -> ReceivedRequest? {
         stopped = true
         buffer = nil
         current = nil

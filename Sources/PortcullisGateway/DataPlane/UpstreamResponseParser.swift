@@ -52,9 +52,9 @@ struct UpstreamResponseParser {
         guard !done else { return nil }
         var buffer: ByteBuffer
         if var held = pending {
+            pending = nil
             held.writeImmutableBuffer(incoming)
             buffer = held
-            pending = nil
         } else {
             buffer = incoming
         }
