@@ -157,36 +157,19 @@ private struct RequestHead {
         var lines = LineReader(head)
         guard let line = lines.next() else { throw HTTPFramingError.malformed("the request line is missing") }
         let minor = try readRequestLine(line)
-        var closes = false
-        var keepsAlive = false
-        var contentLength: Int?
-        var transferEncoded = false
-        var chunked = false
+        var fields = MessageFraming()
         headers.reserveCapacity(8)
         try HTTPHeadBytes.readFields(&lines) { name, value in
             fieldBytes += name.count + value.count + 4
             headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value))
-            let equals = HTTPHeadBytes.equalsLowercase
-            switch name.count {
-            case 10 where equals(name, "connection"):
-                let options = HTTPHeadBytes.connectionOptions(value)
-                if options.close { closes = true }
-                if options.keepAlive { keepsAlive = true }
-            case 14 where equals(name, "content-length"):
-                contentLength = try HTTPHeadBytes.contentLength(value, after: contentLength)
-            case 17 where equals(name, "transfer-encoding"):
-                transferEncoded = true
-                chunked = HTTPHeadBytes.endsChunked(value)
-            default:
-                break
-            }
+            _ = try fields.read(name, value)
         }
-        keepAlive = !closes && (minor >= 1 || keepsAlive)
-        if transferEncoded {
-            guard contentLength == nil else { throw HTTPFramingError.malformed("a body framed by both Content-Length and Transfer-Encoding") }
-            guard chunked else { throw HTTPFramingError.malformed("a transfer coding that does not end in chunked") }
+        keepAlive = fields.keepAlive(minorVersion: minor)
+        if fields.transferEncoded {
+            guard fields.contentLength == nil else { throw HTTPFramingError.malformed("a body framed by both Content-Length and Transfer-Encoding") }
+            guard fields.chunked else { throw HTTPFramingError.malformed("a transfer coding that does not end in chunked") }
             framing = .chunked
-        } else if let contentLength, contentLength > 0 {
+        } else if let contentLength = fields.contentLength, contentLength > 0 {
             framing = .length(contentLength)
         }
     }

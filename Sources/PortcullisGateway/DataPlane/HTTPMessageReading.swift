@@ -65,36 +65,6 @@ enum HTTPHeadBytes {
         }
     }
 
-    /// A `Content-Length` value: digits only.
-    static func contentLength(_ value: UnsafeRawBufferPointer, after earlier: Int?) throws -> Int {
-        guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw HTTPFramingError.malformed("Content-Length is not a number")
-        }
-        let length = value.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-        guard earlier == nil || earlier == length else { throw HTTPFramingError.malformed("two different Content-Length fields") }
-        return length
-    }
-
-    /// Whether a `Transfer-Encoding` value ends with `chunked`.
-    static func endsChunked(_ value: UnsafeRawBufferPointer) -> Bool {
-        let last = value.lastIndex(of: UInt8(ascii: ",")).map { value.index(after: $0) } ?? 0
-        return equalsLowercase(trimmed(UnsafeRawBufferPointer(rebasing: value[last...])), "chunked")
-    }
-
-    /// Whether a `Connection` value lists `close`, and `keep-alive`.
-    static func connectionOptions(_ value: UnsafeRawBufferPointer) -> (close: Bool, keepAlive: Bool) {
-        var options = (close: false, keepAlive: false)
-        var start = 0
-        while start <= value.count {
-            let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
-            let option = trimmed(UnsafeRawBufferPointer(rebasing: value[start..<end]))
-            if equalsLowercase(option, "close") { options.close = true }
-            if equalsLowercase(option, "keep-alive") { options.keepAlive = true }
-            start = end + 1
-        }
-        return options
-    }
-
     /// The minor version of `HTTP/1.x` at the start of `bytes`.
     static func minorVersion(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard bytes.count >= 8, startsWith(bytes, "HTTP/1."), (0x30...0x39).contains(bytes[7]) else { return nil }
@@ -129,6 +99,66 @@ enum HTTPHeadBytes {
 
     static func text(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// What a message's head says about framing its body and about its
+/// connection: the `Content-Length`, `Transfer-Encoding` and `Connection`
+/// fields, read the same way for requests and answers.
+struct MessageFraming {
+    /// The three fields this reads.
+    enum Field { case connection, contentLength, transferEncoding }
+
+    /// The length every `Content-Length` field gave (they must agree).
+    private(set) var contentLength: Int?
+    /// Whether any `Transfer-Encoding` field was present.
+    private(set) var transferEncoded = false
+    /// Whether the last transfer coding is `chunked`.
+    private(set) var chunked = false
+    private var closes = false
+    private var keepsAlive = false
+
+    /// Reads `value` when `name` is one of the three fields, and says which;
+    /// nil for any other field. Throws for a length that is not a number or
+    /// disagrees with an earlier one.
+    mutating func read(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Field? {
+        // Most names have a length none of the three has.
+        switch name.count {
+        case 10 where HTTPHeadBytes.equalsLowercase(name, "connection"):
+            var start = 0
+            while start <= value.count {
+                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
+                let option = HTTPHeadBytes.trimmed(UnsafeRawBufferPointer(rebasing: value[start..<end]))
+                if HTTPHeadBytes.equalsLowercase(option, "close") { closes = true }
+                if HTTPHeadBytes.equalsLowercase(option, "keep-alive") { keepsAlive = true }
+                start = end + 1
+            }
+            return .connection
+        case 14 where HTTPHeadBytes.equalsLowercase(name, "content-length"):
+            guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                throw HTTPFramingError.malformed("Content-Length is not a number")
+            }
+            let length = value.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard contentLength == nil || contentLength == length else {
+                throw HTTPFramingError.malformed("two different Content-Length fields")
+            }
+            contentLength = length
+            return .contentLength
+        case 17 where HTTPHeadBytes.equalsLowercase(name, "transfer-encoding"):
+            // The last coding decides; chunked must be the last one.
+            transferEncoded = true
+            let last = value.lastIndex(of: UInt8(ascii: ",")).map { value.index(after: $0) } ?? 0
+            chunked = HTTPHeadBytes.equalsLowercase(HTTPHeadBytes.trimmed(UnsafeRawBufferPointer(rebasing: value[last...])), "chunked")
+            return .transferEncoding
+        default:
+            return nil
+        }
+    }
+
+    /// Whether the connection stays open after this message: unless it
+    /// says `close`; for HTTP/1.0 only when it says `keep-alive`.
+    func keepAlive(minorVersion: Int) -> Bool {
+        !closes && (minorVersion >= 1 || keepsAlive)
     }
 }
 

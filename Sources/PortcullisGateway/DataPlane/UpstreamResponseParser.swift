@@ -113,9 +113,7 @@ private struct ResponseHead {
     var status = 0
     var headers = HTTPHeaders()
     var keepAlive = true
-    var contentLength: Int?
-    var transferEncoded = false
-    var chunked = false
+    var fields = MessageFraming()
 
     /// Reads `head`: the status line, the fields and the blank line.
     init(_ head: UnsafeRawBufferPointer, keepingLength: Bool) throws {
@@ -132,28 +130,18 @@ private struct ResponseHead {
             throw HTTPFramingError.malformed("the status code is not three digits")
         }
         guard status >= 100 else { throw HTTPFramingError.malformed("the status code \(status) is below 100") }
-        var closes = false
-        var keepsAlive = false
         try HTTPHeadBytes.readFields(&lines) { name, value in
-            switch Self.role(of: name) {
-            case .forwarded:
+            if let field = try fields.read(name, value) {
+                // The gateway frames the client's answer itself; only an
+                // answer to HEAD keeps the length a GET would get.
+                if field == .contentLength && keepingLength {
+                    headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value))
+                }
+            } else if !Self.describesConnection(name) {
                 headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value))
-            case .contentLength:
-                contentLength = try HTTPHeadBytes.contentLength(value, after: contentLength)
-                if keepingLength { headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value)) }
-            case .transferEncoding:
-                // The last coding decides; chunked must be the last one.
-                transferEncoded = true
-                chunked = HTTPHeadBytes.endsChunked(value)
-            case .connection:
-                let options = HTTPHeadBytes.connectionOptions(value)
-                if options.close { closes = true }
-                if options.keepAlive { keepsAlive = true }
-            case .dropped:
-                break
             }
         }
-        keepAlive = !closes && (minor >= 1 || keepsAlive)
+        keepAlive = fields.keepAlive(minorVersion: minor)
     }
 
     /// How the body is framed; nil when there is none. A body framed by
@@ -165,35 +153,30 @@ private struct ResponseHead {
             return nil
         }
         if answeringHead || status == 204 || status == 304 { return nil }
-        if transferEncoded {
-            if contentLength != nil || !chunked { keepAlive = false }
-            return chunked ? .chunked : .untilClose
+        if fields.transferEncoded {
+            if fields.contentLength != nil || !fields.chunked { keepAlive = false }
+            return fields.chunked ? .chunked : .untilClose
         }
-        guard let contentLength else {
+        guard let contentLength = fields.contentLength else {
             keepAlive = false
             return .untilClose
         }
         return contentLength > 0 ? .length(contentLength) : nil
     }
 
-    private enum Role { case forwarded, contentLength, transferEncoding, connection, dropped }
-
-    /// What a field is to the gateway: forwarded, or one that frames this
-    /// message or describes this connection (never forwarded).
-    private static func role(of name: UnsafeRawBufferPointer) -> Role {
-        // Most names have a length none of the connection's fields has.
+    /// Whether a field other than the framing ones describes only this
+    /// connection (never forwarded): `TE`, `Trailer`, `Upgrade`,
+    /// `Keep-Alive`, `Proxy-Authenticate`, `Proxy-Authorization`.
+    private static func describesConnection(_ name: UnsafeRawBufferPointer) -> Bool {
+        // Most names have a length none of these has.
         let equals = HTTPHeadBytes.equalsLowercase
         switch name.count {
-        case 2: return equals(name, "te") ? .dropped : .forwarded
-        case 7: return equals(name, "trailer") || equals(name, "upgrade") ? .dropped : .forwarded
-        case 10:
-            if equals(name, "connection") { return .connection }
-            return equals(name, "keep-alive") ? .dropped : .forwarded
-        case 14: return equals(name, "content-length") ? .contentLength : .forwarded
-        case 17: return equals(name, "transfer-encoding") ? .transferEncoding : .forwarded
-        case 18: return equals(name, "proxy-authenticate") ? .dropped : .forwarded
-        case 19: return equals(name, "proxy-authorization") ? .dropped : .forwarded
-        default: return .forwarded
+        case 2: return equals(name, "te")
+        case 7: return equals(name, "trailer") || equals(name, "upgrade")
+        case 10: return equals(name, "keep-alive")
+        case 18: return equals(name, "proxy-authenticate")
+        case 19: return equals(name, "proxy-authorization")
+        default: return false
         }
     }
 }
