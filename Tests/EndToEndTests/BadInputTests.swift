@@ -9,14 +9,6 @@ import Testing
 /// status, and the server keeps serving.
 @Suite("Bad input over the socket", .serialized)
 struct BadInputTests {
-    /// Sends raw bytes and returns what came back before the server closed or 2 s passed.
-    private func raw(_ port: Int, _ bytes: String) async throws -> String {
-        guard let received = await LoopbackSocket.exchangeOnOwnThread(port: port, bytes: Array(bytes.utf8)) else {
-            throw CancellationError()
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-
     @Test("Oversized headers get 431, invalid HTTP gets 400, traversal is resolved or refused, odd keys work")
     func hostileRequests() async throws {
         let h = try await GatewayHarness.make(files: [
@@ -35,14 +27,14 @@ struct BadInputTests {
             big.headers.add(name: "X-Big", value: String(repeating: "a", count: 5000))
             #expect(try await client.execute(big, timeout: .seconds(10)).status.code == 431)
 
-            let garbage = try await raw(port, "HELLO THERE\r\n\r\n")
+            let garbage = try await LoopbackSocket.exchangeText(port: port, "HELLO THERE\r\n\r\n", receiveTimeoutSeconds: 2)
             #expect(garbage.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(garbage.prefix(80))")
 
-            let traversal = try await raw(port, "GET /open/../tyk/keys/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            let traversal = try await LoopbackSocket.exchangeText(port: port, "GET /open/../tyk/keys/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", receiveTimeoutSeconds: 2)
             #expect(traversal.hasPrefix("HTTP/1.1 403"), "resolved to the admin API, which wants the secret: \(traversal.prefix(60))")
-            let above = try await raw(port, "GET /open/../../etc/passwd HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            let above = try await LoopbackSocket.exchangeText(port: port, "GET /open/../../etc/passwd HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", receiveTimeoutSeconds: 2)
             #expect(above.hasPrefix("HTTP/1.1 400"), "\(above.prefix(60))")
-            let encoded = try await raw(port, "GET /open/%2e%2e/%2E%2E/etc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            let encoded = try await LoopbackSocket.exchangeText(port: port, "GET /open/%2e%2e/%2E%2E/etc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", receiveTimeoutSeconds: 2)
             #expect(encoded.hasPrefix("HTTP/1.1 400"), "\(encoded.prefix(60))")
 
             var odd = HTTPClientRequest(url: "\(base)/tok/x")

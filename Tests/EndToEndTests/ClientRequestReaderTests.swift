@@ -116,24 +116,17 @@ struct ClientRequestReaderTests {
 /// upload get.
 @Suite("Client request framing over the socket", .serialized)
 struct ClientRequestFramingTests {
-    private static func raw(_ port: Int, _ text: String) async throws -> String {
-        guard let received = await LoopbackSocket.exchangeOnOwnThread(port: port, bytes: Array(text.utf8), receiveTimeoutSeconds: 5) else {
-            throw CancellationError()
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-
     @Test("A chunked upload reaches the upstream whole with its length; a request framed two ways is a 400 and is not forwarded")
     func overTheSocket() async throws {
         let h = try await GatewayHarness.make(files: ["apps/open.json": Fixture.keylessAPI(id: "open", listen: "/open/")])
         try await h.withServer { port in
-            let upload = try await Self.raw(port, "POST /open/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            let upload = try await LoopbackSocket.exchangeText(port: port, "POST /open/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n")
             #expect(upload.hasPrefix("HTTP/1.1 200"), "\(upload.prefix(120))")
             #expect(upload.contains(#""body":"wikipedia""#), "\(upload)")
             #expect(upload.contains(#""content-length":"9""#), "the upstream gets a length, not the client's chunking: \(upload)")
             #expect(!upload.contains("transfer-encoding"), "\(upload)")
-            let smuggled = try await Self.raw(port, "POST /open/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let smuggled = try await LoopbackSocket.exchangeText(port: port, "POST /open/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "0\r\n\r\nGET /open/echo?smuggled HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(smuggled.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(smuggled.prefix(120))")
             #expect(!smuggled.contains("smuggled"), "nothing after the refused request is served: \(smuggled)")

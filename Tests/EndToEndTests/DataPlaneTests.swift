@@ -7,13 +7,6 @@ import Testing
 /// connections, upstream failures and upstream TLS.
 @Suite("Data plane", .serialized)
 struct DataPlaneTests {
-    private static func raw(_ port: Int, _ text: String) async throws -> String {
-        guard let received = await LoopbackSocket.exchangeOnOwnThread(port: port, bytes: Array(text.utf8), receiveTimeoutSeconds: 5) else {
-            throw CancellationError()
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-
     /// Requests given as `METHOD target`, written back to back as one
     /// pipelined send; the last asks the gateway to close.
     private static func pipelined(_ requestLines: [String]) -> String {
@@ -46,7 +39,7 @@ struct DataPlaneTests {
         try await h.withServer { port in
             let requests = Self.pipelined(["GET /slow/delay/400", "GET /open/b?m=second", "GET /open/c?m=third"])
             let started = ContinuousClock.now
-            let answer = try await Self.raw(port, requests)
+            let answer = try await LoopbackSocket.exchangeText(port: port, requests)
             let elapsed = ContinuousClock.now - started
             #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 4, "\(answer.prefix(300))")
             let slow = answer.range(of: "\r\n\r\nok")
@@ -82,7 +75,7 @@ struct DataPlaneTests {
         let logs = LogBook()
         let h = try await GatewayHarness.make(files: files, logs: logs)
         try await h.withServer { port in
-            let answer = try await Self.raw(port, Self.pipelined(["GET /slow/status/204", "HEAD /slow/plain", "GET /framed/override",
+            let answer = try await LoopbackSocket.exchangeText(port: port, Self.pipelined(["GET /slow/status/204", "HEAD /slow/plain", "GET /framed/override",
                                                                   "GET /framed/echo"]))
             let parts = Self.answers(in: answer)
             #expect(parts.count == 4, "\(answer.prefix(800))")
@@ -100,10 +93,10 @@ struct DataPlaneTests {
             #expect(parts[3].hasPrefix("200 OK\r\n") && parts[3].contains("Connection: close\r\n"), "\(parts[3])")
             #expect(parts[3].contains(#""uri":"\/echo\/echo""#) || parts[3].contains(#""uri":"/echo/echo""#), "\(parts[3])")
 
-            let garbage = try await Self.raw(port, "HELLO THERE\r\n\r\n")
+            let garbage = try await LoopbackSocket.exchangeText(port: port, "HELLO THERE\r\n\r\n")
             #expect(garbage == "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "\(garbage)")
             // A request already read is answered before the 400's close.
-            let late = try await Self.raw(port, "GET /open/first HTTP/1.1\r\nHost: a\r\n\r\nNOT HTTP\r\n\r\n")
+            let late = try await LoopbackSocket.exchangeText(port: port, "GET /open/first HTTP/1.1\r\nHost: a\r\n\r\nNOT HTTP\r\n\r\n")
             #expect(late.hasPrefix("HTTP/1.1 200 OK\r\n") && late.contains("Connection: close\r\n"), "\(late.prefix(300))")
         }
         await h.close()
@@ -143,7 +136,7 @@ struct DataPlaneTests {
         #expect(served.status == 200)
         #expect(String(decoding: served.body, as: UTF8.self) == "tls /base/items?x=1")
         try await trusting.withServer { port in
-            let answer = try await Self.raw(port, "GET /secure/sock HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            let answer = try await LoopbackSocket.exchangeText(port: port, "GET /secure/sock HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
             #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(80))")
             #expect(answer.hasSuffix("tls /base/sock"))
         }
@@ -162,12 +155,12 @@ struct DataPlaneTests {
         guard let port = await iterator.next() else { throw CancellationError() }
 
         let started = ContinuousClock.now
-        let kept = try await Self.raw(port, "GET /open/a HTTP/1.1\r\nHost: a\r\n\r\n")
+        let kept = try await LoopbackSocket.exchangeText(port: port, "GET /open/a HTTP/1.1\r\nHost: a\r\n\r\n")
         let closedAfter = ContinuousClock.now - started
         #expect(kept.hasPrefix("HTTP/1.1 200"), "\(kept.prefix(80))")
         #expect(closedAfter < .seconds(2), "the server closed the idle connection (after \(closedAfter)), not the client's 5 s wait")
 
-        let slow = try await Self.raw(port, "GET /slow/delay/900 HTTP/1.1\r\nHost: a\r\n\r\n")
+        let slow = try await LoopbackSocket.exchangeText(port: port, "GET /slow/delay/900 HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(slow.hasPrefix("HTTP/1.1 200"), "a request outlasting the idle timeout is still answered: \(slow.prefix(80))")
 
         running.cancel()
@@ -199,7 +192,7 @@ struct DataPlaneTests {
             "apps/hooked.json": Fixture.keylessAPI(id: "hooked", listen: "/hooked/", pre: [("first", "plugins.js"), ("second", "plugins.js")]),
         ])
         try await h.withServer { port in
-            let answer = try await Self.raw(port, Self.pipelined(["GET /hooked/a?n=1", "GET /hooked/deny", "GET /hooked/boom",
+            let answer = try await LoopbackSocket.exchangeText(port: port, Self.pipelined(["GET /hooked/a?n=1", "GET /hooked/deny", "GET /hooked/boom",
                                                                   "GET /hooked/b?n=4"]))
             let statuses = Self.answers(in: answer).map { String($0.prefix(3)) }
             #expect(statuses == ["200", "403", "500", "200"], "\(answer.prefix(600))")

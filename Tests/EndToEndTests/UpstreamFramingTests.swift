@@ -20,10 +20,7 @@ struct UpstreamFramingTests {
         var received = ""
         try await h.withServer { port in
             let request = "\(method) /up/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-            guard let bytes = await LoopbackSocket.exchangeOnOwnThread(port: port, bytes: Array(request.utf8), receiveTimeoutSeconds: 5) else {
-                throw CancellationError()
-            }
-            received = String(decoding: bytes, as: UTF8.self)
+            received = try await LoopbackSocket.exchangeText(port: port, request)
         }
         await h.close()
         await upstream.stop()

@@ -229,3 +229,34 @@ enum DeepNesting {
         String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)
     }
 }
+
+/// Byte streams as a connection may deliver them, whole or damaged, for the
+/// suites that fuzz a protocol reader.
+enum FuzzBytes {
+    /// Sizes of the reads a stream of `total` bytes arrives in: single
+    /// bytes, small reads or a few large ones, chosen per stream.
+    static func chunkSizes(total: Int, _ r: inout SplitMix64) -> [Int] {
+        var sizes: [Int] = []
+        var left = total
+        let maximum = r.pick([1, 3, 7, 64, 4096])
+        while left > 0 {
+            let size = min(left, Int.random(in: 1...maximum, using: &r))
+            sizes.append(size)
+            left -= size
+        }
+        return sizes
+    }
+
+    /// Damages `bytes` in `count` places (while any are left): a byte
+    /// replaced by one of `alphabet`, a byte removed, or a random byte inserted.
+    static func damage(_ bytes: inout [UInt8], times count: Int, alphabet: [UInt8], _ r: inout SplitMix64) {
+        for _ in 0..<count where !bytes.isEmpty {
+            let index = Int.random(in: 0..<bytes.count, using: &r)
+            switch Int.random(in: 0..<3, using: &r) {
+            case 0: bytes[index] = r.pick(alphabet)
+            case 1: bytes.remove(at: index)
+            default: bytes.insert(UInt8.random(in: 0...255, using: &r), at: index)
+            }
+        }
+    }
+}

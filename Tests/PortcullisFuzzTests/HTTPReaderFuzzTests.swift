@@ -30,6 +30,8 @@ struct HTTPReaderFuzzTests {
         }
     }
 
+    /// What a damaged byte becomes: the characters HTTP's framing turns on.
+    static let damageAlphabet = Array(" :;\r\n\t0123456789abcdefHTTP/1.".utf8)
     static let tokenCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~")
     static let valueCharacters = Array("abcXYZ019 ,;:=/\"()<>@[]?{}\t~") + ["é", "ü"]
 
@@ -73,23 +75,12 @@ struct HTTPReaderFuzzTests {
         return bytes + Array("0\r\n\(r.chance(30) ? "Trailer-X: t\r\n" : "")\r\n".utf8)
     }
 
-    static func chunkSizes(total: Int, _ r: inout SplitMix64) -> [Int] {
-        var sizes: [Int] = []
-        var left = total
-        let maximum = r.pick([1, 3, 7, 64, 4096])
-        while left > 0 {
-            let size = min(left, Int.random(in: 1...maximum, using: &r))
-            sizes.append(size)
-            left -= size
-        }
-        return sizes
-    }
 
     static let streams = Generator<Stream, Shrink.None<Stream>>.seeded { r in
         let requests = (0..<Int.random(in: 1...4, using: &r)).map { _ in request(&r) }
         var bytes: [UInt8] = []
         for request in requests { bytes += encode(request, &r) }
-        return Stream(requests: requests, bytes: bytes, chunkSizes: chunkSizes(total: bytes.count, &r))
+        return Stream(requests: requests, bytes: bytes, chunkSizes: FuzzBytes.chunkSizes(total: bytes.count, &r))
     }
 
     /// What a connection ends up with: the requests read (a refused one
@@ -140,21 +131,14 @@ struct HTTPReaderFuzzTests {
         if r.chance(60) {
             bytes = []
             for _ in 0..<Int.random(in: 1...3, using: &r) { bytes += encode(request(&r), &r) }
-            for _ in 0..<Int.random(in: 1...3, using: &r) where !bytes.isEmpty {
-                let index = Int.random(in: 0..<bytes.count, using: &r)
-                switch Int.random(in: 0..<3, using: &r) {
-                case 0: bytes[index] = r.pick(Array(" :;\r\n\t0123456789abcdefHTTP/1.".utf8))
-                case 1: bytes.remove(at: index)
-                default: bytes.insert(UInt8.random(in: 0...255, using: &r), at: index)
-                }
-            }
+            FuzzBytes.damage(&bytes, times: Int.random(in: 1...3, using: &r), alphabet: damageAlphabet, &r)
         } else {
             let alphabet = Array("GET / HTTP/1.1\r\n\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n0123456789abcdef;: \t".utf8)
             bytes = (0..<Int.random(in: 0...200, using: &r)).map { _ in
                 r.chance(90) ? r.pick(alphabet) : UInt8.random(in: 0...255, using: &r)
             }
         }
-        return Stream(requests: [], bytes: bytes, chunkSizes: chunkSizes(total: bytes.count, &r))
+        return Stream(requests: [], bytes: bytes, chunkSizes: FuzzBytes.chunkSizes(total: bytes.count, &r))
     }
 
     @Test("Arbitrary bytes from a client never crash or spin; what is read is the same however the bytes are split")
@@ -209,15 +193,8 @@ struct HTTPReaderFuzzTests {
             + Array("\r\n0\r\n\r\n".utf8)
         default: bytes = Array((head + "\r\n").utf8) + body
         }
-        for _ in 0..<Int.random(in: 0...3, using: &r) where !bytes.isEmpty {
-            let index = Int.random(in: 0..<bytes.count, using: &r)
-            switch Int.random(in: 0..<3, using: &r) {
-            case 0: bytes[index] = r.pick(Array(" :;\r\n\t0123456789abcdefHTTP/1.".utf8))
-            case 1: bytes.remove(at: index)
-            default: bytes.insert(UInt8.random(in: 0...255, using: &r), at: index)
-            }
-        }
-        return Stream(requests: [], bytes: bytes, chunkSizes: chunkSizes(total: bytes.count, &r))
+        FuzzBytes.damage(&bytes, times: Int.random(in: 0...3, using: &r), alphabet: damageAlphabet, &r)
+        return Stream(requests: [], bytes: bytes, chunkSizes: FuzzBytes.chunkSizes(total: bytes.count, &r))
     }
 
     @Test("Arbitrary answers from an upstream never crash or spin; what is read is the same however the bytes are split",

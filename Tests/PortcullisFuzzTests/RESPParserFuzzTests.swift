@@ -80,24 +80,13 @@ struct RESPParserFuzzTests {
         }
     }
 
-    static func chunkSizes(total: Int, _ r: inout SplitMix64) -> [Int] {
-        var sizes: [Int] = []
-        var left = total
-        let maximum = r.pick([1, 3, 7, 64, 4096])
-        while left > 0 {
-            let size = min(left, Int.random(in: 1...maximum, using: &r))
-            sizes.append(size)
-            left -= size
-        }
-        return sizes
-    }
 
     /// One to six values (sometimes one nested right at the depth limit), their bytes, and a random chunking.
     static let streams = Generator<Stream, Shrink.None<Stream>>.seeded { r in
         var values = (0..<Int.random(in: 1...6, using: &r)).map { _ in value(&r, depth: 4) }
         if r.chance(5) { values.append(chain(levels: RESPParser().maxDepth)) }
         let bytes = encode(values)
-        return Stream(values: values, bytes: bytes, chunkSizes: chunkSizes(total: bytes.count, &r))
+        return Stream(values: values, bytes: bytes, chunkSizes: FuzzBytes.chunkSizes(total: bytes.count, &r))
     }
 
     // MARK: Feeding bytes
@@ -184,21 +173,14 @@ struct RESPParserFuzzTests {
         var bytes: [UInt8]
         if r.chance(40) {
             bytes = encode((0..<Int.random(in: 1...3, using: &r)).map { _ in value(&r, depth: 3) })
-            for _ in 0..<Int.random(in: 1...3, using: &r) where !bytes.isEmpty {
-                let index = Int.random(in: 0..<bytes.count, using: &r)
-                switch Int.random(in: 0..<3, using: &r) {
-                case 0: bytes[index] = r.pick(Array("*$+-:\r\n0123456789".utf8))
-                case 1: bytes.remove(at: index)
-                default: bytes.insert(UInt8.random(in: 0...255, using: &r), at: index)
-                }
-            }
+            FuzzBytes.damage(&bytes, times: Int.random(in: 1...3, using: &r), alphabet: Array("*$+-:\r\n0123456789".utf8), &r)
         } else {
             let alphabet = Array("*$+-:\r\n\r\n0123456789-1".utf8)
             bytes = (0..<Int.random(in: 0...160, using: &r)).map { _ in
                 r.chance(85) ? r.pick(alphabet) : UInt8.random(in: 0...255, using: &r)
             }
         }
-        return Stream(values: [], bytes: bytes, chunkSizes: chunkSizes(total: bytes.count, &r))
+        return Stream(values: [], bytes: bytes, chunkSizes: FuzzBytes.chunkSizes(total: bytes.count, &r))
     }
 
     static let smallLimits = RESPParser(maxLineLength: 8, maxBulkLength: 16, maxArrayCount: 4, maxDepth: 3)
