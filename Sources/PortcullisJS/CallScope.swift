@@ -36,10 +36,10 @@ final class CallScope {
     }
 
     /// Blocks this worker thread until `work` finishes (see ``BlockingBridge``),
-    /// marked as waiting on I/O meanwhile so new calls go to another worker.
-    func block<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        activity.enterWait()
-        defer { activity.leaveWait() }
+    /// marked as waiting on `wait` meanwhile so new calls go to another worker.
+    func block<T: Sendable>(on wait: WorkerActivity.Wait, _ work: @escaping @Sendable () async throws -> T) throws -> T {
+        activity.enterWait(wait)
+        defer { activity.leaveWait(wait) }
         return try BlockingBridge.wait(reusing: waits, work)
     }
 

@@ -341,12 +341,14 @@ public final class JSEngine: Sendable {
         }
     }
 
-    /// How long every worker must have been blocked on I/O before another
-    /// is added. A store round trip stays under it even on a saturated
-    /// machine (the two-node soak, both cores busy, answers in 29 ms at
-    /// p99 end to end): there more workers add no throughput, only memory,
-    /// threads for the scheduler and collector threads. An HTTP call to a
-    /// slow service takes longer, and then the calls behind it would queue.
+    /// How long every worker must have been blocked on an outbound call
+    /// (an HTTP call to a slow service) before another is added, so the
+    /// calls behind them do not queue for its answer. Store waits never
+    /// count (``WorkerActivity/Wait/store``): a store round trip that takes
+    /// this long means the store or the machine is saturated (the two-node
+    /// soak, both cores busy, saw some), where more workers add no
+    /// throughput, only memory (about 3.5 MB each under that load, kept for
+    /// the life of the process), scheduler threads and collector threads.
     static let slowWait: UInt64 = 50_000_000
 
     /// The worker for the next call: the first awake worker holding a few
@@ -355,8 +357,8 @@ public final class JSEngine: Sendable {
     /// keeps a few threads busy instead of waking every thread in turn;
     /// failing that, an idle worker; failing that, the one holding fewest
     /// calls (spread from a rotating start). When every worker has been
-    /// blocked in a binding for longer than ``slowWait``, another worker is
-    /// started for the calls after this one.
+    /// blocked on an outbound call for longer than ``slowWait``, another
+    /// worker is started for the calls after this one.
     private func pickWorker() -> JSWorker {
         var idle: JSWorker?
         var allWaiting = true

@@ -36,9 +36,9 @@ extension JSRealm {
                     "the handler returned a Promise that never settled; a handler may only wait for fetch() and Promises built on it")
             }
             let remaining = deadline.timeIntervalSinceNow
-            scope.activity.enterWait()
+            scope.activity.enterWait(.outbound)
             let next = remaining > 0 ? fetches.next(within: remaining) : nil
-            scope.activity.leaveWait()
+            scope.activity.leaveWait(.outbound)
             guard let done = next else {
                 scope.activity.callTimedOut()
                 throw PluginError.timedOut(handler: handlerName, limitSeconds: limitSeconds)

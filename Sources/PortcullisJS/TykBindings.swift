@@ -78,7 +78,7 @@ enum TykBindings {
             let key = arg(context, arguments, 0)
             let apiID = arguments.count > 1 && !JSBridge.isNullish(context, arguments[1]) ? arg(context, arguments, 1) : ""
             let json = try host.getKeyDataImmediately(key: key, apiID: apiID)
-                ?? scope.block { try await host.getKeyData(key: key, apiID: apiID) }
+                ?? scope.block(on: .store) { try await host.getKeyData(key: key, apiID: apiID) }
             return lastSession.value(for: json, in: context)
         }
         NativeFunction.install(context, name: "TykSetKeyData") { context, arguments in
@@ -92,7 +92,7 @@ enum TykBindings {
             }
             let json = arg(context, arguments, 1)
             let suppress = arguments.count > 2 && ["1", "true"].contains(arg(context, arguments, 2))
-            try scope.block { try await host.setKeyData(key: key, sessionJSON: json, suppressReset: suppress) }
+            try scope.block(on: .store) { try await host.setKeyData(key: key, sessionJSON: json, suppressReset: suppress) }
             return nil
         }
     }
@@ -105,7 +105,7 @@ enum TykBindings {
             let timeout = scope.current?.httpTimeoutSeconds ?? 5
             do {
                 let request = try TykHTTPContract.parseRequest(json, defaultTimeout: timeout)
-                let response = try scope.block { try await host.send(request) }
+                let response = try scope.block(on: .outbound) { try await host.send(request) }
                 return JSBridge.makeString(context, TykHTTPContract.encodeResponse(response))
             } catch {
                 scope.record(PluginLogLine(kind: .warning, message: "TykMakeHttpRequest failed: \(error)"))
@@ -140,7 +140,7 @@ enum TykBindings {
             }
             let items = batch.items
             let sequential = batch.sequential
-            let replies = try scope.block { await BatchRunner.run(items, sequential: sequential, host: host) }
+            let replies = try scope.block(on: .outbound) { await BatchRunner.run(items, sequential: sequential, host: host) }
             for failure in replies.compactMap(\.failure) {
                 scope.record(PluginLogLine(kind: .warning, message: "TykBatchRequest sub-request failed: \(failure)"))
             }

@@ -41,7 +41,7 @@ enum TykStorageBindings {
         }
         func wrap<T: Sendable>(_ binding: String, _ work: @escaping @Sendable () async throws -> T) throws -> T {
             do {
-                return try scope.block(work)
+                return try scope.block(on: .store, work)
             } catch let error as NativeFunctionError {
                 throw error
             } catch {

@@ -24,7 +24,9 @@ final class WorkerActivity: Sendable {
     private let waits = Atomic<Int>(0)
     /// Uptime in nanoseconds when the running call began; 0 between calls.
     private let runningSince = Atomic<UInt64>(0)
-    /// Uptime in nanoseconds when the running call began to wait on I/O; 0 when it does not.
+    private let outboundWaits = Atomic<Int>(0)
+    /// Uptime in nanoseconds when the running call began to wait on an
+    /// outbound call; 0 when it does not.
     private let waitingSince = Atomic<UInt64>(0)
     private let started = Atomic<Int>(0)
     private let timeouts = Atomic<Int>(0)
@@ -101,18 +103,36 @@ final class WorkerActivity: Sendable {
         runningSince.store(0, ordering: .relaxed)
         held.subtract(1, ordering: .relaxed)
     }
-    func enterWait() {
+    /// What a blocked call waits on.
+    enum Wait {
+        /// A session store or plugin storage round trip: short by nature;
+        /// a long one means the store or the machine is overloaded, which
+        /// more threads would only make worse.
+        case store
+        /// An HTTP call the plugin makes (`TykMakeHttpRequest`,
+        /// `TykBatchRequest`, `fetch`): as long as the service it calls
+        /// takes, which says nothing about this machine's load.
+        case outbound
+    }
+
+    /// The running call begins to wait on `wait`.
+    func enterWait(_ wait: Wait) {
         lastWaitingCall.store(callsStarted, ordering: .relaxed)
-        if waits.add(1, ordering: .relaxed).newValue == 1 {
+        waits.add(1, ordering: .relaxed)
+        if wait == .outbound, outboundWaits.add(1, ordering: .relaxed).newValue == 1 {
             waitingSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         }
     }
-    func leaveWait() {
-        if waits.subtract(1, ordering: .relaxed).newValue == 0 { waitingSince.store(0, ordering: .relaxed) }
+    /// The wait begun by ``enterWait(_:)`` with the same `wait` has ended.
+    func leaveWait(_ wait: Wait) {
+        waits.subtract(1, ordering: .relaxed)
+        if wait == .outbound, outboundWaits.subtract(1, ordering: .relaxed).newValue == 0 {
+            waitingSince.store(0, ordering: .relaxed)
+        }
     }
 
-    /// How long the running call has been blocked on I/O, in nanoseconds
-    /// (0 when it is not).
+    /// How long the running call has been blocked on an outbound call, in
+    /// nanoseconds (0 when it is not, or waits on the store).
     func waitedFor(now: UInt64) -> UInt64 {
         let since = waitingSince.load(ordering: .relaxed)
         return since == 0 || now < since ? 0 : now - since

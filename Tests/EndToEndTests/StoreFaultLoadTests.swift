@@ -19,6 +19,21 @@ struct StoreFaultLoadTests {
     });
     """
 
+    /// A node on `redis` serving the writer plugin at `/w/`, with store
+    /// commands and connections given up after `timeout` seconds.
+    static func writerGateway(on redis: RedisServer, timeout: Double,
+                              configure: (inout GatewayConfig) -> Void = { _ in }) async throws -> (GatewayHarness, RedisStore) {
+        let store = RedisStore(configuration: RedisConfiguration(port: redis.port, commandTimeout: timeout, connectTimeout: timeout))
+        let h = try await GatewayHarness.make(files: [
+            "apps/w.json": Fixture.keylessAPI(id: "writer", listen: "/w/", pre: [("writer", "w.js")]),
+            "w.js": Self.writer,
+        ], store: store) { config in
+            config.storage.timeout = timeout
+            configure(&config)
+        }
+        return (h, store)
+    }
+
     struct Outcome: Sendable {
         var number: Int
         var status: Int
@@ -28,11 +43,7 @@ struct StoreFaultLoadTests {
     @Test("Kill, restart and SIGSTOP Redis during 6-way load: bounded failures, no acknowledged write lost, recovery in place")
     func faultsDuringLoad() async throws {
         let redis = try RedisServer(persistent: true)
-        let store = RedisStore(configuration: RedisConfiguration(port: redis.port, commandTimeout: 0.5, connectTimeout: 0.5))
-        let h = try await GatewayHarness.make(files: [
-            "apps/w.json": Fixture.keylessAPI(id: "writer", listen: "/w/", pre: [("writer", "w.js")]),
-            "w.js": Self.writer,
-        ], store: store) { config in config.storage.timeout = 0.5 }
+        let (h, store) = try await Self.writerGateway(on: redis, timeout: 0.5)
         let total = 360
         let counter = LockedCounter()
         let outcomes = try await withThrowingTaskGroup(of: [Outcome].self) { group in
@@ -82,6 +93,35 @@ struct StoreFaultLoadTests {
         #expect(extra.count <= 12, "writes that landed although their request failed (in flight at a fault): \(extra.count)")
         print("store faults under load: \(total) requests, \(acknowledged.count) acknowledged, \(failed.count) failed "
               + "(\(Set(failed.map(\.status)).sorted())), \(found.count) in Redis, slowest \(String(format: "%.2f", slowest)) s")
+        await h.close()
+        await store.shutdown()
+    }
+
+    @Test("A stalled store holds the JS workers but starts no more of them; the calls finish once it answers")
+    func stalledStoreAddsNoWorkers() async throws {
+        let redis = try RedisServer(persistent: false)
+        let (h, store) = try await Self.writerGateway(on: redis, timeout: 3) { config in
+            config.jsvmWorkers = 1
+            config.jsvmMaxWorkers = 4
+        }
+        let engine = h.gateway.services.engine
+        #expect(await h.send("/w/x", headers: [("X-N", "0")]).status == 200)
+        #expect(engine.statistics.workers == 1)
+
+        guard let pid = redis.pid else { Issue.record("redis-server has no pid"); return }
+        kill(pid, SIGSTOP)
+        // The first call blocks on the stalled write; the ones after it find
+        // the only worker blocked for longer than JSEngine.slowWait.
+        var calls: [Task<Int, Never>] = []
+        for n in 1...3 {
+            calls.append(Task { await h.send("/w/x", headers: [("X-N", String(n))]).status })
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        kill(pid, SIGCONT)
+        var statuses: [Int] = []
+        for call in calls { statuses.append(await call.value) }
+        #expect(statuses == [200, 200, 200], "\(statuses)")
+        #expect(engine.statistics.workers == 1, "store waits must not grow the pool")
         await h.close()
         await store.shutdown()
     }

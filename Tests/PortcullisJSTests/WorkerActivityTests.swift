@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import PortcullisJS
 
@@ -55,8 +56,8 @@ struct WorkerActivityTests {
     func recentWaitSpreads() {
         let now: UInt64 = 10_000_000_000
         let worker = Self.worker(finished: 64, taking: 20_000, holding: 1, now: now)
-        worker.enterWait()
-        worker.leaveWait()
+        worker.enterWait(.store)
+        worker.leaveWait(.store)
         for _ in 1..<WorkerActivity.followers { worker.callQueued() }
         #expect(worker.acceptsFollower(now: now + 1_000), "up to `followers` calls as before")
         worker.callQueued()
@@ -77,10 +78,30 @@ struct WorkerActivityTests {
         let now: UInt64 = 10_000_000_000
         #expect(!WorkerActivity().acceptsFollower(now: now), "an idle worker is woken, not joined")
         let blocked = Self.worker(finished: 8, taking: 20_000, holding: 1, now: now)
-        blocked.enterWait()
-        #expect(!blocked.acceptsFollower(now: now + 1_000))
-        blocked.leaveWait()
-        #expect(blocked.acceptsFollower(now: now + 1_000))
+        for wait in [WorkerActivity.Wait.store, .outbound] {
+            blocked.enterWait(wait)
+            #expect(!blocked.acceptsFollower(now: now + 1_000), "blocked on \(wait)")
+            blocked.leaveWait(wait)
+            #expect(blocked.acceptsFollower(now: now + 1_000))
+        }
         #expect(!blocked.acceptsFollower(now: now + WorkerActivity.shortCall + 1), "the running call is past shortCall")
+    }
+
+    @Test("Only a wait on an outbound call counts towards starting another worker; a store wait does not")
+    func onlyOutboundWaitsAreTimed() async throws {
+        let worker = Self.worker(finished: 8, taking: 20_000, holding: 1, now: 10_000_000_000)
+        worker.enterWait(.store)
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(worker.isWaiting)
+        #expect(worker.waitedFor(now: DispatchTime.now().uptimeNanoseconds) == 0, "a store wait is never timed")
+        // An HTTP call made while a store call is still open (nested waits) is timed from its own start.
+        worker.enterWait(.outbound)
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(worker.waitedFor(now: DispatchTime.now().uptimeNanoseconds) >= 4_000_000)
+        worker.leaveWait(.outbound)
+        #expect(worker.waitedFor(now: DispatchTime.now().uptimeNanoseconds) == 0)
+        #expect(worker.isWaiting, "the store wait is still open")
+        worker.leaveWait(.store)
+        #expect(!worker.isWaiting)
     }
 }
