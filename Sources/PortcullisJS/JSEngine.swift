@@ -5,9 +5,11 @@ import PortcullisCore
 /// The JavaScript engine: a pool of worker threads, each with its own
 /// JavaScriptCore context group, running Tyk JSVM middleware. The pool
 /// starts at ``JSEngineConfiguration/workerCount`` and grows, up to
-/// ``JSEngineConfiguration/maxWorkerCount``, when every worker is blocked
-/// in a binding: a plugin that waits on I/O holds its thread (its call is
-/// synchronous, as in Tyk), so waiting calls must not queue behind it.
+/// ``JSEngineConfiguration/maxWorkerCount``, when every worker has long
+/// been blocked on an outbound HTTP call: a plugin that waits holds its
+/// thread (its call is synchronous, as in Tyk), so calls must not queue
+/// behind a slow service. Added workers that then go unused are stopped
+/// (``JSEngineConfiguration/addedWorkerIdleSeconds``).
 ///
 /// Plugins are grouped into *realms* (normally one per API): a realm's
 /// files are loaded once into a context on every worker. Callers `await`
@@ -31,6 +33,10 @@ public final class JSEngine: Sendable {
         var workers: [JSWorker] = []
         var adding = false
         var stopped = false
+        /// Whether ``retireIdleWorkers()`` is running.
+        var retiring = false
+        /// Workers added so far, retired ones included: numbers the threads.
+        var started = 0
     }
 
     /// How a realm was loaded.
@@ -158,7 +164,8 @@ public final class JSEngine: Sendable {
         let index = added.withLock { a -> Int? in
             guard !a.adding, !a.stopped, workers.count + a.workers.count < configuration.maxWorkerCount else { return nil }
             a.adding = true
-            return workers.count + a.workers.count
+            a.started += 1
+            return workers.count + a.started - 1
         }
         guard let index else { return }
         Task.detached { [self] in
@@ -180,17 +187,59 @@ public final class JSEngine: Sendable {
                     }
                     if !accepted { continuation.resume(returning: false) }
                 }
-                let kept = added.withLock { a -> Bool in
+                let (kept, retire) = added.withLock { a -> (Bool, Bool) in
                     a.adding = false
-                    guard loaded, !a.stopped else { return false }
+                    guard loaded, !a.stopped else { return (false, false) }
                     a.workers.append(worker)
-                    return true
+                    defer { a.retiring = true }
+                    return (true, !a.retiring)
                 }
+                if retire { Task.detached { await self.retireIdleWorkers() } }
                 if !kept {
                     worker.stop()
                     if !loaded { configuration.logger.warning("could not start another JavaScript worker: a realm did not load on it") }
                 }
             }
+        }
+    }
+
+    /// Stops added workers that have started no call for
+    /// ``JSEngineConfiguration/addedWorkerIdleSeconds``, checking a few
+    /// times in that span; returns once none is left or the engine stops.
+    /// A stopped worker finishes what it was given first, and a call that
+    /// picked it just as it stopped goes to another worker (``submit(_:)``).
+    private func retireIdleWorkers() async {
+        let idleLimit = Duration.seconds(configuration.addedWorkerIdleSeconds)
+        var lastSeen: [ObjectIdentifier: (started: Int, at: ContinuousClock.Instant)] = [:]
+        while true {
+            try? await Task.sleep(for: idleLimit / 4)
+            let now = ContinuousClock.now
+            var idle: Set<ObjectIdentifier> = []
+            for worker in added.withLock({ $0.workers }) {
+                let id = ObjectIdentifier(worker)
+                let started = worker.activity.callsStarted
+                if worker.activity.calls == 0, let seen = lastSeen[id], seen.started == started {
+                    if now - seen.at >= idleLimit { idle.insert(id) }
+                } else {
+                    lastSeen[id] = (started, now)
+                }
+            }
+            let (retired, left, done) = added.withLock { a -> ([JSWorker], Int, Bool) in
+                let leaving = a.workers.filter { idle.contains(ObjectIdentifier($0)) && $0.activity.calls == 0 }
+                a.workers.removeAll { worker in leaving.contains { $0 === worker } }
+                let done = a.workers.isEmpty || a.stopped
+                if done { a.retiring = false }
+                return (leaving, a.workers.count, done)
+            }
+            for worker in retired {
+                worker.stop()
+                lastSeen[ObjectIdentifier(worker)] = nil
+            }
+            if !retired.isEmpty {
+                configuration.logger.info("stopped \(retired.count) idle JavaScript worker(s) added under load",
+                                          metadata: ["workers": "\(workers.count + left)"])
+            }
+            if done { return }
         }
     }
 
@@ -226,7 +275,7 @@ public final class JSEngine: Sendable {
         let call = scoped(realm: realm, handler: handler, host: host) { target, limit in
             try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit, given: request)
         }
-        let accepted = pickWorker().submit { state in
+        let accepted = submit { state in
             completion(Result {
                 let (returned, logs) = try call(state)
                 return try Self.outcome(returned, logs: logs, handler: handler)
@@ -315,13 +364,23 @@ public final class JSEngine: Sendable {
     // MARK: Dispatch
 
     private func perform<T: Sendable>(_ body: @escaping @Sendable (WorkerState) throws -> T) async throws -> T {
-        let worker = pickWorker()
-        return try await withCheckedThrowingContinuation { continuation in
-            let accepted = worker.submit { state in
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = submit { state in
                 continuation.resume(with: Result { try body(state) })
             }
             if !accepted { continuation.resume(throwing: PluginError.engineStopped) }
         }
+    }
+
+    /// Queues `job` on the worker ``pickWorker()`` chooses; false only once
+    /// the engine has stopped. A worker retired between being picked and
+    /// being given the job refuses it, and the next pick goes elsewhere.
+    private func submit(_ job: @escaping JSWorker.Job) -> Bool {
+        for _ in 0..<4 {
+            if pickWorker().submit(job) { return true }
+            if added.withLock({ $0.stopped }) { return false }
+        }
+        return false
     }
 
     private func onEveryWorker<T: Sendable>(_ body: @escaping @Sendable (WorkerState) -> T) async -> [T] {

@@ -8,11 +8,14 @@ public struct JSEngineConfiguration: Sendable {
     /// started with the engine and kept.
     public var workerCount: Int
     /// The most worker threads the engine may run. When a call arrives and
-    /// every worker is blocked in a binding (a store round trip, an HTTP
-    /// call), the engine adds one, so plugins that wait do not queue behind
-    /// each other; workers added this way stay. Default: 16 × cores, at
-    /// least ``workerCount``.
+    /// every worker has long been blocked on an outbound HTTP call, the
+    /// engine adds one, so plugins that wait on a slow service do not queue
+    /// behind each other. Default: 16 × cores, at least ``workerCount``.
     public var maxWorkerCount: Int
+    /// How long, in seconds, a worker added past ``workerCount`` may take no
+    /// call before it is stopped and its memory (a few MB) given back.
+    /// Default: 60.
+    public var addedWorkerIdleSeconds: Double
     /// `jsvm_timeout`: the longest one call into a plugin may run, in seconds.
     public var timeoutSeconds: Double
     /// Default timeout of `TykMakeHttpRequest`, in seconds, when the call sets none.
@@ -27,6 +30,7 @@ public struct JSEngineConfiguration: Sendable {
     public init(
         workerCount: Int = 2 * ProcessInfo.processInfo.activeProcessorCount,
         maxWorkerCount: Int? = nil,
+        addedWorkerIdleSeconds: Double = 60,
         timeoutSeconds: Double = 5,
         httpTimeoutSeconds: Double? = nil,
         clock: any GatewayClock = SystemClock(),
@@ -34,6 +38,7 @@ public struct JSEngineConfiguration: Sendable {
     ) {
         self.workerCount = max(1, workerCount)
         self.maxWorkerCount = max(self.workerCount, maxWorkerCount ?? 16 * ProcessInfo.processInfo.activeProcessorCount)
+        self.addedWorkerIdleSeconds = max(0.01, addedWorkerIdleSeconds)
         self.timeoutSeconds = timeoutSeconds > 0 ? timeoutSeconds : 5
         self.httpTimeoutSeconds = httpTimeoutSeconds ?? self.timeoutSeconds
         self.clock = clock

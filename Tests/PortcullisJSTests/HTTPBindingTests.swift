@@ -187,6 +187,50 @@ struct HTTPBindingTests {
         await upstream.stop()
     }
 
+    @Test("A worker added for a slow service is stopped once it has taken no call for addedWorkerIdleSeconds; calls go on")
+    func idleAddedWorkersRetire() async throws {
+        let upstream = try await TestUpstream.start()
+        let transport = HTTPClientTransport()
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, maxWorkerCount: 2, addedWorkerIdleSeconds: 2.5,
+                                                                   timeoutSeconds: 10))
+        try await engine.loadRealm("r", scripts: [PluginScript(path: "wait.js", source: Fixtures.middleware("""
+            var r = JSON.parse(TykMakeHttpRequest(JSON.stringify({Domain: config.config_data.base_url,
+                                                                  Resource: "/delay/" + request.Headers["X-Wait"][0]})));
+            request.SetHeaders["code"] = String(r.Code);
+            return mw.ReturnData(request, {});
+            """))])
+        let spec = PluginSpec(apiID: "api-1", configData: .object(["base_url": .string(upstream.base)]))
+        let host = LocalPluginHost(transport: transport)
+        func call(waitingMilliseconds: Int) async throws -> String? {
+            let request = MiniRequest(headers: ["X-Wait": [String(waitingMilliseconds)]])
+            return try await engine.runMiddleware(realm: "r", handler: "mw", request: request, spec: spec, host: host).request.setHeaders["code"]
+        }
+        func eventually(within seconds: Int, _ condition: () -> Bool) async throws -> Bool {
+            for _ in 0..<(seconds * 20) {
+                if condition() { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return condition()
+        }
+
+        // The only worker waits on a slow answer past JSEngine.slowWait; the next call adds a second.
+        let slow = Task { try await call(waitingMilliseconds: 1200) }
+        #expect(try await eventually(within: 10) { engine.statistics.waitingOnIO == 1 })
+        try await Task.sleep(for: .milliseconds(120))
+        #expect(try await call(waitingMilliseconds: 10) == "200")
+        #expect(try await eventually(within: 10) { engine.statistics.workers == 2 }, "a second worker should start")
+        #expect(try await slow.value == "200")
+
+        // Nothing reaches the added worker now: it is stopped within a few idle spans, and calls still run.
+        #expect(try await eventually(within: 10) { engine.statistics.workers == 1 }, "the idle added worker should stop")
+        for _ in 0..<3 { #expect(try await call(waitingMilliseconds: 1) == "200") }
+        #expect(engine.statistics.workers == 1)
+
+        engine.shutdown()
+        try await transport.shutdown()
+        await upstream.stop()
+    }
+
     @Test("Without room to grow, waiting calls share the workers there are")
     func noWorkersPastTheMaximum() async throws {
         let upstream = try await TestUpstream.start()
