@@ -11,7 +11,8 @@ public struct JSEngineStatistics: Sendable, Equatable {
     public var timeouts: Int
     /// Workers whose running call is blocked on I/O now (a store round
     /// trip, an HTTP call): when this stays at ``workers``, calls wait for
-    /// a thread and `jsvm_max_workers` is what lets the pool grow.
+    /// a thread; `jsvm_max_workers` lets the pool grow when they wait on
+    /// outbound HTTP calls, never on the store.
     public var waitingOnIO: Int
 
     /// A reading with these values.

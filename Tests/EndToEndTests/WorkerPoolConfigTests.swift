@@ -2,7 +2,7 @@ import Foundation
 import PortcullisGateway
 import Testing
 
-/// `jsvm_workers` and `jsvm_max_workers`: read from tyk.conf, checked, and
+/// `jsvm_workers`, `jsvm_max_workers` and `jsvm_worker_idle_seconds`: read from tyk.conf, checked, and
 /// handed to the JavaScript engine.
 @Suite("JavaScript worker pool settings")
 struct WorkerPoolConfigTests {
@@ -27,5 +27,22 @@ struct WorkerPoolConfigTests {
         #expect(automatic.gateway.services.engine.configuration.maxWorkerCount
             == max(200, 16 * ProcessInfo.processInfo.activeProcessorCount))
         await automatic.close()
+    }
+
+    @Test("jsvm_worker_idle_seconds is read, refused out of range with the field named, and reaches the engine; 60 by default")
+    func idleSeconds() async throws {
+        let (config, ignored) = try GatewayConfig.parse(#"{"jsvm_worker_idle_seconds": 15.5}"#, file: "tyk.conf")
+        #expect(config.jsvmWorkerIdleSeconds == 15.5)
+        #expect(!ignored.contains("jsvm_worker_idle_seconds"))
+        #expect(try GatewayConfig.parse("{}", file: "tyk.conf").0.jsvmWorkerIdleSeconds == 60)
+        for bad in ["0", "0.5", "100000"] {
+            #expect { try GatewayConfig.parse(#"{"jsvm_worker_idle_seconds": \#(bad)}"#, file: "conf/tyk.conf") } throws: { error in
+                let text = "\(error)"
+                return text.contains("jsvm_worker_idle_seconds") && text.contains("conf/tyk.conf")
+            }
+        }
+        let given = try await GatewayHarness.make(files: [:]) { $0.jsvmWorkerIdleSeconds = 15.5 }
+        #expect(given.gateway.services.engine.configuration.addedWorkerIdleSeconds == 15.5)
+        await given.close()
     }
 }

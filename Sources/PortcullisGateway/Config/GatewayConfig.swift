@@ -42,9 +42,12 @@ public struct GatewayConfig: Sendable, Equatable {
     /// cores busy.
     public var jsvmWorkers: Int = 0
     /// The most JavaScript worker threads (`jsvm_max_workers`, an
-    /// extension): when every worker is blocked in a binding, another is
-    /// started, up to this many; 0 means 16 per CPU core.
+    /// extension): when every worker has long been blocked on an outbound
+    /// HTTP call, another is started, up to this many; 0 means 16 per CPU core.
     public var jsvmMaxWorkers: Int = 0
+    /// How long a worker started past ``jsvmWorkers`` may take no call
+    /// before it is stopped (`jsvm_worker_idle_seconds`, an extension).
+    public var jsvmWorkerIdleSeconds: Double = 60
     /// Defer the gateway's own session bookkeeping writes (`optimisations_use_async_session_write`).
     /// Plugin writes are always acknowledged before the plugin call returns.
     public var asyncSessionWrite: Bool = false

@@ -101,6 +101,12 @@ extension GatewayConfig {
             }
             config.jsvmMaxWorkers = Int(most)
         }
+        if let idle = try root.double("jsvm_worker_idle_seconds") {
+            guard idle >= 1, idle <= 86_400 else {
+                throw ConfigError.invalidField(file: file, field: "jsvm_worker_idle_seconds", reason: "must be 1 to 86400 seconds, got \(idle)")
+            }
+            config.jsvmWorkerIdleSeconds = idle
+        }
         config.asyncSessionWrite = try root.bool("optimisations_use_async_session_write") ?? false
         config.allowMasterKeys = try root.bool("allow_master_keys") ?? false
         config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false

@@ -24,6 +24,7 @@ public final class Gateway: Sendable {
                              metrics: GatewayMetricsBackend = .prometheus()) async throws -> Gateway {
         let workers = config.jsvmWorkers > 0 ? config.jsvmWorkers : 2 * ProcessInfo.processInfo.activeProcessorCount
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, maxWorkerCount: config.jsvmMaxWorkers > 0 ? config.jsvmMaxWorkers : nil,
+                                                                   addedWorkerIdleSeconds: config.jsvmWorkerIdleSeconds,
                                                                    timeoutSeconds: config.jsvmTimeout, clock: clock,
                                                                    logger: logger.component("jsvm")))
         let tracing = try GatewayTracing.start(config.openTelemetry, logger: logger.component("tracing"))
