@@ -33,8 +33,6 @@ public final class JSEngine: Sendable {
         var workers: [JSWorker] = []
         var adding = false
         var stopped = false
-        /// Whether ``retireIdleWorkers()`` is running.
-        var retiring = false
         /// Workers added so far, retired ones included: numbers the threads.
         var started = 0
     }
@@ -191,8 +189,9 @@ public final class JSEngine: Sendable {
                     a.adding = false
                     guard loaded, !a.stopped else { return (false, false) }
                     a.workers.append(worker)
-                    defer { a.retiring = true }
-                    return (true, !a.retiring)
+                    // Only the retirer empties the list, and it ends when it
+                    // does: a first added worker means none is running.
+                    return (true, a.workers.count == 1)
                 }
                 if retire { Task.detached { await self.retireIdleWorkers() } }
                 if !kept {
@@ -205,7 +204,8 @@ public final class JSEngine: Sendable {
 
     /// Stops added workers that have started no call for
     /// ``JSEngineConfiguration/addedWorkerIdleSeconds``, checking a few
-    /// times in that span; returns once none is left or the engine stops.
+    /// times in that span; returns once none is left (so the next added
+    /// worker starts another) or the engine stops (so none will be added).
     /// A stopped worker finishes what it was given first, and a call that
     /// picked it just as it stopped goes to another worker (``submit(_:)``).
     private func retireIdleWorkers() async {
@@ -227,9 +227,7 @@ public final class JSEngine: Sendable {
             let (retired, left, done) = added.withLock { a -> ([JSWorker], Int, Bool) in
                 let leaving = a.workers.filter { idle.contains(ObjectIdentifier($0)) && $0.activity.calls == 0 }
                 a.workers.removeAll { worker in leaving.contains { $0 === worker } }
-                let done = a.workers.isEmpty || a.stopped
-                if done { a.retiring = false }
-                return (leaving, a.workers.count, done)
+                return (leaving, a.workers.count, a.workers.isEmpty || a.stopped)
             }
             for worker in retired {
                 worker.stop()
