@@ -8,6 +8,15 @@ import Testing
 /// TykMakeHttpRequest / TykBatchRequest against a real server on loopback.
 @Suite("HTTP bindings", .serialized)
 struct HTTPBindingTests {
+    /// Waits (at most 10 s) until `condition` holds.
+    static func eventually(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
     private func run(_ body: String, upstream: TestUpstream, httpTimeout: Double? = nil) async throws -> MiddlewareOutcome {
         let transport = HTTPClientTransport()
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: 1, timeoutSeconds: 10, httpTimeoutSeconds: httpTimeout))
@@ -134,20 +143,12 @@ struct HTTPBindingTests {
                     .request.setHeaders["seen"] ?? "none"
             }
         }
-        /// Waits (at most 10 s) until `condition` holds.
-        func eventually(_ condition: () -> Bool) async throws -> Bool {
-            for _ in 0..<200 {
-                if condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return condition()
-        }
         /// Waits until `count` workers are blocked on the slow answers, then
         /// longer than ``JSEngine/slowWait``, after which the next call
         /// finds them all waiting: a loaded machine may take its time to
         /// start a call, but not to let a sleep run short.
         func waitUntilBlocked(_ count: Int) async throws -> Bool {
-            guard try await eventually({ engine.statistics.waitingOnIO == count }) else { return false }
+            guard try await Self.eventually({ engine.statistics.waitingOnIO == count }) else { return false }
             try await Task.sleep(for: .milliseconds(120))
             return true
         }
@@ -159,11 +160,11 @@ struct HTTPBindingTests {
         var calls = [start(waitingMilliseconds: 1500)]
         #expect(try await waitUntilBlocked(1))
         calls.append(start(waitingMilliseconds: 10))
-        #expect(try await eventually { engine.statistics.workers == 2 }, "a second worker should start")
+        #expect(try await Self.eventually { engine.statistics.workers == 2 }, "a second worker should start")
         calls.append(start(waitingMilliseconds: 1500))
         #expect(try await waitUntilBlocked(2))
         calls.append(start(waitingMilliseconds: 10))
-        #expect(try await eventually { engine.statistics.workers == 3 }, "a third worker should start")
+        #expect(try await Self.eventually { engine.statistics.workers == 3 }, "a third worker should start")
         calls.append(start(waitingMilliseconds: 1500))
         try await Task.sleep(for: .milliseconds(150))
         calls.append(start(waitingMilliseconds: 10))
@@ -205,24 +206,17 @@ struct HTTPBindingTests {
             let request = MiniRequest(headers: ["X-Wait": [String(waitingMilliseconds)]])
             return try await engine.runMiddleware(realm: "r", handler: "mw", request: request, spec: spec, host: host).request.setHeaders["code"]
         }
-        func eventually(within seconds: Int, _ condition: () -> Bool) async throws -> Bool {
-            for _ in 0..<(seconds * 20) {
-                if condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return condition()
-        }
 
         // The only worker waits on a slow answer past JSEngine.slowWait; the next call adds a second.
         let slow = Task { try await call(waitingMilliseconds: 1200) }
-        #expect(try await eventually(within: 10) { engine.statistics.waitingOnIO == 1 })
+        #expect(try await Self.eventually { engine.statistics.waitingOnIO == 1 })
         try await Task.sleep(for: .milliseconds(120))
         #expect(try await call(waitingMilliseconds: 10) == "200")
-        #expect(try await eventually(within: 10) { engine.statistics.workers == 2 }, "a second worker should start")
+        #expect(try await Self.eventually { engine.statistics.workers == 2 }, "a second worker should start")
         #expect(try await slow.value == "200")
 
         // Nothing reaches the added worker now: it is stopped within a few idle spans, and calls still run.
-        #expect(try await eventually(within: 10) { engine.statistics.workers == 1 }, "the idle added worker should stop")
+        #expect(try await Self.eventually { engine.statistics.workers == 1 }, "the idle added worker should stop")
         for _ in 0..<3 { #expect(try await call(waitingMilliseconds: 1) == "200") }
         #expect(engine.statistics.workers == 1)
 
