@@ -1,24 +1,50 @@
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A value guarded by a lock, for the few places where state is shared
 /// between tasks, event-loop callbacks and JS worker threads and an actor
 /// hop would be wrong (NIO callbacks and JSC callbacks cannot `await`).
 ///
-/// The lock is a `Mutex` stored inline, so a `Locked` is one allocation;
-/// per-request state (a request's session overlay, its binding faults)
-/// uses it on every request.
+/// The lock is a plain `pthread_mutex_t`, not the standard library's
+/// `Mutex`: on Linux that one is a priority-inheritance futex, whose
+/// contended path goes through the kernel's rt-mutex and spins first.
+/// The gateway runs more threads than cores (event loops, JS workers,
+/// the upstream and clients on the same machine), so a holder is often
+/// preempted, and spinning on it or handing it over through the rt-mutex
+/// only burns the core its holder needs. A waiter here sleeps at once.
 public final class Locked<Value>: @unchecked Sendable {
-    private let mutex: Mutex<Void> = Mutex(())
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var stored: Value
 
     /// Wraps `value`.
     public init(_ value: Value) {
         self.stored = value
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
     }
 
     /// Runs `body` with exclusive access to the value.
     public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try mutex.withLock { _ in try body(&stored) }
+        lock()
+        defer { unlock() }
+        return try body(&stored)
+    }
+
+    private func lock() {
+        pthread_mutex_lock(mutex)
+    }
+
+    private func unlock() {
+        pthread_mutex_unlock(mutex)
     }
 
     /// The whole value, read or replaced at once.
