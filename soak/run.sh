@@ -74,8 +74,9 @@ if [[ -n ${PORTCULLIS_BIN:-} ]]; then
 else
     say "building portcullis (release, scratch path .build-soak)"
     # The same flags as `make build` (see the Makefile's RELEASE_SWIFT_FLAGS).
-    (cd "$ROOT" && swift build -c release --product portcullis --scratch-path .build-soak \
-        ${RELEASE_SWIFT_FLAGS--Xswiftc -enforce-exclusivity=unchecked})
+    flags=${RELEASE_SWIFT_FLAGS-$(make -s --no-print-directory -C "$ROOT" release-flags)}
+    # shellcheck disable=SC2086 # the flags are words
+    (cd "$ROOT" && swift build -c release --product portcullis --scratch-path .build-soak $flags)
     BIN=$ROOT/.build-soak/release/portcullis
 fi
 [[ -x $BIN ]] || die "portcullis binary not found or not executable: $BIN"

@@ -18,7 +18,7 @@
 #   PORTCULLIS_LOG_LEVEL=warning   --log-level of the portcullis processes
 #   SKIP_INSTALL=1    do not apt-get install missing packages
 #   BUILD_TIMEOUT=1800  seconds the release build may take
-#   RELEASE_SWIFT_FLAGS="-Xswiftc -enforce-exclusivity=unchecked"  flags of that build, as `make build` uses
+#   RELEASE_SWIFT_FLAGS=   flags of that build (default: `make build`'s, from `make release-flags`)
 #   KEEP_RUN_DIR=1    keep the temp folder (configs, logs, wrk output)
 #   BUSY_LIMIT=15     a row waits for the machine to be at most this % busy ...
 #   QUIET_WAIT=10     ... for up to this many seconds, and is noted when it was not
@@ -40,7 +40,7 @@ PORTCULLIS_BIN=${PORTCULLIS_BIN:-}
 PORTCULLIS_LOG_LEVEL=${PORTCULLIS_LOG_LEVEL:-warning}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
-RELEASE_SWIFT_FLAGS=${RELEASE_SWIFT_FLAGS--Xswiftc -enforce-exclusivity=unchecked}
+RELEASE_SWIFT_FLAGS=${RELEASE_SWIFT_FLAGS-$(make -s --no-print-directory -C "$ROOT" release-flags)}
 KEEP_RUN_DIR=${KEEP_RUN_DIR:-0}
 BUSY_LIMIT=${BUSY_LIMIT:-15}
 QUIET_WAIT=${QUIET_WAIT:-10}
