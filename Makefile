@@ -12,7 +12,8 @@ SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 # They link the Swift runtime and Foundation into the binary
 # (--static-swift-stdlib): every retain, release, allocation and task
 # switch is then a direct call instead of one through the dynamic linker's
-# tables, which takes 5-19% of CPU off a request (docs/operations.md).
+# tables. The static binary spends 5-19% less CPU per request in paired
+# runs (docs/operations.md).
 # The linker then warns about Foundation's use of mktemp; that is the
 # toolchain's archive, not this code. `make build RELEASE_SWIFT_FLAGS=`
 # keeps the checks and links the runtime as shared libraries.

@@ -15,6 +15,8 @@ import Darwin
 /// the upstream and clients on the same machine), so a holder is often
 /// preempted, and spinning on it or handing it over through the rt-mutex
 /// only burns the core its holder needs. A waiter here sleeps at once.
+/// The mutex is allocated with the `Locked`, beside it: per-request state
+/// (a request's session overlay, its binding faults) pays two allocations.
 public final class Locked<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var stored: Value
