@@ -256,6 +256,11 @@ try measure("session JSON: SessionState decode", count: 50_000) {
 measure("session JSON: SessionState encode (jsonText)", count: 50_000) {
     _ = decodedSession.jsonText()
 }
+// What a renewal plugin passes to TykSetKeyData: a few fields, one API.
+let pluginWriteText = #"{"expires":1796669771,"quota_max":1000,"quota_remaining":1000,"quota_renewal_rate":60,"alias":"bench-session-key-0001","access_rights":{"forum-api":{"api_name":"forum","api_id":"forum-api","versions":["Default"],"allowed_urls":null}}}"#
+try measure("session JSON: SessionState decode (a plugin's TykSetKeyData text)", count: 50_000) {
+    _ = try SessionState(jsonText: pluginWriteText)
+}
 
 // MARK: Session layer per store
 

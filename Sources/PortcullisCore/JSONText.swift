@@ -116,6 +116,9 @@ public struct JSONReader {
         var fields: [(name: String, value: JSONValue)] = []
         try members(of: .object) { reader throws(JSONParseError) in
             let key = try reader.fieldName()
+            // Room for a typical object at the first member: growing one
+            // slot at a time reallocated six times for a session.
+            if fields.isEmpty { fields.reserveCapacity(8) }
             fields.append((key, try reader.value(depth: depth)))
         }
         return fields

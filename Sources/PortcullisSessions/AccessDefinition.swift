@@ -36,21 +36,48 @@ public struct AccessDefinition: Sendable, Equatable {
         self.versions = versions
     }
 
-    /// Decodes an entry; `path` names it in errors (`access_rights.<api>`).
-    init(json object: [String: JSONValue], path: String) throws {
-        var reader = JSONFieldReader(object, path: path)
-        apiName = try reader.string("api_name")
-        apiID = try reader.string("api_id")
-        versions = try reader.strings("versions")
-        allowedURLs = try reader.raw("allowed_urls", default: .null, allowed: "an array")
-        restrictedTypes = try reader.raw("restricted_types", default: .null, allowed: "an array")
-        allowedTypes = try reader.raw("allowed_types", default: .null, allowed: "an array")
-        limit = try reader.raw("limit", default: .null, allowed: "an object")
-        fieldAccessRights = try reader.raw("field_access_rights", default: .null, allowed: "an array")
-        disableIntrospection = try reader.bool("disable_introspection")
-        allowanceScope = try reader.string("allowance_scope")
-        endpoints = try reader.raw("endpoints", default: .null, allowed: "an array")
-        unknownFields = reader.unread
+    /// Decodes an entry; `path` names it in errors (`access_rights.<api>`)
+    /// and is made only for one. The members are sorted out by name in one
+    /// pass, then read in a fixed order so that of several wrong fields the
+    /// same one is always reported: a session write decodes an entry per
+    /// API, and looking each field up by its hash cost more than the rest.
+    init(json object: [String: JSONValue], path: @autoclosure () -> String) throws {
+        typealias Read = JSONFieldReader
+        var apiName, apiID, versions, allowedURLs, restrictedTypes, allowedTypes, limit, fieldAccessRights,
+            disableIntrospection, allowanceScope, endpoints: JSONValue?
+        for (name, value) in object {
+            switch name {
+            case "api_name": apiName = value
+            case "api_id": apiID = value
+            case "versions": versions = value
+            case "allowed_urls": allowedURLs = value
+            case "restricted_types": restrictedTypes = value
+            case "allowed_types": allowedTypes = value
+            case "limit": limit = value
+            case "field_access_rights": fieldAccessRights = value
+            case "disable_introspection": disableIntrospection = value
+            case "allowance_scope": allowanceScope = value
+            case "endpoints": endpoints = value
+            default: unknownFields[name] = value
+            }
+        }
+        func name(_ field: String) -> String { "\(path()).\(field)" }
+        /// A typed member: nil when absent or null (the zero value, as Go's decoder).
+        func typed(_ value: JSONValue?) -> JSONValue? {
+            if case .null? = value { return nil }
+            return value
+        }
+        self.apiName = try typed(apiName).map { try Read.string($0, field: name("api_name")) } ?? ""
+        self.apiID = try typed(apiID).map { try Read.string($0, field: name("api_id")) } ?? ""
+        self.versions = try typed(versions).map { try Read.strings($0, field: name("versions")) } ?? []
+        self.allowedURLs = try allowedURLs.map { try Read.raw($0, field: name("allowed_urls"), allowed: "an array") } ?? .null
+        self.restrictedTypes = try restrictedTypes.map { try Read.raw($0, field: name("restricted_types"), allowed: "an array") } ?? .null
+        self.allowedTypes = try allowedTypes.map { try Read.raw($0, field: name("allowed_types"), allowed: "an array") } ?? .null
+        self.limit = try limit.map { try Read.raw($0, field: name("limit"), allowed: "an object") } ?? .null
+        self.fieldAccessRights = try fieldAccessRights.map { try Read.raw($0, field: name("field_access_rights"), allowed: "an array") } ?? .null
+        self.disableIntrospection = try typed(disableIntrospection).map { try Read.bool($0, field: name("disable_introspection")) } ?? false
+        self.allowanceScope = try typed(allowanceScope).map { try Read.string($0, field: name("allowance_scope")) } ?? ""
+        self.endpoints = try endpoints.map { try Read.raw($0, field: name("endpoints"), allowed: "an array") } ?? .null
     }
 
     /// Appends the entry as compact JSON with sorted keys, exactly what

@@ -72,67 +72,68 @@ struct JSONFieldReader {
     // MARK: One value, already taken
 
     // The conversions below read a present, non-null value; `field` is the
-    // full name errors show. Decoders that walk the members themselves
-    // (`SessionState(jsonText:)`) use them directly.
+    // full name errors show, made only when there is an error (a nested
+    // field's name is a string built from its path). Decoders that walk the
+    // members themselves (`SessionState(jsonText:)`) use them directly.
 
-    static func int(_ value: JSONValue, field: String, meaning: String = "an integer") throws -> Int64 {
+    static func int(_ value: JSONValue, field: @autoclosure () -> String, meaning: String = "an integer") throws -> Int64 {
         switch value {
         case .int(let i): return i
         case .double(let d):
             if d == d.rounded(), abs(d) < 9.2e18 { return Int64(d) }
-            throw SessionDecodingError.notAnInteger(field: field, expected: meaning, value: d)
+            throw SessionDecodingError.notAnInteger(field: field(), expected: meaning, value: d)
         default:
-            throw SessionDecodingError.wrongType(field: field, expected: meaning, found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: meaning, found: value.typeDescription)
         }
     }
 
-    static func double(_ value: JSONValue, field: String) throws -> Double {
+    static func double(_ value: JSONValue, field: @autoclosure () -> String) throws -> Double {
         switch value {
         case .int(let i): return Double(i)
         case .double(let d): return d
         default:
-            throw SessionDecodingError.wrongType(field: field, expected: "a number", found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: "a number", found: value.typeDescription)
         }
     }
 
-    static func string(_ value: JSONValue, field: String) throws -> String {
+    static func string(_ value: JSONValue, field: @autoclosure () -> String) throws -> String {
         guard case .string(let s) = value else {
-            throw SessionDecodingError.wrongType(field: field, expected: "a string", found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: "a string", found: value.typeDescription)
         }
         return s
     }
 
-    static func bool(_ value: JSONValue, field: String) throws -> Bool {
+    static func bool(_ value: JSONValue, field: @autoclosure () -> String) throws -> Bool {
         guard case .bool(let b) = value else {
-            throw SessionDecodingError.wrongType(field: field, expected: "a boolean", found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: "a boolean", found: value.typeDescription)
         }
         return b
     }
 
-    static func strings(_ value: JSONValue, field: String) throws -> [String] {
+    static func strings(_ value: JSONValue, field: @autoclosure () -> String) throws -> [String] {
         guard case .array(let items) = value else {
-            throw SessionDecodingError.wrongType(field: field, expected: "an array of strings", found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: "an array of strings", found: value.typeDescription)
         }
         return try items.enumerated().map { index, item in
             guard case .string(let s) = item else {
-                throw SessionDecodingError.wrongType(field: "\(field)[\(index)]", expected: "a string", found: item.typeDescription)
+                throw SessionDecodingError.wrongType(field: "\(field())[\(index)]", expected: "a string", found: item.typeDescription)
             }
             return s
         }
     }
 
-    static func object(_ value: JSONValue, field: String) throws -> [String: JSONValue] {
+    static func object(_ value: JSONValue, field: @autoclosure () -> String) throws -> [String: JSONValue] {
         guard case .object(let o) = value else {
-            throw SessionDecodingError.wrongType(field: field, expected: "an object", found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: "an object", found: value.typeDescription)
         }
         return o
     }
 
     /// A raw field's value (null kept as null) after the shape check.
-    static func raw(_ value: JSONValue, field: String, allowed: String?) throws -> JSONValue {
+    static func raw(_ value: JSONValue, field: @autoclosure () -> String, allowed: String?) throws -> JSONValue {
         if case .null = value { return .null }
         if let allowed, value.typeDescription != allowed {
-            throw SessionDecodingError.wrongType(field: field, expected: allowed, found: value.typeDescription)
+            throw SessionDecodingError.wrongType(field: field(), expected: allowed, found: value.typeDescription)
         }
         return value
     }

@@ -71,6 +71,11 @@ struct SessionStateTests {
         (#"{"tags":["a",3]}"#, "field 'tags[1]' must be a string, got an integer"),
         (#"{"access_rights":{"x":{"versions":"v1"}}}"#, "field 'access_rights.x.versions' must be an array of strings, got a string"),
         (#"{"access_rights":{"x":5}}"#, "field 'access_rights.x' must be an object, got an integer"),
+        // Of several wrong fields in an entry the first in the decoder's
+        // order is named, whatever order the text gives them in.
+        (#"{"access_rights":{"x":{"limit":[],"allowance_scope":1,"api_id":2}}}"#, "field 'access_rights.x.api_id' must be a string, got an integer"),
+        (#"{"access_rights":{"x":{"api_id":2,"limit":[],"allowance_scope":1}}}"#, "field 'access_rights.x.api_id' must be a string, got an integer"),
+        (#"{"access_rights":{"x":{"limit":[]}}}"#, "field 'access_rights.x.limit' must be an object, got an array"),
         (#"{"post_expiry_action":"explode"}"#, #"field 'post_expiry_action' must be "retain" or "delete", got "explode""#),
     ])
     func decodeErrors(text: String, message: String) {
@@ -97,6 +102,19 @@ struct SessionStateTests {
         #expect(session.expires == 0)
         #expect(session.metaData.isEmpty)
         #expect(session.json.objectValue?["meta_data"] == .object([:]))
+    }
+
+    @Test("null fields of an access_rights entry read as zero values; raw ones stay null")
+    func nullsInAccessEntry() throws {
+        let text = #"{"access_rights":{"a":{"api_id":null,"api_name":"A","versions":null,"disable_introspection":null,"limit":null,"allowed_urls":[{"url":"/x"}]}}}"#
+        let entry = try #require(try SessionState(jsonText: text).accessRights["a"])
+        #expect(entry.apiID == "")
+        #expect(entry.apiName == "A")
+        #expect(entry.versions.isEmpty)
+        #expect(entry.disableIntrospection == false)
+        #expect(entry.limit == .null)
+        #expect(entry.allowedURLs == .array([.object(["url": .string("/x")])]))
+        #expect(entry.unknownFields.isEmpty)
     }
 
     @Test("The stored version member is stripped on decode and kept out of unknown fields")
