@@ -24,6 +24,14 @@ public protocol PluginHost: Sendable {
     /// exception) when the JSON is not a valid session or the store refuses.
     func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws
 
+    /// `TykSetKeyData` done on the calling worker thread when the store
+    /// can write there and then (the in-memory store; a Redis connection
+    /// the worker blocks on): ``ImmediateKeyWrite/done``, or
+    /// ``ImmediateKeyWrite/confirming(_:)`` when other nodes still have to
+    /// confirm. ``ImmediateKeyWrite/mustWait``, having written nothing,
+    /// sends the write through ``setKeyData(key:sessionJSON:suppressReset:)``.
+    func setKeyDataImmediately(key: String, sessionJSON: String, suppressReset: Bool) throws -> ImmediateKeyWrite
+
     /// `TykMakeHttpRequest` / `TykBatchRequest`: sends one HTTP request.
     func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse
 
@@ -40,11 +48,24 @@ extension PluginHost {
     /// Hosts answer through ``getKeyData(key:apiID:)`` unless they say otherwise.
     public func getKeyDataImmediately(key: String, apiID: String) throws -> String? { nil }
 
+    /// Hosts write through ``setKeyData(key:sessionJSON:suppressReset:)`` unless they say otherwise.
+    public func setKeyDataImmediately(key: String, sessionJSON: String, suppressReset: Bool) throws -> ImmediateKeyWrite { .mustWait }
+
     /// Hosts without a plugin store leave the `TykStorage*` bindings throwing.
     public var storage: (any PluginStorage)? { nil }
 
     /// No extra fields.
     public var logMetadata: Logger.Metadata { [:] }
+}
+
+/// How far ``PluginHost/setKeyDataImmediately(key:sessionJSON:suppressReset:)`` got.
+public enum ImmediateKeyWrite: Sendable {
+    /// Written and acknowledged: `TykSetKeyData` can return.
+    case done
+    /// Written; the closure waits for the acknowledgements still due.
+    case confirming(@Sendable () async throws -> Void)
+    /// Nothing written: the write has to wait for the store.
+    case mustWait
 }
 
 /// The key-value store behind `TykStorageGet/Set/SetNX/Del/TTL/Incr`.

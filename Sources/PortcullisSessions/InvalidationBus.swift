@@ -170,12 +170,7 @@ final class InvalidationBus: Sendable {
     /// (confirmed, expected), the writer counted as confirmed.
     func confirmations(of pending: Pending, receipt: AnnouncementReceipt) async -> (Int, Int) {
         let expected = receipt.receivers
-        guard pending.nonce != "-" else { return (expected, expected) }
-        if receipt.includesWriter && expected == 1 {
-            // Only this node received it: nothing to wait for.
-            cancel(pending)
-            return (expected, expected)
-        }
+        guard awaitsConfirmations(of: pending, receipt: receipt) else { return (expected, expected) }
         let received = await waitForAcks(nonce: pending.nonce, needed: expected, writerExcluded: receipt.includesWriter)
         return (received, expected)
     }
@@ -183,6 +178,16 @@ final class InvalidationBus: Sendable {
     /// What a waiter has, counted against `needed`.
     private static func confirmedCount(_ waiter: Waiter) -> Int {
         waiter.writerExcluded == true ? waiter.received + 1 : waiter.received + (waiter.ownReceived ? 1 : 0)
+    }
+
+    /// Whether ``confirmations(of:receipt:)`` would wait for other nodes;
+    /// when not, the write is already confirmed and `pending` is done with.
+    func awaitsConfirmations(of pending: Pending, receipt: AnnouncementReceipt) -> Bool {
+        guard pending.nonce != "-" else { return false }
+        // Nobody, or only this node, received it: nothing to wait for.
+        guard receipt.receivers <= (receipt.includesWriter ? 1 : 0) else { return true }
+        cancel(pending)
+        return false
     }
 
     private func waitForAcks(nonce: String, needed: Int, writerExcluded: Bool) async -> Int {

@@ -6,7 +6,7 @@ import PortcullisCore
 /// ``VirtualClock`` by a day expires day-old keys. Several session layers in
 /// one process can share a `MemoryStore` and see each other's
 /// invalidations, like nodes sharing Redis.
-public final class MemoryStore: SessionStore, ImmediateSessionReads, AnnouncingSessionWrites, @unchecked Sendable {
+public final class MemoryStore: SessionStore, ImmediateSessionReads, ImmediateSessionWrites, @unchecked Sendable {
     private enum Value {
         case session(StoredSession)
         case string(String)
@@ -85,6 +85,21 @@ public final class MemoryStore: SessionStore, ImmediateSessionReads, AnnouncingS
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, AnnouncementReceipt) {
         try await injectedDelay()
+        return try announcedWrite(key: key, body: body, ttlSeconds: ttlSeconds, condition: condition, deleting: deleting,
+                                  announcing: announcement)
+    }
+
+    /// The announced write now, in memory; waits only when a test injected latency.
+    public func writeSessionImmediately(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                                        deleting: [String], announcing announcement: SessionAnnouncement) throws
+        -> ImmediateResult<(SessionWriteOutcome, AnnouncementReceipt)> {
+        guard state.withLock({ $0.latency }) <= 0 else { return .mustWait }
+        return .ready(try announcedWrite(key: key, body: body, ttlSeconds: ttlSeconds, condition: condition, deleting: deleting,
+                                         announcing: announcement))
+    }
+
+    private func announcedWrite(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                                deleting: [String], announcing announcement: SessionAnnouncement) throws -> (SessionWriteOutcome, AnnouncementReceipt) {
         let (outcome, handlers, includesWriter) = try state.withLock { s -> (SessionWriteOutcome, [@Sendable (SubscriptionEvent) -> Void], Bool) in
             try check(&s)
             let outcome = write(&s, key: key, body: body, ttlSeconds: ttlSeconds, condition: condition, deleting: deleting)

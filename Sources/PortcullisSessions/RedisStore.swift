@@ -19,7 +19,7 @@ import NIOPosix
 /// Any failure — refused connection, timeout, error reply, a reply of the
 /// wrong shape, garbage on the wire — is a ``SessionStoreError``; the pool
 /// reconnects on the next command after Redis comes back.
-public final class RedisStore: SessionStore, AnnouncingSessionWrites {
+public final class RedisStore: SessionStore, ImmediateSessionWrites {
     /// The counter every session version is taken from.
     public static let versionCounterKey = "portcullis-session-version"
 
@@ -95,19 +95,11 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// ``SessionStoreError/notReplicated(reached:required:milliseconds:)``
     /// unless enough replicas have it; otherwise ``run(_:keys:arguments:)``.
     private func runReplicated(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        if let reply = try runOnThisThread(script, keys: keys, arguments: arguments) { return reply }
         let required = configuration.waitReplicas
         guard required > 0 else { return try await run(script, keys: keys, arguments: arguments) }
         let tail = [String(keys.count)] + keys + arguments
         let wait = ["WAIT", String(required), String(configuration.waitTimeoutMilliseconds)]
-        if let replies = try links.withConnection({ link -> (RESPValue, RESPValue) in
-            var replies = try link.send([["EVALSHA", script.sha1] + tail, wait])
-            if case .error(let message) = replies[0], message.hasPrefix("NOSCRIPT") {
-                replies = try link.send([["EVAL", script.source] + tail, wait])
-            }
-            return (replies[0], replies[1])
-        }) {
-            return try checkReplicated(replies)
-        }
         let connection: RedisConnection
         do {
             if let ready = pool.connectionNow() {
@@ -125,6 +117,35 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
             (reply, waited) = try await connection.sendPair(["EVAL", script.source] + tail, wait)
         }
         return try checkReplicated((reply, waited))
+    }
+
+    /// A write script (with `WAIT` when replicas are required) on this
+    /// thread's own blocking connection (``BlockingRedisLinks``); nil,
+    /// having sent nothing, when the caller has to use the event-loop pool.
+    private func runOnThisThread(_ script: RedisScript, keys: [String], arguments: [String]) throws -> RESPValue? {
+        let tail = [String(keys.count)] + keys + arguments
+        let required = configuration.waitReplicas
+        let wait = required > 0 ? [["WAIT", String(required), String(configuration.waitTimeoutMilliseconds)]] : []
+        let sent: [RESPValue]?
+        do {
+            sent = try links.withConnection { link -> [RESPValue] in
+                let replies = try link.send([["EVALSHA", script.sha1] + tail] + wait)
+                guard let first = replies.first, case .error(let message) = first, message.hasPrefix("NOSCRIPT") else { return replies }
+                return try link.send([["EVAL", script.source] + tail] + wait)
+            }
+        } catch let error as SessionStoreError {
+            throw error
+        } catch {
+            throw SessionStoreError.unavailable(reason: "EVALSHA to \(configuration.address) failed: \(error)")
+        }
+        guard let replies = sent else { return nil }
+        guard let reply = replies.first else { throw SessionStoreError.badReply(command: "EVALSHA", reason: "no reply") }
+        if required > 0 {
+            guard replies.count == 2 else { throw SessionStoreError.badReply(command: "WAIT", reason: "no reply") }
+            return try checkReplicated((reply, replies[1]))
+        }
+        if case .error(let message) = reply { throw SessionStoreError.serverError(command: "EVALSHA", message: message) }
+        return reply
     }
 
     private func checkReplicated(_ replies: (RESPValue, RESPValue)) throws -> RESPValue {
@@ -205,9 +226,33 @@ public final class RedisStore: SessionStore, AnnouncingSessionWrites {
     /// The write, the quota reset and the invalidation in one script.
     public func writeSession(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                              deleting: [String], announcing announcement: SessionAnnouncement) async throws -> (SessionWriteOutcome, AnnouncementReceipt) {
-        var arguments = Self.writeArguments(body, ttlSeconds, condition) + [announcement.channel, announcement.prefix]
+        let reply = try await runReplicated(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
+                                            arguments: Self.announcedArguments(body, ttlSeconds, condition, announcement))
+        return try Self.announcedOutcome(reply)
+    }
+
+    /// The same script sent and answered on this thread's blocking
+    /// connection (a JS worker's); ``ImmediateResult/mustWait`` elsewhere.
+    public func writeSessionImmediately(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                                        deleting: [String], announcing announcement: SessionAnnouncement) throws
+        -> ImmediateResult<(SessionWriteOutcome, AnnouncementReceipt)> {
+        guard let reply = try runOnThisThread(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting,
+                                              arguments: Self.announcedArguments(body, ttlSeconds, condition, announcement)) else {
+            return .mustWait
+        }
+        return .ready(try Self.announcedOutcome(reply))
+    }
+
+    /// ARGV of ``RedisScript/writeSessionAnnounced``.
+    private static func announcedArguments(_ body: String, _ ttlSeconds: Int64, _ condition: SessionWriteCondition,
+                                           _ announcement: SessionAnnouncement) -> [String] {
+        var arguments = writeArguments(body, ttlSeconds, condition) + [announcement.channel, announcement.prefix]
         if let own = announcement.ownChannel { arguments.append(own) }
-        let reply = try await runReplicated(.writeSessionAnnounced, keys: [key, Self.versionCounterKey] + deleting, arguments: arguments)
+        return arguments
+    }
+
+    /// What ``RedisScript/writeSessionAnnounced`` answered.
+    private static func announcedOutcome(_ reply: RESPValue) throws -> (SessionWriteOutcome, AnnouncementReceipt) {
         guard case .array(let items?) = reply, items.count >= 2,
               case .integer(let written) = items[0], case .integer(let version) = items[1]
         else { throw SessionStoreError.badReply(command: "session write", reason: "expected integers, got \(reply.summary)") }

@@ -100,7 +100,7 @@ extension SessionManager {
             statistics.recordCacheLookup(hit: true)
             return .ready(hit)
         }
-        guard let local = store as? any ImmediateSessionReads else { return .mustWait }
+        guard let local = immediateReads else { return .mustWait }
         let started = ContinuousClock.now
         let read: ImmediateResult<StoredSession?>
         do {

@@ -1,6 +1,18 @@
 import Foundation
 import PortcullisCore
 
+/// A plugin's session write made on the calling thread
+/// (``SessionManager/writeFromPluginImmediately(key:json:suppressReset:overlay:)``).
+public enum ImmediateWrite: Sendable {
+    /// Stored, cached and in the overlay; no other node had to confirm.
+    case written(VersionedSession)
+    /// Stored, cached and in the overlay; the closure waits for the other
+    /// nodes' confirmations and throws unless every one came.
+    case confirming(@Sendable () async throws -> VersionedSession)
+    /// Nothing was written: the write has to take the waiting path.
+    case mustWait
+}
+
 extension SessionManager {
     /// `TykSetKeyData(key, json, suppressReset)`: decodes the session and
     /// stores it like ``addOrUpdate(key:session:suppressReset:overlay:)``.
@@ -9,14 +21,17 @@ extension SessionManager {
     /// session for the rest of the request. Every refusal throws.
     @discardableResult
     public func writeFromPlugin(key: String, json: String, suppressReset: Bool, overlay: SessionOverlay? = nil) async throws -> VersionedSession {
-        let session: SessionState
+        try await addOrUpdate(key: key, session: try pluginSession(key: key, json: json), suppressReset: suppressReset, overlay: overlay)
+    }
+
+    /// The session a plugin passed as text; a refusal is logged and thrown.
+    private func pluginSession(key: String, json: String) throws -> SessionState {
         do {
-            session = try SessionState(jsonText: json)
+            return try SessionState(jsonText: json)
         } catch let error as SessionDecodingError {
             logger.error("TykSetKeyData refused", metadata: ["key": .string(KeyMask.mask(key)), "reason": .string(error.description)])
             throw SessionError.invalidSession(key: KeyMask.mask(key), reason: error)
         }
-        return try await addOrUpdate(key: key, session: session, suppressReset: suppressReset, overlay: overlay)
     }
 
     /// Tyk's `doAddOrUpdate` (REST API and `TykSetKeyData`): refuses empty
@@ -165,9 +180,106 @@ extension SessionManager {
     private func persist(key: String, session input: SessionState, suppressReset: Bool,
                          condition: SessionWriteCondition, overlay: SessionOverlay?, trialPeriod: Bool = true) async throws -> VersionedSession? {
         guard !key.isEmpty else { throw SessionError.emptyKey }
+        var session = input
+        if trialPeriod, condition == .always, let trial = policies(of: input)?.trialPeriod(for: input), try await keyData(key: key) == nil {
+            // Tyk's trial period: a new key under such a policy expires after it.
+            session.expires = clock.unixSeconds() + trial
+        }
+        let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, condition: condition,
+                                     announcing: announcingStore != nil)
+        let outcome: SessionWriteOutcome
+        var receipt = AnnouncementReceipt(receivers: 0)
+        do {
+            if let announcing = announcingStore, let pending = write.pending {
+                (outcome, receipt) = try await storeCall(key, "write") {
+                    try await announcing.writeSession(key: write.storageKey, body: write.body, ttlSeconds: max(0, write.ttl),
+                                                      condition: condition, deleting: write.resetting, announcing: pending.announcement)
+                }
+            } else {
+                outcome = try await storeCall(key, "write") {
+                    try await store.writeSession(key: write.storageKey, body: write.body, ttlSeconds: max(0, write.ttl),
+                                                 condition: condition, deleting: write.resetting)
+                }
+            }
+        } catch {
+            abandon(write)
+            throw error
+        }
+        guard let written = finish(write, outcome, overlay: overlay) else { return nil }
+        if let pending = write.pending {
+            try confirmed(key, await bus.confirmations(of: pending, receipt: receipt))
+        } else {
+            try await announce(key, storageKey: write.storageKey, version: written.version, acknowledged: true)
+        }
+        return written
+    }
+
+    /// `TykSetKeyData` done on the calling thread when nothing in it has to
+    /// wait: the store writes here and now (``ImmediateSessionWrites``), no
+    /// trial period needs the stored record first, and at most the wait for
+    /// other nodes' confirmations is left, returned as ``ImmediateWrite/confirming(_:)``.
+    /// Otherwise ``ImmediateWrite/mustWait``, having written nothing: the
+    /// caller then runs ``writeFromPlugin(key:json:suppressReset:overlay:)``.
+    /// Refusals throw as that one does.
+    public func writeFromPluginImmediately(key: String, json: String, suppressReset: Bool, overlay: SessionOverlay? = nil) throws -> ImmediateWrite {
+        guard let immediate = immediateWrites else { return .mustWait }
+        guard !key.isEmpty else { throw SessionError.emptyKey }
+        let session = try pluginSession(key: key, json: json)
+        if policies(of: session)?.trialPeriod(for: session) != nil { return .mustWait }
+        let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, condition: .always, announcing: true)
+        guard let pending = write.pending else { return .mustWait }
+        let answer: ImmediateResult<(SessionWriteOutcome, AnnouncementReceipt)>
+        do {
+            answer = try storeCallNow(key, "write") {
+                try immediate.writeSessionImmediately(key: write.storageKey, body: write.body, ttlSeconds: max(0, write.ttl),
+                                                      condition: .always, deleting: write.resetting, announcing: pending.announcement)
+            }
+        } catch {
+            abandon(write)
+            throw error
+        }
+        guard case .ready(let (outcome, receipt)) = answer else {
+            // Nothing was written: the waiting path starts afresh.
+            bus.cancel(pending)
+            if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
+            return .mustWait
+        }
+        guard let written = finish(write, outcome, overlay: overlay) else {
+            throw SessionError.tooManyConflicts(key: KeyMask.mask(key), attempts: 1)
+        }
+        guard bus.awaitsConfirmations(of: pending, receipt: receipt) else { return .written(written) }
+        return .confirming { [self] in
+            try confirmed(key, await bus.confirmations(of: pending, receipt: receipt))
+            return written
+        }
+    }
+
+    /// The policies a session is judged by, when it names any.
+    private func policies(of session: SessionState) -> PolicySet? {
+        session.policyIDs.isEmpty ? nil : configuration.policies()
+    }
+
+    /// What a write sends to the store and needs again once it returns,
+    /// decided before the store is called.
+    private struct PreparedWrite {
+        let key: String
+        let storageKey: String
+        let session: SessionState
+        let body: String
+        let ttl: Int64
+        let resetting: [String]
+        let ticket: SessionCache.FillTicket?
+        let pending: InvalidationBus.Pending?
+    }
+
+    /// Judges the session (master keys, policies), applies Tyk's quota
+    /// reset unless `suppressReset`, and takes the cache ticket and, for an
+    /// announcing store, the invalidation's nonce.
+    private func prepareWrite(key: String, session input: SessionState, suppressReset: Bool, condition: SessionWriteCondition,
+                              announcing: Bool) throws -> PreparedWrite {
         // A key under policies is judged by what they grant; one whose
         // policies are not loaded yet is stored and refused when used.
-        let policies = input.policyIDs.isEmpty ? nil : configuration.policies()
+        let policies = policies(of: input)
         let granted = policies.flatMap { try? $0.apply(to: input, apiOrgID: nil) } ?? input
         guard !granted.accessRights.isEmpty || policies != nil || configuration.allowMasterKeys else {
             logger.error("Master keys not allowed", metadata: ["key": .string(KeyMask.mask(key))])
@@ -175,10 +287,6 @@ extension SessionManager {
         }
         var session = input
         let now = clock.unixSeconds()
-        if trialPeriod, let trial = policies?.trialPeriod(for: input), condition == .always, try await keyData(key: key) == nil {
-            // Tyk's trial period: a new key under such a policy expires after it.
-            session.expires = now + trial
-        }
         let apis = apiSettings(for: granted)
         var resetting: [String] = []
         if !suppressReset {
@@ -195,56 +303,42 @@ extension SessionManager {
         }
         var judged = granted
         judged.expires = session.expires
-        let ttl = configuration.lifetime.lifetime(for: judged, apis: apis, now: now)
-        let storageKey = storageKey(for: key)
-        let body = session.jsonText()
         let ticket = cache?.beginFill()
         // A store that can publishes the invalidation with the write itself.
-        let announcing = announcingStore
-        let pending = announcing.map { _ in bus.prepare(updatesCache: ticket != nil) }
-        let outcome: SessionWriteOutcome
-        var receipt = AnnouncementReceipt(receivers: 0)
-        do {
-            if let announcing, let pending {
-                (outcome, receipt) = try await storeCall(key, "write") {
-                    try await announcing.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
-                                                      deleting: resetting, announcing: pending.announcement)
-                }
-            } else {
-                outcome = try await storeCall(key, "write") {
-                    try await store.writeSession(key: storageKey, body: body, ttlSeconds: max(0, ttl), condition: condition,
-                                                 deleting: resetting)
-                }
-            }
-        } catch {
-            if let pending { bus.cancel(pending) }
-            if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
-            // The write may have been applied without this node hearing of
-            // it: an announcing write publishes nothing when this node is
-            // the only subscriber, so no message of its own would drop the entry.
-            if pending != nil { cache?.forgetAfterUnknownWrite() }
-            throw error
-        }
+        return PreparedWrite(key: key, storageKey: storageKey(for: key), session: session, body: session.jsonText(),
+                             ttl: configuration.lifetime.lifetime(for: judged, apis: apis, now: now), resetting: resetting,
+                             ticket: ticket, pending: announcing ? bus.prepare(updatesCache: ticket != nil) : nil)
+    }
+
+    /// The store refused or failed: nothing of the write is kept.
+    private func abandon(_ write: PreparedWrite) {
+        if let pending = write.pending { bus.cancel(pending) }
+        if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
+        // The write may have been applied without this node hearing of
+        // it: an announcing write publishes nothing when this node is
+        // the only subscriber, so no message of its own would drop the entry.
+        if write.pending != nil { cache?.forgetAfterUnknownWrite() }
+    }
+
+    /// Records what the store did: counts, this node's cache, the request's
+    /// overlay. Nil when a conditional write lost to a newer record.
+    private func finish(_ write: PreparedWrite, _ outcome: SessionWriteOutcome, overlay: SessionOverlay?) -> VersionedSession? {
         guard case .written(let version, let replaced) = outcome else {
-            if let pending { bus.cancel(pending) }
-            if let ticket { cache?.stored(ticket, storageKey: storageKey, value: nil) }
+            if let pending = write.pending { bus.cancel(pending) }
+            if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
             return nil
         }
-        statistics.recordWrite(replacedAnything: replaced != nil, previousExpires: replaced.flatMap { previousExpires(key, storageKey, $0) },
-                               newExpires: session.expires)
-        let written = VersionedSession(session: session, version: version)
-        if let ticket {
-            cache?.stored(ticket, storageKey: storageKey, value: written, json: body, ttlSeconds: ttl > 0 ? Double(ttl) : nil)
+        statistics.recordWrite(replacedAnything: replaced != nil,
+                               previousExpires: replaced.flatMap { previousExpires(write.key, write.storageKey, $0) },
+                               newExpires: write.session.expires)
+        let written = VersionedSession(session: write.session, version: version)
+        if let ticket = write.ticket {
+            cache?.stored(ticket, storageKey: write.storageKey, value: written, json: write.body, ttlSeconds: write.ttl > 0 ? Double(write.ttl) : nil)
         }
-        overlay?.record(storageKey: storageKey, written)
+        overlay?.record(storageKey: write.storageKey, written)
         logger.info("Key added or updated.", metadata: [
-            "key": .string(KeyMask.mask(key)), "expires": .stringConvertible(session.expires), "lifetime": .stringConvertible(ttl),
+            "key": .string(KeyMask.mask(write.key)), "expires": .stringConvertible(write.session.expires), "lifetime": .stringConvertible(write.ttl),
         ])
-        if let pending {
-            try confirmed(key, await bus.confirmations(of: pending, receipt: receipt))
-        } else {
-            try await announce(key, storageKey: storageKey, version: version, acknowledged: true)
-        }
         return written
     }
 

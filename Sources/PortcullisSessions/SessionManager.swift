@@ -28,6 +28,10 @@ public final class SessionManager: Sendable {
     /// The store as one that publishes a write's invalidation with the
     /// write, when it is one; cast once here, not on every write.
     let announcingStore: (any AnnouncingSessionWrites)?
+    /// The store as one that reads, and one that writes, on the calling
+    /// thread when it can; cast once here as well.
+    let immediateReads: (any ImmediateSessionReads)?
+    let immediateWrites: (any ImmediateSessionWrites)?
     let clock: any GatewayClock
     let configuration: SessionManagerConfiguration
     let logger: Logger
@@ -47,6 +51,8 @@ public final class SessionManager: Sendable {
                 logger: Logger = Logger(label: "portcullis.sessions")) {
         self.store = store
         self.announcingStore = store as? any AnnouncingSessionWrites
+        self.immediateReads = store as? any ImmediateSessionReads
+        self.immediateWrites = store as? any ImmediateSessionWrites
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
@@ -91,18 +97,47 @@ public final class SessionManager: Sendable {
 
     /// Runs a store operation, turning its failure into ``SessionError``.
     func storeCall<T: Sendable>(_ key: String, _ operation: String, _ body: () async throws -> T) async throws -> T {
-        let started = ContinuousClock.now
-        let span = configuration.storeSpan(operation)
-        defer {
-            let elapsed = ContinuousClock.now - started
-            statistics.recordStoreCall(operation, nanoseconds: elapsed.nanosecondsValue)
-            span?.end()
-        }
+        let call = StoreCall(self, operation)
+        defer { call.end() }
         do {
             return try await body()
         } catch let error as SessionStoreError {
+            throw call.failed(key, error)
+        }
+    }
+
+    /// ``storeCall(_:_:_:)`` for a store operation done on the calling thread.
+    func storeCallNow<T>(_ key: String, _ operation: String, _ body: () throws -> T) throws -> T {
+        let call = StoreCall(self, operation)
+        defer { call.end() }
+        do {
+            return try body()
+        } catch let error as SessionStoreError {
+            throw call.failed(key, error)
+        }
+    }
+
+    /// One store operation's timing and span, for the statistics and the trace.
+    private struct StoreCall {
+        let manager: SessionManager
+        let operation: String
+        let started = ContinuousClock.now
+        let span: (any Span)?
+
+        init(_ manager: SessionManager, _ operation: String) {
+            self.manager = manager
+            self.operation = operation
+            self.span = manager.configuration.storeSpan(operation)
+        }
+
+        func end() {
+            manager.statistics.recordStoreCall(operation, nanoseconds: (ContinuousClock.now - started).nanosecondsValue)
+            span?.end()
+        }
+
+        func failed(_ key: String, _ error: SessionStoreError) -> SessionError {
             span?.setStatus(SpanStatus(code: .error, message: error.description))
-            throw storeFailure(key, operation, error)
+            return manager.storeFailure(key, operation, error)
         }
     }
 

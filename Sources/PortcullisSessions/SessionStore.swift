@@ -108,6 +108,18 @@ public protocol ImmediateSessionReads: SessionStore {
     func readSessionImmediately(key: String) throws -> ImmediateResult<StoredSession?>
 }
 
+/// A store that can make an announced session write on the calling thread
+/// when that needs no waiting — an in-process store, or a Redis connection
+/// this very thread may block on — so a JS worker's `TykSetKeyData`
+/// costs no task, executor or hand-over of its own.
+public protocol ImmediateSessionWrites: AnnouncingSessionWrites {
+    /// ``AnnouncingSessionWrites/writeSession(key:body:ttlSeconds:condition:deleting:announcing:)``
+    /// done here and now, or ``ImmediateResult/mustWait`` having written nothing.
+    func writeSessionImmediately(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
+                                 deleting: [String], announcing announcement: SessionAnnouncement) throws
+        -> ImmediateResult<(SessionWriteOutcome, AnnouncementReceipt)>
+}
+
 /// The invalidation a session write announces: `"<prefix> <version> <key>"`
 /// on `channel`, with the version the write itself took.
 public struct SessionAnnouncement: Sendable {

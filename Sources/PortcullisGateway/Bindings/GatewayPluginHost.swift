@@ -61,7 +61,10 @@ struct GatewayPluginHost: PluginHost {
         do {
             return try body()
         } catch let error as SessionError {
-            if case .storeFailed = error { faults.recordStoreFailure(error.description) }
+            switch error {
+            case .storeFailed, .invalidationNotAcknowledged: faults.recordStoreFailure(error.description)
+            default: break
+            }
             throw error
         }
     }
@@ -135,6 +138,32 @@ struct GatewayPluginHost: PluginHost {
         }
         _ = try await noting { try await sessions.writeFromPlugin(key: key, json: sessionJSON, suppressReset: suppressReset, overlay: overlay) }
         metrics.recordPluginWrite()
+    }
+
+    /// The write of ``setKeyData(key:sessionJSON:suppressReset:)`` made on
+    /// the worker's own thread when the store allows it. A traced request,
+    /// Tyk's emulated race and a key scope that needs the stored record
+    /// from the store take the waiting path.
+    func setKeyDataImmediately(key: String, sessionJSON: String, suppressReset: Bool) throws -> ImmediateKeyWrite {
+        guard race == nil, traceContext == nil else { return .mustWait }
+        if keyScope == .grantedAPIs {
+            guard case .ready(let existing) = try notingNow({ try sessions.renderedKeyDataImmediately(key: key) }) else { return .mustWait }
+            if let existing, !grantsThisAPI(shown(existing, key: key).session) {
+                throw PluginKeyScopeRefusal(key: KeyMask.mask(key), apiID: apiID)
+            }
+        }
+        switch try notingNow({ try sessions.writeFromPluginImmediately(key: key, json: sessionJSON, suppressReset: suppressReset, overlay: overlay) }) {
+        case .written:
+            metrics.recordPluginWrite()
+            return .done
+        case .confirming(let confirmations):
+            return .confirming { [self] in
+                _ = try await noting { try await confirmations() }
+                metrics.recordPluginWrite()
+            }
+        case .mustWait:
+            return .mustWait
+        }
     }
 
     func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse {
