@@ -185,8 +185,7 @@ extension SessionManager {
             // Tyk's trial period: a new key under such a policy expires after it.
             session.expires = clock.unixSeconds() + trial
         }
-        let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, condition: condition,
-                                     announcing: announcingStore != nil)
+        let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, announcing: announcingStore != nil)
         let outcome: SessionWriteOutcome
         var receipt = AnnouncementReceipt(receivers: 0)
         do {
@@ -226,7 +225,7 @@ extension SessionManager {
         guard !key.isEmpty else { throw SessionError.emptyKey }
         let session = try pluginSession(key: key, json: json)
         if policies(of: session)?.trialPeriod(for: session) != nil { return .mustWait }
-        let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, condition: .always, announcing: true)
+        let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, announcing: true)
         guard let pending = write.pending else { return .mustWait }
         let answer: ImmediateResult<(SessionWriteOutcome, AnnouncementReceipt)>
         do {
@@ -240,8 +239,7 @@ extension SessionManager {
         }
         guard case .ready(let (outcome, receipt)) = answer else {
             // Nothing was written: the waiting path starts afresh.
-            bus.cancel(pending)
-            if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
+            release(write)
             return .mustWait
         }
         guard let written = finish(write, outcome, overlay: overlay) else {
@@ -275,8 +273,7 @@ extension SessionManager {
     /// Judges the session (master keys, policies), applies Tyk's quota
     /// reset unless `suppressReset`, and takes the cache ticket and, for an
     /// announcing store, the invalidation's nonce.
-    private func prepareWrite(key: String, session input: SessionState, suppressReset: Bool, condition: SessionWriteCondition,
-                              announcing: Bool) throws -> PreparedWrite {
+    private func prepareWrite(key: String, session input: SessionState, suppressReset: Bool, announcing: Bool) throws -> PreparedWrite {
         // A key under policies is judged by what they grant; one whose
         // policies are not loaded yet is stored and refused when used.
         let policies = policies(of: input)
@@ -304,16 +301,22 @@ extension SessionManager {
         var judged = granted
         judged.expires = session.expires
         let ticket = cache?.beginFill()
-        // A store that can publishes the invalidation with the write itself.
         return PreparedWrite(key: key, storageKey: storageKey(for: key), session: session, body: session.jsonText(),
                              ttl: configuration.lifetime.lifetime(for: judged, apis: apis, now: now), resetting: resetting,
-                             ticket: ticket, pending: announcing ? bus.prepare(updatesCache: ticket != nil) : nil)
+                             ticket: ticket,
+                             // A store that can publishes the invalidation with the write itself.
+                             pending: announcing ? bus.prepare(updatesCache: ticket != nil) : nil)
+    }
+
+    /// The write did not happen: its nonce and its cache ticket are given up.
+    private func release(_ write: PreparedWrite) {
+        if let pending = write.pending { bus.cancel(pending) }
+        if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
     }
 
     /// The store refused or failed: nothing of the write is kept.
     private func abandon(_ write: PreparedWrite) {
-        if let pending = write.pending { bus.cancel(pending) }
-        if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
+        release(write)
         // The write may have been applied without this node hearing of
         // it: an announcing write publishes nothing when this node is
         // the only subscriber, so no message of its own would drop the entry.
@@ -324,8 +327,7 @@ extension SessionManager {
     /// overlay. Nil when a conditional write lost to a newer record.
     private func finish(_ write: PreparedWrite, _ outcome: SessionWriteOutcome, overlay: SessionOverlay?) -> VersionedSession? {
         guard case .written(let version, let replaced) = outcome else {
-            if let pending = write.pending { bus.cancel(pending) }
-            if let ticket = write.ticket { cache?.stored(ticket, storageKey: write.storageKey, value: nil) }
+            release(write)
             return nil
         }
         statistics.recordWrite(replacedAnything: replaced != nil,
