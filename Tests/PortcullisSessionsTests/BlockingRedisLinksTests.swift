@@ -9,18 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// Runs `body` on a new thread declared as one that may block, as a JS
-/// worker is, and hands back what it returned or threw.
-private func onBlockingThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            BlockingThread.declareCurrent()
-            continuation.resume(with: Result { try body() })
-        }
-        thread.start()
-    }
-}
-
 private func makeLinks(_ configuration: RedisConfiguration) -> BlockingRedisLinks {
     BlockingRedisLinks(connector: RedisConnector(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton,
                                                  logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))

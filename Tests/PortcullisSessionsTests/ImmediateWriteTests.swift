@@ -4,18 +4,6 @@ import PortcullisCore
 import PortcullisTestSupport
 import Testing
 
-/// Runs `body` on a new thread declared as one that may block, as a JS
-/// worker is, and hands back what it returned or threw.
-private func onWorkerThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            BlockingThread.declareCurrent()
-            continuation.resume(with: Result { try body() })
-        }
-        thread.start()
-    }
-}
-
 /// What an immediate write came to, without the closure.
 private enum Came: Equatable {
     case written(VersionedSession)
@@ -92,7 +80,7 @@ struct ImmediateWriteTests {
         #expect(try await a.keyData(key: key) == nil)
 
         // Alone, a worker's write needs no acknowledgement.
-        let alone = try await onWorkerThread { Came(try a.writeFromPluginImmediately(key: key, json: first, suppressReset: true)) }
+        let alone = try await onBlockingThread { Came(try a.writeFromPluginImmediately(key: key, json: first, suppressReset: true)) }
         guard case .written(let written) = alone else {
             Issue.record("expected the write to be made on the worker thread, got \(alone)")
             return
@@ -109,7 +97,7 @@ struct ImmediateWriteTests {
         #expect(cached == written)
         let renewedUntil = clock.unixSeconds() + 120
         let renewal = makeSession(expires: renewedUntil).jsonText()
-        let confirmations = try await onWorkerThread { () throws -> (@Sendable () async throws -> VersionedSession)? in
+        let confirmations = try await onBlockingThread { () throws -> (@Sendable () async throws -> VersionedSession)? in
             guard case .confirming(let wait) = try a.writeFromPluginImmediately(key: key, json: renewal, suppressReset: true) else { return nil }
             return wait
         }

@@ -79,3 +79,15 @@ func elapsed<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     return (value, seconds)
 }
+
+/// Runs `body` on a new thread declared as one that may block, as a JS
+/// worker is, and hands back what it returned or threw.
+func onBlockingThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            BlockingThread.declareCurrent()
+            continuation.resume(with: Result { try body() })
+        }
+        thread.start()
+    }
+}
