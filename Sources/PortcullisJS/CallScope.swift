@@ -38,9 +38,16 @@ final class CallScope {
     /// Blocks this worker thread until `work` finishes (see ``BlockingBridge``),
     /// marked as waiting on `wait` meanwhile so new calls go to another worker.
     func block<T: Sendable>(on wait: WorkerActivity.Wait, _ work: @escaping @Sendable () async throws -> T) throws -> T {
+        try waiting(on: wait) { try BlockingBridge.wait(reusing: waits, work) }
+    }
+
+    /// Runs `body`, which may block this thread on I/O itself (a store
+    /// command a worker sends on its own connection), marked as waiting on
+    /// `wait` as ``block(on:_:)`` marks it.
+    func waiting<T>(on wait: WorkerActivity.Wait, _ body: () throws -> T) rethrows -> T {
         activity.enterWait(wait)
         defer { activity.leaveWait(wait) }
-        return try BlockingBridge.wait(reusing: waits, work)
+        return try body()
     }
 
     /// The name used in log lines for the running code.

@@ -92,7 +92,9 @@ enum TykBindings {
             }
             let json = arg(context, arguments, 1)
             let suppress = arguments.count > 2 && ["1", "true"].contains(arg(context, arguments, 2))
-            switch try host.setKeyDataImmediately(key: key, sessionJSON: json, suppressReset: suppress) {
+            // Marked as a store wait whether or not the store does I/O here,
+            // as a write through the bridge is.
+            switch try scope.waiting(on: .store, { try host.setKeyDataImmediately(key: key, sessionJSON: json, suppressReset: suppress) }) {
             case .done: break
             case .confirming(let confirmations): try scope.block(on: .store, confirmations)
             case .mustWait: try scope.block(on: .store) { try await host.setKeyData(key: key, sessionJSON: json, suppressReset: suppress) }

@@ -33,6 +33,34 @@ private final class ThreadNotingHost: PluginHost, @unchecked Sendable {
     }
 }
 
+/// A host that makes `TykSetKeyData`'s write on the worker itself and
+/// blocks there until the test lets it go, as a write on a worker's own
+/// Redis connection blocks for the round trip.
+private final class BlockingWriteHost: PluginHost, @unchecked Sendable {
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var asyncWrites = 0
+
+    var writesThroughTheBridge: Int { lock.withLock { asyncWrites } }
+
+    func getKeyData(key: String, apiID: String) async throws -> String { "{}" }
+
+    func setKeyDataImmediately(key: String, sessionJSON: String, suppressReset: Bool) throws -> ImmediateKeyWrite {
+        entered.signal()
+        release.wait()
+        return .done
+    }
+
+    func setKeyData(key: String, sessionJSON: String, suppressReset: Bool) async throws {
+        lock.withLock { asyncWrites += 1 }
+    }
+
+    func send(_ request: PluginHTTPRequest) async throws -> PluginHTTPResponse {
+        PluginHTTPResponse(status: 200)
+    }
+}
+
 @Suite("Where binding work runs")
 struct BindingThreadTests {
     @Test("A binding's async work runs on the JS worker that waits for it, before and after it suspends, and may block there")
@@ -52,5 +80,27 @@ struct BindingThreadTests {
         let workers = Set(notes.map { $0.split(separator: " ").last.map(String.init) ?? "" })
         #expect(workers.count == 1 && workers.first?.hasPrefix("portcullis-js-") == true, "all on one worker: \(notes)")
         #expect(notes.allSatisfy { $0.contains(" blocking ") }, "\(notes)")
+    }
+
+    @Test("A write the host makes on the worker itself counts as a store wait while it blocks, and a finished one never takes the waiting path")
+    func immediateWriteIsAStoreWait() async throws {
+        let host = BlockingWriteHost()
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            TykSetKeyData("k1", JSON.stringify({"expires": 9}));
+            return mw.ReturnData(request, {});
+            """)])
+        defer { engine.shutdown() }
+        async let outcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(), spec: Fixtures.spec, host: host)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                host.entered.wait()
+                done.resume()
+            }
+        }
+        #expect(engine.statistics.waitingOnIO == 1, "the worker blocked in the write is counted as waiting")
+        host.release.signal()
+        _ = try await outcome
+        #expect(engine.statistics.waitingOnIO == 0)
+        #expect(host.writesThroughTheBridge == 0, "a write the host finished is not made again")
     }
 }
