@@ -226,7 +226,10 @@ extension SessionManager {
         let session = try pluginSession(key: key, json: json)
         if policies(of: session)?.trialPeriod(for: session) != nil { return .mustWait }
         let write = try prepareWrite(key: key, session: session, suppressReset: suppressReset, announcing: true)
-        guard let pending = write.pending else { return .mustWait }
+        guard let pending = write.pending else {
+            release(write)
+            return .mustWait
+        }
         let answer: ImmediateResult<(SessionWriteOutcome, AnnouncementReceipt)>
         do {
             answer = try storeCallNow(key, "write") {
