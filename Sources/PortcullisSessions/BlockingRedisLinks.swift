@@ -31,7 +31,7 @@ final class BlockingRedisLinks: Sendable {
     /// Runs `body` on a blocking connection to the primary, or returns nil
     /// (running nothing) when the caller should use the event-loop pool.
     func withConnection<T>(_ body: (BlockingRedisConnection) throws -> T) throws -> T? {
-        guard BlockingThread.isCurrent, connector.configuration.tls == nil else { return nil }
+        guard servesCurrentThread else { return nil }
         guard let (connection, generation) = try lend() else { return nil }
         do {
             let result = try body(connection)
@@ -43,6 +43,12 @@ final class BlockingRedisLinks: Sendable {
             if !connection.isBroken { giveBack(connection, generation) }
             throw error
         }
+    }
+
+    /// Whether ``withConnection(_:)`` lends this thread a connection at
+    /// all: only a thread that may block, and never over TLS.
+    var servesCurrentThread: Bool {
+        BlockingThread.isCurrent && connector.configuration.tls == nil
     }
 
     /// Closes the idle connections; later calls answer nil.

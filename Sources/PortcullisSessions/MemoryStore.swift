@@ -89,6 +89,9 @@ public final class MemoryStore: SessionStore, ImmediateSessionReads, ImmediateSe
                                   announcing: announcement)
     }
 
+    /// Always: memory is written in-process (injected latency is found by the write itself).
+    public var writesOnCallingThread: Bool { true }
+
     /// The announced write now, in memory; waits only when a test injected latency.
     public func writeSessionImmediately(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,
                                         deleting: [String], announcing announcement: SessionAnnouncement) throws

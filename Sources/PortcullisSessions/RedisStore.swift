@@ -231,6 +231,9 @@ public final class RedisStore: SessionStore, ImmediateSessionWrites {
         return try Self.announcedOutcome(reply)
     }
 
+    /// On a thread that may block (a JS worker), without TLS.
+    public var writesOnCallingThread: Bool { links.servesCurrentThread }
+
     /// The same script sent and answered on this thread's blocking
     /// connection (a JS worker's); ``ImmediateResult/mustWait`` elsewhere.
     public func writeSessionImmediately(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,

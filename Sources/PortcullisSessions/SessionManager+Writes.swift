@@ -221,7 +221,7 @@ extension SessionManager {
     /// caller then runs ``writeFromPlugin(key:json:suppressReset:overlay:)``.
     /// Refusals throw as that one does.
     public func writeFromPluginImmediately(key: String, json: String, suppressReset: Bool, overlay: SessionOverlay? = nil) throws -> ImmediateWrite {
-        guard let immediate = immediateWrites else { return .mustWait }
+        guard let immediate = immediateWrites, immediate.writesOnCallingThread else { return .mustWait }
         guard !key.isEmpty else { throw SessionError.emptyKey }
         let session = try pluginSession(key: key, json: json)
         if policies(of: session)?.trialPeriod(for: session) != nil { return .mustWait }
@@ -253,6 +253,14 @@ extension SessionManager {
             try confirmed(key, await bus.confirmations(of: pending, receipt: receipt))
             return written
         }
+    }
+
+    /// Whether ``writeFromPluginImmediately(key:json:suppressReset:overlay:)``
+    /// can write on the calling thread; when not, it answers
+    /// ``ImmediateWrite/mustWait`` before decoding anything, so a caller
+    /// that checks first need not repeat its own preparation either.
+    public var writesPluginSessionsOnCallingThread: Bool {
+        immediateWrites?.writesOnCallingThread ?? false
     }
 
     /// The policies a session is judged by, when it names any.

@@ -113,6 +113,11 @@ public protocol ImmediateSessionReads: SessionStore {
 /// this very thread may block on — so a JS worker's `TykSetKeyData`
 /// costs no task, executor or hand-over of its own.
 public protocol ImmediateSessionWrites: AnnouncingSessionWrites {
+    /// Whether ``writeSessionImmediately(key:body:ttlSeconds:condition:deleting:announcing:)``
+    /// can write on the calling thread at all; when not, a caller need not
+    /// prepare a write only to be told to wait.
+    var writesOnCallingThread: Bool { get }
+
     /// ``AnnouncingSessionWrites/writeSession(key:body:ttlSeconds:condition:deleting:announcing:)``
     /// done here and now, or ``ImmediateResult/mustWait`` having written nothing.
     func writeSessionImmediately(key: String, body: String, ttlSeconds: Int64, condition: SessionWriteCondition,

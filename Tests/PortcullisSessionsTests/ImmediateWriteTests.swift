@@ -75,7 +75,12 @@ struct ImmediateWriteTests {
         let key = "immediate-redis-key-0001"
         let first = makeSession(expires: clock.unixSeconds() + 60).jsonText()
 
-        // A thread that may not block (this test's) writes nothing.
+        // A thread that may not block (this test's) writes nothing, and is told so before any work.
+        #expect(!a.writesPluginSessionsOnCallingThread)
+        #expect(try await onBlockingThread { a.writesPluginSessionsOnCallingThread })
+        // Over TLS the workers use the event-loop pool, so not even a worker writes here.
+        let overTLS = RedisStore(configuration: RedisConfiguration(port: server.port, tls: RedisTLSSettings()))
+        #expect(try await onBlockingThread { overTLS.writesOnCallingThread } == false)
         #expect(Came(try a.writeFromPluginImmediately(key: key, json: first, suppressReset: true)) == .mustWait)
         #expect(try await a.keyData(key: key) == nil)
 
@@ -109,6 +114,7 @@ struct ImmediateWriteTests {
         await a.stop()
         await storeA.shutdown()
         await storeB.shutdown()
+        await overTLS.shutdown()
         server.kill()
     }
 }

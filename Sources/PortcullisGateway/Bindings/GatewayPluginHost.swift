@@ -141,11 +141,12 @@ struct GatewayPluginHost: PluginHost {
     }
 
     /// The write of ``setKeyData(key:sessionJSON:suppressReset:)`` made on
-    /// the worker's own thread when the store allows it. A traced request,
-    /// Tyk's emulated race and a key scope that needs the stored record
-    /// from the store take the waiting path.
+    /// the worker's own thread when the store allows it. A store that
+    /// cannot (Redis over TLS), a traced request, Tyk's emulated race and a
+    /// key scope that needs the stored record from the store take the
+    /// waiting path, found before anything is decoded or checked twice.
     func setKeyDataImmediately(key: String, sessionJSON: String, suppressReset: Bool) throws -> ImmediateKeyWrite {
-        guard race == nil, traceContext == nil else { return .mustWait }
+        guard race == nil, traceContext == nil, sessions.writesPluginSessionsOnCallingThread else { return .mustWait }
         if keyScope == .grantedAPIs {
             guard case .ready(let existing) = try notingNow({ try sessions.renderedKeyDataImmediately(key: key) }) else { return .mustWait }
             if let existing, !grantsThisAPI(shown(existing, key: key).session) {
