@@ -410,99 +410,47 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
 extension JSONValue {
     /// Appends this value as compact JSON with sorted keys.
-    public func write(into out: inout [UInt8]) {
+    public func write(into out: inout JSONOutput) {
         switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .int(let number): Self.writeInteger(number, into: &out)
+        case .null: out.literal("null")
+        case .bool(let flag): out.literal(flag ? "true" : "false")
+        case .int(let number): out.integer(number)
         case .double(let number):
             guard number.isFinite else {
-                out.append(contentsOf: "null".utf8)
+                out.literal("null")
                 return
             }
             if number == number.rounded(), abs(number) < 1e15 {
-                out.append(contentsOf: String(Int64(number)).utf8)
+                out.integer(Int64(number))
             } else {
-                out.append(contentsOf: "\(number)".utf8)
+                out.raw("\(number)")
             }
-        case .string(let text): Self.writeString(text, into: &out)
+        case .string(let text): out.string(text)
         case .array(let items):
-            out.append(UInt8(ascii: "["))
+            out.byte(UInt8(ascii: "["))
             for (offset, item) in items.enumerated() {
-                if offset > 0 { out.append(UInt8(ascii: ",")) }
+                if offset > 0 { out.byte(UInt8(ascii: ",")) }
                 item.write(into: &out)
             }
-            out.append(UInt8(ascii: "]"))
+            out.byte(UInt8(ascii: "]"))
         case .object(let fields):
-            out.append(UInt8(ascii: "{"))
+            out.byte(UInt8(ascii: "{"))
             // Byte order, as Go sorts map keys: a total order that does not
             // depend on Unicode normalisation.
-            for (offset, key) in fields.keys.sorted(by: ByteOrder.precedes).enumerated() {
-                if offset > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                fields[key]?.write(into: &out)
+            for (offset, field) in Self.sortedMembers(fields).enumerated() {
+                if offset > 0 { out.byte(UInt8(ascii: ",")) }
+                out.string(field.key)
+                out.byte(UInt8(ascii: ":"))
+                field.value.write(into: &out)
             }
-            out.append(UInt8(ascii: "}"))
+            out.byte(UInt8(ascii: "}"))
         }
     }
 
-    /// Decimal digits straight into the buffer, without a String per number.
-    public static func writeInteger(_ number: Int64, into out: inout [UInt8]) {
-        if number == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
-        }
-        if number < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while magnitude > 0 {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            }
-            out.append(contentsOf: buffer[(20 - count)...])
-        }
-    }
-
-    /// Appends `text` as a JSON string literal.
-    public static func writeString(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Text with nothing to escape (nearly all of it) is copied in one go.
-        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            var plain = true
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                plain = false
-                break
-            }
-            if plain { out.append(contentsOf: bytes) }
-            return plain
-        }
-        if copied == true {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                        hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+    /// The members of an object in byte order of their names; an object
+    /// of none or one member (most nested session objects) needs no sort.
+    private static func sortedMembers(_ fields: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        fields.count < 2 ? Array(fields) : fields.sorted { ByteOrder.precedes($0.key, $1.key) }
     }
 }
 

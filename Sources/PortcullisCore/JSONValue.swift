@@ -83,9 +83,8 @@ extension JSONValue {
 
     /// Serialises the value as compact JSON text with sorted keys.
     public func jsonString() -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
+        var out = JSONOutput()
         write(into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out.text()
     }
 }

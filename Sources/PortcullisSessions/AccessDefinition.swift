@@ -82,13 +82,12 @@ public struct AccessDefinition: Sendable, Equatable {
 
     /// Appends the entry as compact JSON with sorted keys, exactly what
     /// ``json`` serialises to.
-    func writeJSON(into bytes: inout [UInt8]) {
+    func writeJSON(into output: inout JSONOutput) {
         guard unknownFields.isEmpty else {
-            json.write(into: &bytes)
+            json.write(into: &output)
             return
         }
-        var out = SessionJSONWriter(appendingTo: bytes)
-        bytes = []
+        var out = SessionJSONWriter(continuing: output)
         out.open()
         out.field("allowance_scope", allowanceScope)
         out.field("allowed_types", allowedTypes)
@@ -101,7 +100,7 @@ public struct AccessDefinition: Sendable, Equatable {
         out.field("limit", limit)
         out.field("restricted_types", restrictedTypes)
         out.field("versions", versions)
-        bytes = out.closeBytes()
+        output = out.closeOutput()
     }
 
     /// The entry as a JSON object, every modelled field present.

@@ -4,79 +4,76 @@ import PortcullisCore
 /// (the caller gives the names in byte order, so the text matches what
 /// ``JSONValue/write(into:)`` makes of the same object). Names are written
 /// as given: they are fixed field names that need no escaping.
-struct SessionJSONWriter {
-    private var bytes: [UInt8]
+struct SessionJSONWriter: ~Copyable {
+    private var out: JSONOutput
     private var first = true
 
     /// A writer with room for a typical session.
     init() {
-        bytes = []
-        bytes.reserveCapacity(1024)
+        out = JSONOutput(capacity: 1536)
     }
 
-    /// A writer that continues after `existing` bytes.
-    init(appendingTo existing: [UInt8]) {
-        bytes = existing
+    /// A writer that continues `existing` output.
+    init(continuing existing: consuming JSONOutput) {
+        out = existing
     }
 
     mutating func open() {
-        bytes.append(UInt8(ascii: "{"))
+        out.byte(UInt8(ascii: "{"))
         first = true
     }
 
     private mutating func name(_ name: StaticString) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
+        out.literal(first ? "\"" : ",\"")
         first = false
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        out.literal(name)
+        out.literal("\":")
     }
 
     mutating func field(_ key: StaticString, _ value: Int64) {
         name(key)
-        JSONValue.writeInteger(value, into: &bytes)
+        out.integer(value)
     }
 
     mutating func field(_ key: StaticString, _ value: String) {
         name(key)
-        JSONValue.writeString(value, into: &bytes)
+        out.string(value)
     }
 
     mutating func field(_ key: StaticString, _ value: Bool) {
         name(key)
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        out.literal(value ? "true" : "false")
     }
 
     mutating func field(_ key: StaticString, _ value: [String]) {
         name(key)
-        bytes.append(UInt8(ascii: "["))
+        out.byte(UInt8(ascii: "["))
         for (offset, item) in value.enumerated() {
-            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(item, into: &bytes)
+            if offset > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(item)
         }
-        bytes.append(UInt8(ascii: "]"))
+        out.byte(UInt8(ascii: "]"))
     }
 
     mutating func field(_ key: StaticString, _ value: JSONValue) {
         name(key)
-        value.write(into: &bytes)
+        value.write(into: &out)
     }
 
     /// A member whose value the caller writes itself.
-    mutating func field(_ key: StaticString, _ write: (inout [UInt8]) -> Void) {
+    mutating func field(_ key: StaticString, _ write: (inout JSONOutput) -> Void) {
         name(key)
-        write(&bytes)
+        write(&out)
     }
 
     /// Closes the object and returns the text.
-    mutating func close() -> String {
-        String(decoding: closeBytes(), as: UTF8.self)
+    consuming func close() -> String {
+        closeOutput().text()
     }
 
-    /// Closes the object and returns the bytes written so far.
-    mutating func closeBytes() -> [UInt8] {
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
+    /// Closes the object and returns the output, for the caller to go on.
+    consuming func closeOutput() -> JSONOutput {
+        out.byte(UInt8(ascii: "}"))
+        return out
     }
 }

@@ -172,14 +172,15 @@ extension SessionState {
         var out = SessionJSONWriter()
         out.open()
         out.field("access_rights") { o in
-            o.append(UInt8(ascii: "{"))
-            for (offset, apiID) in accessRights.keys.sorted(by: ByteOrder.precedes).enumerated() {
-                if offset > 0 { o.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(apiID, into: &o)
-                o.append(UInt8(ascii: ":"))
-                accessRights[apiID]?.writeJSON(into: &o)
+            o.byte(UInt8(ascii: "{"))
+            let entries = accessRights.count < 2 ? Array(accessRights) : accessRights.sorted { ByteOrder.precedes($0.key, $1.key) }
+            for (offset, entry) in entries.enumerated() {
+                if offset > 0 { o.byte(UInt8(ascii: ",")) }
+                o.string(entry.key)
+                o.byte(UInt8(ascii: ":"))
+                entry.value.writeJSON(into: &o)
             }
-            o.append(UInt8(ascii: "}"))
+            o.byte(UInt8(ascii: "}"))
         }
         out.field("alias", alias)
         out.field("allowance", Self.number(allowance))

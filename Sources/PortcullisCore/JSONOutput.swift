@@ -1,0 +1,153 @@
+import Foundation
+
+/// The bytes of a JSON text being written, kept in one buffer that grows
+/// by doubling and becomes a `String` once, at the end.
+///
+/// Every JSON writer in the gateway (sessions, the objects handed to
+/// plugins, ``JSONValue``) writes through this one type, so strings are
+/// escaped the same way everywhere. It exists for speed: appending to a
+/// `[UInt8]` checks the array's uniqueness and capacity on every byte,
+/// which was half of the instructions spent rendering a session.
+public struct JSONOutput: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+
+    /// An empty text with room for `capacity` bytes before it grows.
+    public init(capacity: Int = 256) {
+        self.capacity = max(16, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// How many bytes have been written.
+    public var byteCount: Int { count }
+
+    /// Makes room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toHold: count + extra) }
+    }
+
+    private mutating func grow(toHold needed: Int) {
+        var larger = capacity * 2
+        while larger < needed { larger *= 2 }
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
+
+    /// One byte, as given.
+    @inline(__always)
+    public mutating func byte(_ value: UInt8) {
+        reserve(1)
+        base[count] = value
+        count += 1
+    }
+
+    /// Bytes copied as they are.
+    public mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        guard let start = source.baseAddress, source.count > 0 else { return }
+        reserve(source.count)
+        (base + count).update(from: start.assumingMemoryBound(to: UInt8.self), count: source.count)
+        count += source.count
+    }
+
+    /// A fixed piece of JSON (punctuation, a field name with its quotes).
+    public mutating func literal(_ fragment: StaticString) {
+        bytes(UnsafeRawBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
+    }
+
+    /// Text that is already JSON (a number, a rendered value), copied as it is.
+    public mutating func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Decimal digits, without a `String` per number.
+    public mutating func integer(_ number: Int64) {
+        reserve(20)
+        if number == 0 {
+            base[count] = UInt8(ascii: "0")
+            count += 1
+            return
+        }
+        if number < 0 {
+            base[count] = UInt8(ascii: "-")
+            count += 1
+        }
+        var magnitude = number.magnitude
+        var digits = 0
+        var probe = magnitude
+        while probe > 0 {
+            digits += 1
+            probe /= 10
+        }
+        var position = count + digits - 1
+        while magnitude > 0 {
+            base[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            position -= 1
+        }
+        count += digits
+    }
+
+    /// `text` as a JSON string literal, quotes included.
+    public mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { source in
+            // Text with nothing to escape (nearly all of it) is copied in one go.
+            var flagged = false
+            for byte in source { flagged = flagged || byte < 0x20 || byte == 0x22 || byte == 0x5C }
+            reserve(source.count + 2)
+            base[count] = UInt8(ascii: "\"")
+            count += 1
+            if flagged {
+                escaped(source)
+            } else if let start = source.baseAddress, source.count > 0 {
+                (base + count).update(from: start, count: source.count)
+                count += source.count
+            }
+            byte(UInt8(ascii: "\""))
+        }
+    }
+
+    /// The bytes of a string with quotes, backslashes and control
+    /// characters escaped. Only ASCII bytes are escaped, and no byte of a
+    /// multi-byte UTF-8 sequence is ASCII, so it goes byte by byte.
+    private mutating func escaped(_ source: UnsafeBufferPointer<UInt8>) {
+        for byte in source {
+            switch byte {
+            case UInt8(ascii: "\""): literal("\\\"")
+            case UInt8(ascii: "\\"): literal("\\\\")
+            case 0x0A: literal("\\n")
+            case 0x0D: literal("\\r")
+            case 0x09: literal("\\t")
+            case 0x08: literal("\\b")
+            case 0x0C: literal("\\f")
+            case 0..<0x20:
+                literal("\\u00")
+                self.byte(Self.hexDigit(byte >> 4))
+                self.byte(Self.hexDigit(byte & 0x0F))
+            default: self.byte(byte)
+            }
+        }
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    /// The text written, as a `String`.
+    public consuming func text() -> String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    /// The bytes written.
+    public consuming func byteArray() -> [UInt8] {
+        Array(UnsafeBufferPointer(start: base, count: count))
+    }
+}
