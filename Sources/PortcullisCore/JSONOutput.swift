@@ -9,9 +9,9 @@ import Foundation
 /// `[UInt8]` checks the array's uniqueness and capacity on every byte,
 /// which was half of the instructions spent rendering a session.
 public struct JSONOutput: ~Copyable {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var count = 0
-    private var capacity: Int
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var count = 0
+    @usableFromInline var capacity: Int
 
     /// An empty text with room for `capacity` bytes before it grows.
     public init(capacity: Int = 256) {
@@ -25,12 +25,13 @@ public struct JSONOutput: ~Copyable {
     public var byteCount: Int { count }
 
     /// Makes room for `extra` more bytes.
-    @inline(__always)
-    private mutating func reserve(_ extra: Int) {
+    @inlinable @inline(__always)
+    mutating func reserve(_ extra: Int) {
         if count + extra > capacity { grow(toHold: count + extra) }
     }
 
-    private mutating func grow(toHold needed: Int) {
+    @usableFromInline
+    mutating func grow(toHold needed: Int) {
         var larger = capacity * 2
         while larger < needed { larger *= 2 }
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
@@ -41,30 +42,55 @@ public struct JSONOutput: ~Copyable {
     }
 
     /// One byte, as given.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func byte(_ value: UInt8) {
         reserve(1)
         base[count] = value
         count += 1
     }
 
-    /// Bytes copied as they are.
-    public mutating func bytes(_ source: UnsafeRawBufferPointer) {
-        guard let start = source.baseAddress, source.count > 0 else { return }
-        reserve(source.count)
-        (base + count).update(from: start.assumingMemoryBound(to: UInt8.self), count: source.count)
-        count += source.count
+    /// Bytes copied as they are. A short run (a field name, punctuation)
+    /// is copied byte by byte: calling `memcpy` for it cost more than the copy.
+    @inlinable @inline(__always)
+    public mutating func bytes(_ start: UnsafePointer<UInt8>, count length: Int) {
+        reserve(length)
+        let destination = base + count
+        if length <= 32 {
+            // Eight bytes at a time, then the rest one by one.
+            var index = 0
+            while index + 8 <= length {
+                UnsafeMutableRawPointer(destination + index).storeBytes(
+                    of: UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self), as: UInt64.self)
+                index += 8
+            }
+            while index < length {
+                destination[index] = start[index]
+                index += 1
+            }
+        } else {
+            destination.update(from: start, count: length)
+        }
+        count += length
     }
 
     /// A fixed piece of JSON (punctuation, a field name with its quotes).
+    @inlinable @inline(__always)
     public mutating func literal(_ fragment: StaticString) {
-        bytes(UnsafeRawBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
+        if fragment.hasPointerRepresentation {
+            bytes(fragment.utf8Start, count: fragment.utf8CodeUnitCount)
+        } else {
+            fragment.withUTF8Buffer { scalar in
+                for value in scalar { byte(value) }
+            }
+        }
     }
 
     /// Text that is already JSON (a number, a rendered value), copied as it is.
     public mutating func raw(_ text: String) {
         var text = text
-        text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { source in
+            if let start = source.baseAddress { bytes(start, count: source.count) }
+        }
     }
 
     /// Decimal digits, without a `String` per number.
@@ -100,16 +126,18 @@ public struct JSONOutput: ~Copyable {
         var text = text
         text.withUTF8 { source in
             // Text with nothing to escape (nearly all of it) is copied in one go.
-            var flagged = false
-            for byte in source { flagged = flagged || byte < 0x20 || byte == 0x22 || byte == 0x5C }
+            var flags: UInt8 = 0
+            for byte in source {
+                flags |= (byte < 0x20 ? 1 : 0) | (byte == 0x22 ? 1 : 0) | (byte == 0x5C ? 1 : 0)
+            }
+            let flagged = flags != 0
             reserve(source.count + 2)
             base[count] = UInt8(ascii: "\"")
             count += 1
             if flagged {
                 escaped(source)
-            } else if let start = source.baseAddress, source.count > 0 {
-                (base + count).update(from: start, count: source.count)
-                count += source.count
+            } else if let start = source.baseAddress {
+                bytes(start, count: source.count)
             }
             byte(UInt8(ascii: "\""))
         }
