@@ -33,10 +33,13 @@ struct RedisScript: Sendable {
     /// an empty cache, so the message would reach no one who needs it.
     /// Returns `{0, current}` or `{1, version, receivers, own, previous}`.
     static let writeSessionAnnounced = writeScript(returning: """
-        local own = 0
-        if ARGV[7] then own = redis.call('PUBSUB', 'NUMSUB', ARGV[7])[2] end
+        local own, subscribers = 0, 0
+        if ARGV[7] then
+          local counts = redis.call('PUBSUB', 'NUMSUB', ARGV[7], ARGV[5])
+          own, subscribers = counts[2], counts[4]
+        end
         local n
-        if own > 0 and redis.call('PUBSUB', 'NUMSUB', ARGV[5])[2] == 1 then
+        if own > 0 and subscribers == 1 then
           n = 1
         else
           n = redis.call('PUBLISH', ARGV[5], ARGV[6] .. ' ' .. v .. ' ' .. KEYS[1])

@@ -110,6 +110,9 @@ struct ImmediateWriteTests {
         let renewed = try await wait()
         #expect(renewed.session.expires == renewedUntil)
         #expect(try await b.sessionForAuth(key: key) == .valid(renewed, source: .store), "B dropped its copy before the write returned")
+        // A counts the first write as a key created and the second as a renewal.
+        #expect(a.statistics.snapshot.keysCreated == 1)
+        #expect(a.statistics.snapshot.keysRenewed == 1)
         await b.stop()
         await a.stop()
         await storeA.shutdown()
