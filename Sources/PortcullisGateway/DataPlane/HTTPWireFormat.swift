@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PortcullisSessions
 
 /// Writes HTTP/1.1 start lines and header fields straight into a
 /// `ByteBuffer`, so a whole message goes down the pipeline as one buffer
@@ -18,7 +19,7 @@ enum HTTPWireFormat {
     /// `HTTP/1.1 200 OK\r\n`.
     static func writeStatusLine(_ status: Int, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("HTTP/1.1 ")
-        writeDecimal(status, into: &buffer)
+        buffer.writeDecimal(status)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
         buffer.writeStaticString("\r\n")
@@ -68,7 +69,7 @@ enum HTTPWireFormat {
     /// `Content-Length: n\r\n`.
     static func writeContentLength(_ length: Int, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("Content-Length: ")
-        writeDecimal(length, into: &buffer)
+        buffer.writeDecimal(length)
         buffer.writeStaticString("\r\n")
     }
 
@@ -86,21 +87,6 @@ enum HTTPWireFormat {
     /// §6.4.1: never for 1xx, 204 or 304).
     static func statusAllowsBody(_ status: Int) -> Bool {
         status >= 200 && status != 204 && status != 304
-    }
-
-    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        guard value >= 0 else {
-            buffer.writeString(String(value))
-            return
-        }
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {
