@@ -21,9 +21,6 @@ public struct JSONOutput: ~Copyable {
 
     deinit { base.deallocate() }
 
-    /// How many bytes have been written.
-    public var byteCount: Int { count }
-
     /// Makes room for `extra` more bytes.
     @inlinable @inline(__always)
     mutating func reserve(_ extra: Int) {
@@ -172,10 +169,5 @@ public struct JSONOutput: ~Copyable {
     /// The text written, as a `String`.
     public consuming func text() -> String {
         String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
-    }
-
-    /// The bytes written.
-    public consuming func byteArray() -> [UInt8] {
-        Array(UnsafeBufferPointer(start: base, count: count))
     }
 }
