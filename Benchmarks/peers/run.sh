@@ -508,10 +508,16 @@ target_nginx_njs() {
     measure $id "$url" "$TARGET_PID"
 }
 
+# What to add to an nginx+Lua start failure when the cause is likely a
+# missing package (the Lua peers load cjson in init_by_lua).
+lua_hint() {
+    if package_missing lua-cjson; then echo " (lua-cjson is not installed; run without SKIP_INSTALL=1 to install it)"; fi
+}
+
 target_nginx_lua_shdict() {
     local id=nginx-lua-shdict
     [ -f "$NGINX_MODULES/ngx_http_lua_module.so" ] || { unavailable $id "libnginx-mod-http-lua is not installed"; return 0; }
-    start_nginx $id lua-shdict.conf || { unavailable $id "$REASON"; return 0; }
+    start_nginx $id lua-shdict.conf || { unavailable $id "$REASON$(lua_hint)"; return 0; }
     local url="http://127.0.0.1:$PORT/bench/"
     check_served $id "$url" || return 0
     check_rejected $id "$url" "without the token" || return 0
@@ -524,7 +530,7 @@ target_nginx_lua_redis() {
     [ -f "$NGINX_MODULES/ngx_http_lua_module.so" ] || { unavailable "$id" "libnginx-mod-http-lua is not installed"; return 0; }
     require_redis || { unavailable "$id" "$REASON"; return 0; }
     redis_cli SET "session:$TOKEN" "$(session_json "$TOKEN")" >/dev/null
-    RENEW_ALWAYS=$always start_nginx "$id" lua-redis.conf || { unavailable "$id" "$REASON"; return 0; }
+    RENEW_ALWAYS=$always start_nginx "$id" lua-redis.conf || { unavailable "$id" "$REASON$(lua_hint)"; return 0; }
     local url="http://127.0.0.1:$PORT/bench/"
     check_served "$id" "$url" || return 0
     check_rejected "$id" "$url" "without the token" || return 0
