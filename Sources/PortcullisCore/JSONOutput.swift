@@ -120,24 +120,31 @@ public struct JSONOutput: ~Copyable {
 
     /// `text` as a JSON string literal, quotes included.
     public mutating func string(_ text: String) {
-        var text = text
-        text.withUTF8 { source in
-            // Text with nothing to escape (nearly all of it) is copied in one go.
-            var flags: UInt8 = 0
-            for byte in source {
-                flags |= (byte < 0x20 ? 1 : 0) | (byte == 0x22 ? 1 : 0) | (byte == 0x5C ? 1 : 0)
-            }
-            let flagged = flags != 0
-            reserve(source.count + 2)
-            base[count] = UInt8(ascii: "\"")
-            count += 1
-            if flagged {
-                escaped(source)
-            } else if let start = source.baseAddress {
-                bytes(start, count: source.count)
-            }
-            byte(UInt8(ascii: "\""))
+        // Native strings, small ones included, lend their bytes in place;
+        // only a bridged one is copied first.
+        let written: Void? = text.utf8.withContiguousStorageIfAvailable { quoted($0) }
+        if written == nil {
+            var copy = text
+            copy.withUTF8 { quoted($0) }
         }
+    }
+
+    /// The bytes of a string between quotes, escaped where JSON needs it.
+    private mutating func quoted(_ source: UnsafeBufferPointer<UInt8>) {
+        // Text with nothing to escape (nearly all of it) is copied in one go.
+        var flags: UInt8 = 0
+        for byte in source {
+            flags |= (byte < 0x20 ? 1 : 0) | (byte == 0x22 ? 1 : 0) | (byte == 0x5C ? 1 : 0)
+        }
+        reserve(source.count + 2)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+        if flags != 0 {
+            escaped(source)
+        } else if let start = source.baseAddress {
+            bytes(start, count: source.count)
+        }
+        byte(UInt8(ascii: "\""))
     }
 
     /// The bytes of a string with quotes, backslashes and control

@@ -12,21 +12,25 @@ struct JSONWriter: ~Copyable {
     /// The text written.
     consuming func text() -> String { out.text() }
 
+    @inline(__always)
     mutating func string(_ value: String) {
         out.string(value)
     }
 
     /// Text that is already JSON (a number, a rendered value).
+    @inline(__always)
     mutating func raw(_ fragment: String) {
         out.raw(fragment)
     }
 
     /// A whole number.
+    @inline(__always)
     mutating func integer(_ value: Int) {
         out.integer(Int64(value))
     }
 
     /// A fixed piece of JSON written by this file.
+    @inline(__always)
     mutating func literal(_ fragment: StaticString) {
         out.literal(fragment)
     }
