@@ -84,8 +84,7 @@ public struct JSONOutput: ~Copyable {
 
     /// Text that is already JSON (a number, a rendered value), copied as it is.
     public mutating func raw(_ text: String) {
-        var text = text
-        text.withUTF8 { source in
+        Self.withUTF8(of: text) { source in
             if let start = source.baseAddress { bytes(start, count: source.count) }
         }
     }
@@ -120,13 +119,15 @@ public struct JSONOutput: ~Copyable {
 
     /// `text` as a JSON string literal, quotes included.
     public mutating func string(_ text: String) {
-        // Native strings, small ones included, lend their bytes in place;
-        // only a bridged one is copied first.
-        let written: Void? = text.utf8.withContiguousStorageIfAvailable { quoted($0) }
-        if written == nil {
-            var copy = text
-            copy.withUTF8 { quoted($0) }
-        }
+        Self.withUTF8(of: text) { quoted($0) }
+    }
+
+    /// The UTF-8 bytes of `text`: in place for a native string, small
+    /// ones included, and from a contiguous copy only for a bridged one.
+    private static func withUTF8(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if text.utf8.withContiguousStorageIfAvailable(body) != nil { return }
+        var copy = text
+        copy.withUTF8(body)
     }
 
     /// The bytes of a string between quotes, escaped where JSON needs it.

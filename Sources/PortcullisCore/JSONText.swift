@@ -437,7 +437,7 @@ extension JSONValue {
             out.byte(UInt8(ascii: "{"))
             // Byte order, as Go sorts map keys: a total order that does not
             // depend on Unicode normalisation.
-            for (offset, field) in Self.sortedMembers(fields).enumerated() {
+            for (offset, field) in ByteOrder.sorted(fields).enumerated() {
                 if offset > 0 { out.byte(UInt8(ascii: ",")) }
                 out.string(field.key)
                 out.byte(UInt8(ascii: ":"))
@@ -447,17 +447,19 @@ extension JSONValue {
         }
     }
 
-    /// The members of an object in byte order of their names; an object
-    /// of none or one member (most nested session objects) needs no sort.
-    private static func sortedMembers(_ fields: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
-        fields.count < 2 ? Array(fields) : fields.sorted { ByteOrder.precedes($0.key, $1.key) }
-    }
 }
 
 /// Strings ordered by their UTF-8 bytes, as Go sorts map keys: a total
 /// order that does not depend on Unicode normalisation, compared with
 /// `memcmp` on the strings' storage.
 public enum ByteOrder {
+    /// The entries of `map` in byte order of their keys, as Go writes a
+    /// map; a map of none or one entry (most nested session objects) needs
+    /// no sort.
+    public static func sorted<Value>(_ map: [String: Value]) -> [(key: String, value: Value)] {
+        map.count < 2 ? Array(map) : map.sorted { precedes($0.key, $1.key) }
+    }
+
     public static func precedes(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { left in
             b.utf8.withContiguousStorageIfAvailable { right -> Bool in

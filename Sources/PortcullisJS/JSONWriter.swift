@@ -40,20 +40,14 @@ struct JSONWriter: ~Copyable {
         out.byte(UInt8(ascii: ":"))
     }
 
-    /// Map keys in byte order, as Go's encoding/json writes them, so a
-    /// plugin sees the same key order on every run and on every node.
-    private static func sortedKeys<Value>(_ map: [String: Value]) -> [String] {
-        map.count < 2 ? Array(map.keys) : map.keys.sorted(by: ByteOrder.precedes)
-    }
-
     mutating func stringMap(_ map: [String: String]) {
         out.byte(UInt8(ascii: "{"))
         var first = true
-        for name in Self.sortedKeys(map) {
+        for (name, value) in ByteOrder.sorted(map) {
             if !first { out.byte(UInt8(ascii: ",")) }
             first = false
             key(name)
-            string(map[name] ?? "")
+            string(value)
         }
         out.byte(UInt8(ascii: "}"))
     }
@@ -106,11 +100,11 @@ struct JSONWriter: ~Copyable {
     mutating func listMap(_ map: [String: [String]]) {
         out.byte(UInt8(ascii: "{"))
         var first = true
-        for name in Self.sortedKeys(map) {
+        for (name, list) in ByteOrder.sorted(map) {
             if !first { out.byte(UInt8(ascii: ",")) }
             first = false
             key(name)
-            stringList(map[name] ?? [])
+            stringList(list)
         }
         out.byte(UInt8(ascii: "}"))
     }

@@ -173,8 +173,7 @@ extension SessionState {
         out.open()
         out.field("access_rights") { o in
             o.byte(UInt8(ascii: "{"))
-            let entries = accessRights.count < 2 ? Array(accessRights) : accessRights.sorted { ByteOrder.precedes($0.key, $1.key) }
-            for (offset, entry) in entries.enumerated() {
+            for (offset, entry) in ByteOrder.sorted(accessRights).enumerated() {
                 if offset > 0 { o.byte(UInt8(ascii: ",")) }
                 o.string(entry.key)
                 o.byte(UInt8(ascii: ":"))
