@@ -130,6 +130,29 @@ public struct JSONOutput: ~Copyable {
         copy.withUTF8(body)
     }
 
+    /// `list` as a JSON array of strings.
+    public mutating func strings(_ list: [String]) {
+        byte(UInt8(ascii: "["))
+        for (offset, item) in list.enumerated() {
+            if offset > 0 { byte(UInt8(ascii: ",")) }
+            string(item)
+        }
+        byte(UInt8(ascii: "]"))
+    }
+
+    /// `map` as a JSON object, members in byte order of their names (as Go
+    /// writes a map), each value written by `value`.
+    public mutating func object<Value>(_ map: [String: Value], _ value: (inout JSONOutput, Value) -> Void) {
+        byte(UInt8(ascii: "{"))
+        for (offset, member) in ByteOrder.sorted(map).enumerated() {
+            if offset > 0 { byte(UInt8(ascii: ",")) }
+            string(member.key)
+            byte(UInt8(ascii: ":"))
+            value(&self, member.value)
+        }
+        byte(UInt8(ascii: "}"))
+    }
+
     /// The bytes of a string between quotes, escaped where JSON needs it.
     private mutating func quoted(_ source: UnsafeBufferPointer<UInt8>) {
         // Text with nothing to escape (nearly all of it) is copied in one go.

@@ -434,16 +434,7 @@ extension JSONValue {
             }
             out.byte(UInt8(ascii: "]"))
         case .object(let fields):
-            out.byte(UInt8(ascii: "{"))
-            // Byte order, as Go sorts map keys: a total order that does not
-            // depend on Unicode normalisation.
-            for (offset, field) in ByteOrder.sorted(fields).enumerated() {
-                if offset > 0 { out.byte(UInt8(ascii: ",")) }
-                out.string(field.key)
-                out.byte(UInt8(ascii: ":"))
-                field.value.write(into: &out)
-            }
-            out.byte(UInt8(ascii: "}"))
+            out.object(fields) { out, value in value.write(into: &out) }
         }
     }
 

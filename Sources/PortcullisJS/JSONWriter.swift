@@ -41,15 +41,7 @@ struct JSONWriter: ~Copyable {
     }
 
     mutating func stringMap(_ map: [String: String]) {
-        out.byte(UInt8(ascii: "{"))
-        var first = true
-        for (name, value) in ByteOrder.sorted(map) {
-            if !first { out.byte(UInt8(ascii: ",")) }
-            first = false
-            key(name)
-            string(value)
-        }
-        out.byte(UInt8(ascii: "}"))
+        out.object(map) { $0.string($1) }
     }
 
     /// `{name: [values]}` from fields in arrival order, grouped by name.
@@ -89,24 +81,11 @@ struct JSONWriter: ~Copyable {
     }
 
     mutating func stringList(_ list: [String]) {
-        out.byte(UInt8(ascii: "["))
-        for (offset, value) in list.enumerated() {
-            if offset > 0 { out.byte(UInt8(ascii: ",")) }
-            string(value)
-        }
-        out.byte(UInt8(ascii: "]"))
+        out.strings(list)
     }
 
     mutating func listMap(_ map: [String: [String]]) {
-        out.byte(UInt8(ascii: "{"))
-        var first = true
-        for (name, list) in ByteOrder.sorted(map) {
-            if !first { out.byte(UInt8(ascii: ",")) }
-            first = false
-            key(name)
-            stringList(list)
-        }
-        out.byte(UInt8(ascii: "}"))
+        out.object(map) { $0.strings($1) }
     }
 }
 

@@ -47,12 +47,7 @@ struct SessionJSONWriter: ~Copyable {
 
     mutating func field(_ key: StaticString, _ value: [String]) {
         name(key)
-        out.byte(UInt8(ascii: "["))
-        for (offset, item) in value.enumerated() {
-            if offset > 0 { out.byte(UInt8(ascii: ",")) }
-            out.string(item)
-        }
-        out.byte(UInt8(ascii: "]"))
+        out.strings(value)
     }
 
     mutating func field(_ key: StaticString, _ value: JSONValue) {

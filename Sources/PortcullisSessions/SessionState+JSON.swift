@@ -172,14 +172,7 @@ extension SessionState {
         var out = SessionJSONWriter()
         out.open()
         out.field("access_rights") { o in
-            o.byte(UInt8(ascii: "{"))
-            for (offset, entry) in ByteOrder.sorted(accessRights).enumerated() {
-                if offset > 0 { o.byte(UInt8(ascii: ",")) }
-                o.string(entry.key)
-                o.byte(UInt8(ascii: ":"))
-                entry.value.writeJSON(into: &o)
-            }
-            o.byte(UInt8(ascii: "}"))
+            o.object(accessRights) { o, entry in entry.writeJSON(into: &o) }
         }
         out.field("alias", alias)
         out.field("allowance", Self.number(allowance))
