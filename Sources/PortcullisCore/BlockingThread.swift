@@ -13,7 +13,11 @@ import Darwin
 public enum BlockingThread {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
-        pthread_key_create(&key, nil)
+        // The thread's `WaitingWork` is released when the thread ends.
+        pthread_key_create(&key) { raw in
+            guard let raw else { return }
+            Unmanaged<AnyObject>.fromOpaque(raw).release()
+        }
         return key
     }()
 
@@ -24,7 +28,27 @@ public enum BlockingThread {
 
     /// Declares the calling thread as one that may block, for its lifetime.
     /// Call it only from a thread that no event loop or executor shares.
-    public static func declareCurrent() {
-        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+    ///
+    /// `whileWaiting`, when given, is offered the time the thread would
+    /// otherwise spend asleep waiting for an answer that has not arrived
+    /// yet (``offerWaitingTime()``): a JS worker runs another queued call
+    /// there instead of going to sleep and being woken again.
+    public static func declareCurrent(whileWaiting: (() -> Void)? = nil) {
+        let box = WaitingWork(whileWaiting)
+        pthread_setspecific(key, Unmanaged.passRetained(box).toOpaque())
+    }
+
+    /// Called by blocking I/O just before it would sleep for an answer:
+    /// runs the thread's `whileWaiting` work, if it has any. The caller
+    /// then reads what arrived meanwhile, or sleeps as before.
+    public static func offerWaitingTime() {
+        guard let raw = pthread_getspecific(key) else { return }
+        Unmanaged<WaitingWork>.fromOpaque(raw).takeUnretainedValue().run?()
+    }
+
+    /// What a declared thread does while it waits; kept for the thread's life.
+    private final class WaitingWork {
+        let run: (() -> Void)?
+        init(_ run: (() -> Void)?) { self.run = run }
     }
 }

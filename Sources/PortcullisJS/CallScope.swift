@@ -38,8 +38,15 @@ final class CallScope {
     /// Blocks this worker thread until `work` finishes (see ``BlockingBridge``),
     /// marked as waiting on `wait` meanwhile so new calls go to another worker.
     func block<T: Sendable>(on wait: WorkerActivity.Wait, _ work: @escaping @Sendable () async throws -> T) throws -> T {
-        try waiting(on: wait) { try BlockingBridge.wait(reusing: waits, work) }
+        bridged += 1
+        defer { bridged -= 1 }
+        return try waiting(on: wait) { try BlockingBridge.wait(reusing: waits, work) }
     }
+
+    /// Whether this thread is running a task's jobs for a binding
+    /// (``block(on:_:)``): no other call may start inside those.
+    var isBridging: Bool { bridged > 0 }
+    private var bridged = 0
 
     /// Runs `body`, which may block this thread on I/O itself (a store
     /// command a worker sends on its own connection), marked as waiting on

@@ -65,4 +65,14 @@ final class HandOffQueue<Item>: @unchecked Sendable {
         swap(&batch, &items)
         return true
     }
+
+    /// Moves everything queued into the empty `batch` without waiting;
+    /// returns false when nothing was queued.
+    func takeQueued(into batch: inout [Item]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !items.isEmpty else { return false }
+        swap(&batch, &items)
+        return true
+    }
 }

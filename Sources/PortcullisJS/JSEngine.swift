@@ -38,7 +38,7 @@ public final class JSEngine: Sendable {
     }
 
     /// How a realm was loaded.
-    private struct RealmRecipe: Sendable {
+    struct RealmRecipe: Sendable {
         var name: String
         var scripts: [PluginScript]
         var library: [PluginScript]
@@ -108,6 +108,7 @@ public final class JSEngine: Sendable {
             }.first
             _ = await onEveryWorker { state in
                 if let staged = state.staged.removeValue(forKey: realm), failure == nil {
+                    state.recipes[realm] = recipe
                     state.realms[realm] = staged
                 }
             }
@@ -121,7 +122,7 @@ public final class JSEngine: Sendable {
     }
 
     /// Loads `recipe` into a new realm on this worker, staged until committed.
-    private static func stage(_ recipe: RealmRecipe, on state: WorkerState) -> Result<[PluginError], PluginError> {
+    static func stage(_ recipe: RealmRecipe, on state: WorkerState) -> Result<[PluginError], PluginError> {
         do {
             let fresh = try JSRealm(name: recipe.name, group: state.group, scope: state.scope, clock: state.clock,
                                     timeout: state.timeout)
@@ -149,6 +150,7 @@ public final class JSEngine: Sendable {
         await realmGate.run {
             recipes.withLock { list in list.removeAll { $0.name == realm } }
             _ = await onEveryWorker { state in
+                state.recipes[realm] = nil
                 guard state.realms.removeValue(forKey: realm) != nil else { return }
                 // The dropped global object is garbage now; tell the collector.
                 if let survivor = state.realms.values.first { JSGarbageCollect(survivor.context) }
@@ -179,6 +181,7 @@ public final class JSEngine: Sendable {
                                 continuation.resume(returning: false)
                                 return
                             }
+                            state.recipes[recipe.name] = recipe
                             state.realms[recipe.name] = staged
                         }
                         continuation.resume(returning: true)
@@ -273,7 +276,7 @@ public final class JSEngine: Sendable {
         let call = scoped(realm: realm, handler: handler, host: host) { target, limit in
             try target.callMiddleware(handlerName: handler, jsonArguments: arguments, limitSeconds: limit, given: request)
         }
-        let accepted = submit { state in
+        let accepted = submit(nestable: true) { state in
             completion(Result {
                 let (returned, logs) = try call(state)
                 return try Self.outcome(returned, logs: logs, handler: handler)
@@ -337,7 +340,7 @@ public final class JSEngine: Sendable {
     /// and returns what it read with the lines the plugin logged.
     private func invoke<T: Sendable>(realm: String, handler: String, host: (any PluginHost)?,
                                      _ body: @escaping @Sendable (JSRealm, Double) throws -> T) async throws -> (T, [PluginLogLine]) {
-        try await perform(scoped(realm: realm, handler: handler, host: host, body))
+        try await perform(nestable: true, scoped(realm: realm, handler: handler, host: host, body))
     }
 
     /// The work of one call on a worker: the realm found, the call's scope
@@ -361,21 +364,23 @@ public final class JSEngine: Sendable {
 
     // MARK: Dispatch
 
-    private func perform<T: Sendable>(_ body: @escaping @Sendable (WorkerState) throws -> T) async throws -> T {
+    /// Runs `body` on a worker; a `nestable` body is a plugin call (``JSWorker/Job/nestable``).
+    private func perform<T: Sendable>(nestable: Bool = false, _ body: @escaping @Sendable (WorkerState) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = submit { state in
+            let accepted = submit(nestable: nestable) { state in
                 continuation.resume(with: Result { try body(state) })
             }
             if !accepted { continuation.resume(throwing: PluginError.engineStopped) }
         }
     }
 
-    /// Queues `job` on the worker ``pickWorker()`` chooses; false only once
+    /// Queues `job` (a plugin call when `nestable`, see
+    /// ``JSWorker/Job/nestable``) on the worker ``pickWorker()`` chooses; false only once
     /// the engine has stopped. A worker retired between being picked and
     /// being given the job refuses it, and the next pick goes elsewhere.
-    private func submit(_ job: @escaping JSWorker.Job) -> Bool {
+    private func submit(nestable: Bool = false, _ job: @escaping @Sendable (WorkerState) -> Void) -> Bool {
         for _ in 0..<4 {
-            if pickWorker().submit(job) { return true }
+            if pickWorker().submit(nestable: nestable, job) { return true }
             if added.withLock({ $0.stopped }) { return false }
         }
         return false

@@ -404,10 +404,56 @@ public enum HandlerName {
 
 /// Set by the watchdog callback when it stops a script, so a termination can
 /// be told apart from an ordinary exception.
+///
+/// A call that waited on the store may have run other calls on its thread
+/// meanwhile (``JSWorker``); the watchdog counts the thread's CPU time, so
+/// that time is excused: the call is given it back instead of being stopped.
 final class TimeoutFlag: Sendable {
-    private let state = Locked(false)
+    private struct State {
+        var fired = false
+        /// Seconds other calls ran inside the running call, not yet given back.
+        var excused = 0.0
+        /// Whether the context group's limit was lowered to give time back.
+        var lowered = false
+    }
 
-    var fired: Bool { state.value }
-    func fire() { state.value = true }
-    func reset() { state.value = false }
+    private let state = Locked(State())
+
+    var fired: Bool { state.value.fired }
+    func fire() { state.withLock { $0.fired = true } }
+    /// A new call starts: not fired, nothing excused.
+    func reset() {
+        state.withLock { s in
+            s.fired = false
+            s.excused = 0
+        }
+    }
+
+    /// Other calls ran for `seconds` inside the running one.
+    func excuse(_ seconds: Double) {
+        state.withLock { $0.excused += seconds }
+    }
+
+    /// What the watchdog does when the running call reached its limit:
+    /// the excused time to run on for (and the flag notes the lowered
+    /// limit), or nil when the call is stopped (and the flag is fired).
+    func expire() -> Double? {
+        state.withLock { s -> Double? in
+            guard s.excused > 0 else {
+                s.fired = true
+                return nil
+            }
+            defer { s.excused = 0 }
+            s.lowered = true
+            return s.excused
+        }
+    }
+
+    /// Whether the limit was lowered since the last call; clears the note.
+    func takeLowered() -> Bool {
+        state.withLock { s in
+            defer { s.lowered = false }
+            return s.lowered
+        }
+    }
 }

@@ -3,28 +3,30 @@ import Foundation
 import Logging
 import PortcullisCore
 
-/// Everything a worker thread owns: its context group, its realms and the
-/// scope its bindings read. Never touched from another thread.
+/// Everything one level of a worker thread owns: its context group, its
+/// realms and the scope its bindings read. Never touched from another thread.
 final class WorkerState {
     let group: JSContextGroupRef
     let scope: CallScope
     let clock: any GatewayClock
     let timeout = TimeoutFlag()
     let limitSeconds: Double
-    var realms: [String: JSRealm] = [:]
+    var realms: [String: JSRealm] = [:] {
+        didSet { realmsChanged &+= 1 }
+    }
     var staged: [String: JSRealm] = [:]
+    /// How each realm in ``realms`` was loaded, so a nested level
+    /// (``JSWorker``) loads the same.
+    var recipes: [String: JSEngine.RealmRecipe] = [:]
+    /// Counts changes to ``realms``.
+    private(set) var realmsChanged = 0
 
     init(limitSeconds: Double, clock: any GatewayClock, logger: Logger, activity: WorkerActivity) {
         group = JSContextGroupCreate()
         scope = CallScope(logger: logger, activity: activity)
         self.clock = clock
         self.limitSeconds = limitSeconds
-        let flag = Unmanaged.passUnretained(timeout).toOpaque()
-        JSContextGroupSetExecutionTimeLimit(group, limitSeconds, { _, context in
-            guard let context else { return true }
-            Unmanaged<TimeoutFlag>.fromOpaque(context).takeUnretainedValue().fire()
-            return true
-        }, flag)
+        setLimit(limitSeconds)
     }
 
     deinit {
@@ -37,21 +39,76 @@ final class WorkerState {
         guard let realm = realms[name] else { throw PluginError.realmNotLoaded(name) }
         return realm
     }
+
+    /// Puts the group's limit back after the watchdog lowered it to give a
+    /// call back the time other calls ran inside it.
+    func restoreLimit() {
+        if timeout.takeLowered() { setLimit(limitSeconds) }
+    }
+
+    private func setLimit(_ seconds: Double) {
+        JSContextGroupSetExecutionTimeLimit(group, seconds, Self.limitReached, Unmanaged.passUnretained(timeout).toOpaque())
+    }
+
+    /// The watchdog's callback: stops the call, unless calls nested in it
+    /// ran meanwhile, whose time it is given back first.
+    private static let limitReached: JSShouldTerminateCallback = { context, flag in
+        guard let flag else { return true }
+        let timeout = Unmanaged<TimeoutFlag>.fromOpaque(flag).takeUnretainedValue()
+        guard let extra = timeout.expire() else { return true }
+        if let context { JSContextGroupSetExecutionTimeLimit(JSContextGetGroup(context), extra, limitReached, flag) }
+        return false
+    }
 }
 
-/// A dedicated thread that runs JavaScript jobs one at a time, in order.
-/// JSC contexts are bound to the thread that made them, so every job for
-/// this worker's realms runs here.
+/// A dedicated thread that runs JavaScript jobs in order. JSC contexts are
+/// bound to the thread that made them, so every job for this worker's
+/// realms runs here.
+///
+/// While a plugin call waits for a store reply that has not arrived yet
+/// (``PortcullisCore/BlockingThread/offerWaitingTime()``), the worker runs
+/// the next queued plugin call nested inside it, on a second set of the
+/// same realms in a context group of its own, instead of sleeping until
+/// the reply comes and being woken: on a busy machine the sleep and the
+/// wake-up cost more than a short JS call. The waiting call goes on once
+/// the nested one is done. Each nesting level keeps its own realms, so
+/// calls never share a global object while one of them is unfinished,
+/// just as calls on two workers do not.
 final class JSWorker: @unchecked Sendable {
-    typealias Job = @Sendable (WorkerState) -> Void
+    /// A job and whether it may run nested inside a waiting call.
+    struct Job {
+        let run: @Sendable (WorkerState) -> Void
+        /// A plugin call, which runs on whichever level's realms it is
+        /// given. Realm changes, which must reach the worker's own state
+        /// and keep their order with the calls around them, are not.
+        let nestable: Bool
+    }
+
+    /// Levels of calls a worker runs at most at once, its own included.
+    static let levels = 3
+
+    /// One nesting level: its state, built from the first level's realms
+    /// when those had changed `builtAt` times; nil when they did not load.
+    private struct Level {
+        var state: WorkerState?
+        var builtAt: Int
+    }
 
     private let jobs = HandOffQueue<Job>()
     private var thread: Thread?
     /// What the worker holds and whether it waits on I/O, read lock-free.
     let activity = WorkerActivity()
+    private let makeState: () -> WorkerState
+
+    // Touched only by the worker's thread.
+    private var pending: [Job] = []
+    private var nextPending = 0
+    private var levels: [Level] = []
+    private var depth = 0
 
     init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
         let activity = self.activity
+        makeState = { WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity) }
         let name = "portcullis-js-\(index)"
         let thread = Thread { [self] in
             // Named from the thread itself, so `top -H`, perf and /proc
@@ -62,8 +119,8 @@ final class JSWorker: @unchecked Sendable {
                 fclose(comm)
             }
             // Bindings block this thread on I/O; stores may do it here.
-            BlockingThread.declareCurrent()
-            self.run(WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity))
+            BlockingThread.declareCurrent(whileWaiting: { [unowned self] in self.runNested() })
+            self.run()
         }
         thread.name = name
         thread.stackSize = 16 << 20
@@ -71,9 +128,10 @@ final class JSWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a job; returns false if the worker is stopping.
-    func submit(_ job: @escaping Job) -> Bool {
-        jobs.push(job) { activity.callQueued() }
+    /// Queues a job; returns false if the worker is stopping. A `nestable`
+    /// job is a plugin call (see ``Job/nestable``).
+    func submit(nestable: Bool = false, _ job: @escaping @Sendable (WorkerState) -> Void) -> Bool {
+        jobs.push(Job(run: job, nestable: nestable)) { activity.callQueued() }
     }
 
     /// Finishes queued jobs, then ends the thread.
@@ -83,19 +141,77 @@ final class JSWorker: @unchecked Sendable {
 
     /// Takes every queued job at once and runs them in order. One clock
     /// reading ends a job and starts the next.
-    private func run(_ state: WorkerState) {
-        var batch: [Job] = []
-        while jobs.takeAll(into: &batch) {
+    private func run() {
+        let own = makeState()
+        levels = [Level(state: own, builtAt: 0)]
+        while jobs.takeAll(into: &pending) {
             var now = DispatchTime.now().uptimeNanoseconds
-            for job in batch {
+            nextPending = 0
+            // A nested call may take the next jobs, and the queue's next batch.
+            while nextPending < pending.count {
+                let job = pending[nextPending]
+                nextPending += 1
                 activity.callStarted(now: now)
-                job(state)
+                job.run(own)
+                own.restoreLimit()
                 now = DispatchTime.now().uptimeNanoseconds
                 activity.callFinished(now: now)
             }
-            batch.removeAll(keepingCapacity: true)
+            pending.removeAll(keepingCapacity: true)
         }
-        state.realms.removeAll()
-        state.staged.removeAll()
+        for level in levels {
+            level.state?.realms.removeAll()
+            level.state?.staged.removeAll()
+        }
+        levels = []
+    }
+
+    /// Runs the next queued job on the next level, when that job is a
+    /// plugin call, a level is left, and the waiting call is not running a
+    /// task's jobs for a binding.
+    private func runNested() {
+        guard depth + 1 < Self.levels, let outer = levels[depth].state, !outer.scope.isBridging else { return }
+        if nextPending >= pending.count {
+            pending.removeAll(keepingCapacity: true)
+            nextPending = 0
+            guard jobs.takeQueued(into: &pending) else { return }
+        }
+        guard pending[nextPending].nestable, let state = level(depth + 1) else { return }
+        let job = pending[nextPending]
+        nextPending += 1
+        depth += 1
+        defer { depth -= 1 }
+        let outerSince = activity.suspendRunning()
+        let started = DispatchTime.now().uptimeNanoseconds
+        activity.callStarted(now: started)
+        job.run(state)
+        state.restoreLimit()
+        let finished = DispatchTime.now().uptimeNanoseconds
+        activity.callFinished(now: finished)
+        activity.resumeRunning(since: outerSince)
+        outer.timeout.excuse(Double(finished &- started) / 1e9)
+    }
+
+    /// The state of nesting level `index`, holding the realms the worker's
+    /// own level holds now; built again after those change.
+    private func level(_ index: Int) -> WorkerState? {
+        guard let own = levels[0].state else { return nil }
+        if index < levels.count, levels[index].builtAt == own.realmsChanged { return levels[index].state }
+        if index < levels.count { levels[index].state?.realms.removeAll() }
+        let built = Level(state: replica(of: own), builtAt: own.realmsChanged)
+        if index < levels.count { levels[index] = built } else { levels.append(built) }
+        return built.state
+    }
+
+    /// A new state with every realm of `own` loaded from its recipe; nil
+    /// when one of them has no recipe or does not load again.
+    private func replica(of own: WorkerState) -> WorkerState? {
+        let fresh = makeState()
+        for name in own.realms.keys {
+            guard let recipe = own.recipes[name], case .success = JSEngine.stage(recipe, on: fresh),
+                  let staged = fresh.staged.removeValue(forKey: name) else { return nil }
+            fresh.realms[name] = staged
+        }
+        return fresh
     }
 }

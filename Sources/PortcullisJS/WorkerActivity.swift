@@ -93,6 +93,11 @@ final class WorkerActivity: Sendable {
         runningSince.store(now, ordering: .relaxed)
     }
     func callTimedOut() { timeouts.add(1, ordering: .relaxed) }
+    /// A call starts inside the running one (``JSWorker``): returns the
+    /// running one's start, for ``resumeRunning(since:)`` when it is done.
+    func suspendRunning() -> UInt64 { runningSince.load(ordering: .relaxed) }
+    /// The call that was running before the nested one goes on.
+    func resumeRunning(since: UInt64) { runningSince.store(since, ordering: .relaxed) }
     /// The running call ended at `now`; its time goes into the average.
     func callFinished(now: UInt64) {
         let since = runningSince.load(ordering: .relaxed)

@@ -1,4 +1,5 @@
 import Glibc
+import PortcullisCore
 import NIOCore
 
 /// A plain TCP connection to Redis driven by blocking system calls, for a
@@ -161,6 +162,7 @@ final class BlockingRedisConnection: @unchecked Sendable {
     private func read(_ name: String) throws -> RESPValue {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
         var first = true
+        var offered = false
         while true {
             do {
                 if let value = try parser.parse(&input) {
@@ -170,16 +172,25 @@ final class BlockingRedisConnection: @unchecked Sendable {
             } catch let error as RESPParseError {
                 throw SessionStoreError.badReply(command: "(stream)", reason: error.description)
             }
-            try boundWait(SO_RCVTIMEO, first: first, until: deadline, current: &receiveTimeout, command: name)
-            first = false
+            if offered {
+                try boundWait(SO_RCVTIMEO, first: first, until: deadline, current: &receiveTimeout, command: name)
+                first = false
+            }
             var received = 0
             var code: Int32 = 0
+            let flags = offered ? Int32(0) : Int32(MSG_DONTWAIT)
             input.writeWithUnsafeMutableBytes(minimumWritableBytes: 4096) { bytes in
-                received = recv(descriptor, bytes.baseAddress, bytes.count, 0)
+                received = recv(descriptor, bytes.baseAddress, bytes.count, flags)
                 code = errno
                 return max(0, received)
             }
             if received > 0 { continue }
+            if !offered, received < 0, code == EAGAIN || code == EWOULDBLOCK {
+                // Nothing yet: the thread may do other work before it sleeps.
+                offered = true
+                BlockingThread.offerWaitingTime()
+                continue
+            }
             if received == 0 { throw SessionStoreError.unavailable(reason: "connection to \(address) closed") }
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK { throw SessionStoreError.timeout(command: name, seconds: commandTimeout) }

@@ -146,3 +146,28 @@ struct BlockingRedisLinksTests {
         #expect(waited >= 0.95 && waited < 1.6, "waited \(waited) s")
     }
 }
+
+@Suite("A blocking connection offers the wait for a late reply")
+struct BlockingWaitOfferTests {
+    @Test("A reply that has not arrived is first offered to the thread's waiting work, once per command, then read as before")
+    func lateReplyIsOffered() async throws {
+        let server = try RedisServer()
+        let links = makeLinks(RedisConfiguration(port: server.port))
+        let (reply, offers) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(RESPValue?, Int), any Error>) in
+            let thread = Thread {
+                let counter = Locked(0)
+                BlockingThread.declareCurrent(whileWaiting: { counter.withLock { $0 += 1 } })
+                continuation.resume(with: Result {
+                    // BLPOP on an empty list answers after its timeout: the reply is late for certain.
+                    let reply = try links.withConnection { try $0.send(["BLPOP", "offer-empty-list", "0.2"]) }
+                    return (reply, counter.value)
+                })
+            }
+            thread.start()
+        }
+        #expect(offers == 1)
+        #expect(reply == .array(nil), "the late reply is still read, as BLPOP's timeout answer")
+        links.shutdown()
+        server.kill()
+    }
+}
