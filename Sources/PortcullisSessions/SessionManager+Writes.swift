@@ -312,7 +312,10 @@ extension SessionManager {
         var judged = granted
         judged.expires = session.expires
         let ticket = cache?.beginFill()
-        return PreparedWrite(key: key, storageKey: storageKey(for: key), session: session, body: session.jsonText(),
+        let storageKey = storageKey(for: key)
+        let body = session.jsonText()
+        recentWrites.note(storageKey, body: body, expires: session.expires)
+        return PreparedWrite(key: key, storageKey: storageKey, session: session, body: body,
                              ttl: configuration.lifetime.lifetime(for: judged, apis: apis, now: now), resetting: resetting,
                              ticket: ticket,
                              // A store that can publishes the invalidation with the write itself.
@@ -357,10 +360,12 @@ extension SessionManager {
 
     /// `expires` of the record a write replaced, for the renewal count:
     /// from this node's cache or the last rendering when they hold that
-    /// very version, decoded only otherwise.
+    /// very version, from this node's own recent writes when it is one of
+    /// them, decoded only otherwise.
     private func previousExpires(_ key: String, _ storageKey: String, _ replaced: StoredSession) -> Int64? {
         if let cached = cache?.peek(storageKey), cached.version == replaced.version { return cached.session.expires }
         if let known = rendered.known(key, replaced) { return known.found.session.expires }
+        if let written = recentWrites.expires(storageKey, body: replaced.body) { return written }
         // Only the one field is needed, not the whole session.
         switch JSONReader.topLevelField("expires", in: replaced.body) {
         case .int(let expires)?: return expires

@@ -41,6 +41,8 @@ public final class SessionManager: Sendable {
     let pendingWrites = Locked([UUID: Task<Void, Never>]())
     /// Stored records already decoded and rendered for `TykGetKeyData`.
     let rendered = RenderedSessionMemo()
+    /// What this node wrote last for each key, for the renewal count.
+    let recentWrites = RecentWriteMemo()
     /// Keys created, renewed and revoked, cache hits and store latency on this node.
     public let statistics: SessionStatistics
 
