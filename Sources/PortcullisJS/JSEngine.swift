@@ -108,8 +108,7 @@ public final class JSEngine: Sendable {
             }.first
             _ = await onEveryWorker { state in
                 if let staged = state.staged.removeValue(forKey: realm), failure == nil {
-                    state.recipes[realm] = recipe
-                    state.realms[realm] = staged
+                    state.commit(staged, from: recipe)
                 }
             }
             if let failure { throw failure }
@@ -175,14 +174,9 @@ public final class JSEngine: Sendable {
                 let loaded = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                     let recipes = self.recipes.withLock { $0 }
                     let accepted = worker.submit { state in
-                        for recipe in recipes {
-                            guard case .success = Self.stage(recipe, on: state),
-                                  let staged = state.staged.removeValue(forKey: recipe.name) else {
-                                continuation.resume(returning: false)
-                                return
-                            }
-                            state.recipes[recipe.name] = recipe
-                            state.realms[recipe.name] = staged
+                        for recipe in recipes where !state.loadCommitted(recipe) {
+                            continuation.resume(returning: false)
+                            return
                         }
                         continuation.resume(returning: true)
                     }

@@ -420,7 +420,6 @@ final class TimeoutFlag: Sendable {
     private let state = Locked(State())
 
     var fired: Bool { state.value.fired }
-    func fire() { state.withLock { $0.fired = true } }
     /// A new call starts: not fired, nothing excused.
     func reset() {
         state.withLock { s in

@@ -40,6 +40,21 @@ final class WorkerState {
         return realm
     }
 
+    /// Makes `realm`, loaded from `recipe`, the one calls use.
+    func commit(_ realm: JSRealm, from recipe: JSEngine.RealmRecipe) {
+        recipes[recipe.name] = recipe
+        realms[recipe.name] = realm
+    }
+
+    /// Loads `recipe` and commits it at once; false when it does not load.
+    func loadCommitted(_ recipe: JSEngine.RealmRecipe) -> Bool {
+        guard case .success = JSEngine.stage(recipe, on: self), let loaded = staged.removeValue(forKey: recipe.name) else {
+            return false
+        }
+        commit(loaded, from: recipe)
+        return true
+    }
+
     /// Puts the group's limit back after the watchdog lowered it to give a
     /// call back the time other calls ran inside it.
     func restoreLimit() {
@@ -208,9 +223,7 @@ final class JSWorker: @unchecked Sendable {
     private func replica(of own: WorkerState) -> WorkerState? {
         let fresh = makeState()
         for name in own.realms.keys {
-            guard let recipe = own.recipes[name], case .success = JSEngine.stage(recipe, on: fresh),
-                  let staged = fresh.staged.removeValue(forKey: name) else { return nil }
-            fresh.realms[name] = staged
+            guard let recipe = own.recipes[name], fresh.loadCommitted(recipe) else { return nil }
         }
         return fresh
     }

@@ -9,6 +9,9 @@ import NIOCore
 /// the kernel's socket timeouts (`SO_RCVTIMEO`, `SO_SNDTIMEO`) set to what
 /// is left of the command timeout: a command costs one `send` and, for a
 /// reply that arrives in one piece, one `recv`, with no `poll` between.
+/// The first `recv` does not wait: when nothing has arrived yet, the
+/// thread is offered the wait (`BlockingThread.offerWaitingTime()`, where
+/// a JS worker runs another call) before a second one waits for the reply.
 ///
 /// Used by one thread at a time (``BlockingRedisLinks`` lends it out).
 /// After any failure it is broken: it closes its socket and must not be
