@@ -38,6 +38,14 @@ public enum BlockingThread {
         pthread_setspecific(key, Unmanaged.passRetained(box).toOpaque())
     }
 
+    /// Whether the calling thread has work for ``offerWaitingTime()``:
+    /// I/O that would look for an early answer only to offer the wait
+    /// need not look when there is none.
+    public static var hasWaitingWork: Bool {
+        guard let raw = pthread_getspecific(key) else { return false }
+        return Unmanaged<WaitingWork>.fromOpaque(raw).takeUnretainedValue().run != nil
+    }
+
     /// Called by blocking I/O just before it would sleep for an answer:
     /// runs the thread's `whileWaiting` work, if it has any. The caller
     /// then reads what arrived meanwhile, or sleeps as before.

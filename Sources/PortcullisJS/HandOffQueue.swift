@@ -66,6 +66,14 @@ final class HandOffQueue<Item>: @unchecked Sendable {
         return true
     }
 
+    /// Takes the first queued item, without waiting, when `taking` accepts it.
+    func takeFirst(if taking: (Item) -> Bool) -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let first = items.first, taking(first) else { return nil }
+        return items.removeFirst()
+    }
+
     /// Moves everything queued into the empty `batch` without waiting;
     /// returns false when nothing was queued.
     func takeQueued(into batch: inout [Item]) -> Bool {

@@ -21,6 +21,8 @@ public final class JSEngine: Sendable {
     public let configuration: JSEngineConfiguration
     /// The workers started with the engine.
     private let workers: [JSWorker]
+    /// The same workers, as each of them sees the others.
+    private let roster: WorkerRoster
     private let nextWorker = RoundRobin()
     /// Workers added while every worker waited on I/O.
     private let added = Locked(AddedWorkers())
@@ -49,14 +51,18 @@ public final class JSEngine: Sendable {
     public init(configuration: JSEngineConfiguration = JSEngineConfiguration()) {
         JSCOptions.configureOnce()
         self.configuration = configuration
+        let roster = WorkerRoster()
         workers = (0..<configuration.workerCount).map {
             JSWorker(index: $0, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
-                     logger: configuration.logger)
+                     logger: configuration.logger, nesting: configuration.nestedCalls, roster: roster)
         }
+        roster.set(workers)
+        self.roster = roster
     }
 
     deinit {
         for worker in allWorkers { worker.stop() }
+        roster.set([])
     }
 
     /// Stops the workers once their queued calls finish. Later calls fail
@@ -170,7 +176,7 @@ public final class JSEngine: Sendable {
         Task.detached { [self] in
             await realmGate.run {
                 let worker = JSWorker(index: index, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
-                                      logger: configuration.logger)
+                                      logger: configuration.logger, nesting: configuration.nestedCalls)
                 let loaded = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                     let recipes = self.recipes.withLock { $0 }
                     let accepted = worker.submit { state in

@@ -24,6 +24,13 @@ public struct JSEngineConfiguration: Sendable {
     public var clock: any GatewayClock
     /// Where plugin log lines and engine warnings go.
     public var logger: Logger
+    /// `jsvm_nested_calls`: while a plugin call waits for a store reply
+    /// that has not arrived, its worker runs the next queued plugin call
+    /// on a second copy of the realms instead of sleeping (``JSWorker``).
+    /// More requests per second for plugins that write the store on every
+    /// request; one more context group per worker, so more memory, which
+    /// kept growing for longer under load. Default: off.
+    public var nestedCalls: Bool
 
     /// Creates a configuration. A `timeoutSeconds` of zero or less means Tyk's
     /// default of 5 seconds.
@@ -34,7 +41,8 @@ public struct JSEngineConfiguration: Sendable {
         timeoutSeconds: Double = 5,
         httpTimeoutSeconds: Double? = nil,
         clock: any GatewayClock = SystemClock(),
-        logger: Logger = Logger(label: "portcullis.jsvm")
+        logger: Logger = Logger(label: "portcullis.jsvm"),
+        nestedCalls: Bool = false
     ) {
         self.workerCount = max(1, workerCount)
         self.maxWorkerCount = max(self.workerCount, maxWorkerCount ?? 16 * ProcessInfo.processInfo.activeProcessorCount)
@@ -43,6 +51,7 @@ public struct JSEngineConfiguration: Sendable {
         self.httpTimeoutSeconds = httpTimeoutSeconds ?? self.timeoutSeconds
         self.clock = clock
         self.logger = logger
+        self.nestedCalls = nestedCalls
     }
 }
 

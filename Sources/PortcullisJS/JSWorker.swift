@@ -80,7 +80,8 @@ final class WorkerState {
 /// bound to the thread that made them, so every job for this worker's
 /// realms runs here.
 ///
-/// While a plugin call waits for a store reply that has not arrived yet
+/// With nesting on (`jsvm_nested_calls`), while a plugin call waits for a
+/// store reply that has not arrived yet
 /// (``PortcullisCore/BlockingThread/offerWaitingTime()``), the worker runs
 /// the next queued plugin call nested inside it, on a second set of the
 /// same realms in a context group of its own, instead of sleeping until
@@ -88,7 +89,10 @@ final class WorkerState {
 /// wake-up cost more than a short JS call. The waiting call goes on once
 /// the nested one is done. Each nesting level keeps its own realms, so
 /// calls never share a global object while one of them is unfinished,
-/// just as calls on two workers do not.
+/// just as calls on two workers do not. When nothing is queued on it, it
+/// takes the first call queued on another worker of the engine (the
+/// ``WorkerRoster``), which would otherwise wait for that worker's
+/// running call.
 final class JSWorker: @unchecked Sendable {
     /// A job and whether it may run nested inside a waiting call.
     struct Job {
@@ -99,8 +103,15 @@ final class JSWorker: @unchecked Sendable {
         let nestable: Bool
     }
 
-    /// Levels of calls a worker runs at most at once, its own included.
-    static let levels = 3
+    /// Levels of calls a worker with nesting on runs at most at once, its
+    /// own included. Each level holds its own context group with every
+    /// API's plugins (several MB once warm); on the
+    /// `TykSetKeyData`-every-request benchmark a third or fifth level
+    /// served no more requests than a second.
+    static let nestingLevels = 2
+
+    /// Levels this worker runs calls on: 1 without nesting.
+    private let levelCount: Int
 
     /// One nesting level: its state, built from the first level's realms
     /// when those had changed `builtAt` times; nil when they did not load.
@@ -110,6 +121,7 @@ final class JSWorker: @unchecked Sendable {
     }
 
     private let jobs = HandOffQueue<Job>()
+    private let roster: WorkerRoster?
     private var thread: Thread?
     /// What the worker holds and whether it waits on I/O, read lock-free.
     let activity = WorkerActivity()
@@ -121,8 +133,11 @@ final class JSWorker: @unchecked Sendable {
     private var levels: [Level] = []
     private var depth = 0
 
-    init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger) {
+    init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger, nesting: Bool = false,
+         roster: WorkerRoster? = nil) {
         let activity = self.activity
+        self.roster = roster
+        levelCount = nesting ? Self.nestingLevels : 1
         makeState = { WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity) }
         let name = "portcullis-js-\(index)"
         let thread = Thread { [self] in
@@ -134,7 +149,7 @@ final class JSWorker: @unchecked Sendable {
                 fclose(comm)
             }
             // Bindings block this thread on I/O; stores may do it here.
-            BlockingThread.declareCurrent(whileWaiting: { [unowned self] in self.runNested() })
+            BlockingThread.declareCurrent(whileWaiting: levelCount > 1 ? { [unowned self] in self.runNested() } : nil)
             self.run()
         }
         thread.name = name
@@ -181,19 +196,46 @@ final class JSWorker: @unchecked Sendable {
         levels = []
     }
 
-    /// Runs the next queued job on the next level, when that job is a
-    /// plugin call, a level is left, and the waiting call is not running a
-    /// task's jobs for a binding.
-    private func runNested() {
-        guard depth + 1 < Self.levels, let outer = levels[depth].state, !outer.scope.isBridging else { return }
+    /// Hands the first call queued here to another worker, if the first
+    /// queued job is a plugin call.
+    private func handOver() -> Job? {
+        guard let job = jobs.takeFirst(if: \.nestable) else { return nil }
+        activity.callHandedOver()
+        return job
+    }
+
+    /// The next plugin call to run nested: the next one queued here
+    /// (`taken` false), or else the first one queued on another worker
+    /// (`taken` true). Nil when the next job here is not a plugin call, or
+    /// no call is queued anywhere.
+    private func nextNestable() -> (job: Job, taken: Bool)? {
         if nextPending >= pending.count {
             pending.removeAll(keepingCapacity: true)
             nextPending = 0
-            guard jobs.takeQueued(into: &pending) else { return }
+            if !jobs.takeQueued(into: &pending) {
+                for peer in roster?.workers ?? [] where peer !== self {
+                    guard let job = peer.handOver() else { continue }
+                    activity.callQueued()
+                    return (job, true)
+                }
+                return nil
+            }
         }
-        guard pending[nextPending].nestable, let state = level(depth + 1) else { return }
-        let job = pending[nextPending]
+        guard pending[nextPending].nestable else { return nil }
         nextPending += 1
+        return (pending[nextPending - 1], false)
+    }
+
+    /// Runs the next plugin call on the next level, when a level is left
+    /// and the waiting call is not running a task's jobs for a binding.
+    private func runNested() {
+        guard depth + 1 < levelCount, let outer = levels[depth].state, !outer.scope.isBridging,
+              let (job, taken) = nextNestable() else { return }
+        guard let state = level(depth + 1) else {
+            // The realms did not load again: the call waits its turn here.
+            if taken { pending.insert(job, at: nextPending) } else { nextPending -= 1 }
+            return
+        }
         depth += 1
         defer { depth -= 1 }
         let outerSince = activity.suspendRunning()
@@ -227,4 +269,15 @@ final class JSWorker: @unchecked Sendable {
         }
         return fresh
     }
+}
+
+/// The workers an engine started with, for a worker with nothing queued
+/// to take a call queued on another (``JSWorker``).
+final class WorkerRoster: Sendable {
+    private let list = Locked<[JSWorker]>([])
+
+    var workers: [JSWorker] { list.value }
+
+    /// Sets the workers; `[]` lets them go when the engine ends.
+    func set(_ workers: [JSWorker]) { list.value = workers }
 }

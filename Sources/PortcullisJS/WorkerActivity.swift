@@ -87,6 +87,8 @@ final class WorkerActivity: Sendable {
     var callsTimedOut: Int { timeouts.load(ordering: .relaxed) }
 
     func callQueued() { held.add(1, ordering: .relaxed) }
+    /// A queued call was taken over by another worker (``JSWorker``).
+    func callHandedOver() { held.subtract(1, ordering: .relaxed) }
     /// A call began at `now` (uptime in nanoseconds).
     func callStarted(now: UInt64) {
         started.add(1, ordering: .relaxed)

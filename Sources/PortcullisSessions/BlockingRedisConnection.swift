@@ -9,9 +9,10 @@ import NIOCore
 /// the kernel's socket timeouts (`SO_RCVTIMEO`, `SO_SNDTIMEO`) set to what
 /// is left of the command timeout: a command costs one `send` and, for a
 /// reply that arrives in one piece, one `recv`, with no `poll` between.
-/// The first `recv` does not wait: when nothing has arrived yet, the
+/// On a thread with work for the wait (a JS worker with nested calls on),
+/// the first `recv` does not wait: when nothing has arrived yet, the
 /// thread is offered the wait (`BlockingThread.offerWaitingTime()`, where
-/// a JS worker runs another call) before a second one waits for the reply.
+/// the worker runs another call) before a second one waits for the reply.
 ///
 /// Used by one thread at a time (``BlockingRedisLinks`` lends it out).
 /// After any failure it is broken: it closes its socket and must not be
@@ -165,7 +166,8 @@ final class BlockingRedisConnection: @unchecked Sendable {
     private func read(_ name: String) throws -> RESPValue {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(commandTimeout * 1e9))
         var first = true
-        var offered = false
+        // A thread with nothing to do meanwhile waits for the reply at once.
+        var offered = !BlockingThread.hasWaitingWork
         while true {
             do {
                 if let value = try parser.parse(&input) {

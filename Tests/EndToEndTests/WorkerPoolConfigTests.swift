@@ -45,4 +45,21 @@ struct WorkerPoolConfigTests {
         #expect(given.gateway.services.engine.configuration.addedWorkerIdleSeconds == 15.5)
         await given.close()
     }
+
+    @Test("jsvm_nested_calls is read, off by default, and reaches the engine")
+    func nestedCalls() async throws {
+        let (config, ignored) = try GatewayConfig.parse(#"{"jsvm_nested_calls": true}"#, file: "tyk.conf")
+        #expect(config.jsvmNestedCalls)
+        #expect(!ignored.contains("jsvm_nested_calls"))
+        #expect(try !GatewayConfig.parse("{}", file: "tyk.conf").0.jsvmNestedCalls)
+        #expect { try GatewayConfig.parse(#"{"jsvm_nested_calls": "yes"}"#, file: "conf/tyk.conf") } throws: { error in
+            "\(error)".contains("jsvm_nested_calls") && "\(error)".contains("conf/tyk.conf")
+        }
+        let given = try await GatewayHarness.make(files: [:]) { $0.jsvmNestedCalls = true }
+        #expect(given.gateway.services.engine.configuration.nestedCalls)
+        await given.close()
+        let plain = try await GatewayHarness.make(files: [:])
+        #expect(!plain.gateway.services.engine.configuration.nestedCalls)
+        await plain.close()
+    }
 }

@@ -13,8 +13,10 @@ enum Fixtures {
     }
 
     static func engine(_ sources: [String: String], timeout: Double = 5, workers: Int = 2,
-                       clock: any GatewayClock = SystemClock(), realm: String = "test-api") async throws -> JSEngine {
-        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, timeoutSeconds: timeout, clock: clock))
+                       clock: any GatewayClock = SystemClock(), realm: String = "test-api",
+                       nestedCalls: Bool = false) async throws -> JSEngine {
+        let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, timeoutSeconds: timeout, clock: clock,
+                                                                   nestedCalls: nestedCalls))
         try await engine.loadRealm(realm, scripts: sources.sorted { $0.key < $1.key }.map { PluginScript(path: $0.key, source: $0.value) })
         return engine
     }

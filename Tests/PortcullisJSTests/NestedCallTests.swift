@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PortcullisCore
 import Testing
 @testable import PortcullisJS
@@ -82,7 +83,7 @@ struct NestedCallTests {
                 request.SetHeaders["Calls-Seen"] = String(calls);
                 return mw.ReturnData(request, {});
             });
-            """], workers: 1)
+            """], workers: 1, nestedCalls: true)
         let first = LateReplyHost(name: "first", offers: true)
         let second = LateReplyHost(name: "second", offers: false, journal: first)
         async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["first"]]),
@@ -121,7 +122,7 @@ struct NestedCallTests {
                 request.SetHeaders["Sum"] = String(sum);
                 return mw.ReturnData(request, {});
             });
-            """], timeout: 0.3, workers: 1)
+            """], timeout: 0.3, workers: 1, nestedCalls: true)
         let first = LateReplyHost(name: "first", offers: true)
         async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["first"]]),
                                                       spec: Fixtures.spec, host: first)
@@ -149,7 +150,7 @@ struct NestedCallTests {
         let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
             TykSetKeyData("key", "{}");
             return mw.ReturnData(request, {});
-            """)], workers: 1)
+            """)], workers: 1, nestedCalls: true)
         let first = LateReplyHost(name: "first", offers: true)
         async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(),
                                                       spec: Fixtures.spec, host: first)
@@ -161,6 +162,65 @@ struct NestedCallTests {
         _ = try await firstOutcome
         #expect(try await evaluated == #""object""#)
         #expect(first.notes == ["first waits", "first has its reply"])
+        engine.shutdown()
+    }
+
+    @Test("A waiting worker with nothing queued takes the first call queued on another worker, and both count it once")
+    func callsQueuedElsewhereAreTaken() async throws {
+        let roster = WorkerRoster()
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let waiting = JSWorker(index: 7, limitSeconds: 5, clock: SystemClock(), logger: logger, nesting: true, roster: roster)
+        let busy = JSWorker(index: 8, limitSeconds: 5, clock: SystemClock(), logger: logger, nesting: true, roster: roster)
+        roster.set([waiting, busy])
+        let notes = Locked<[String]>([])
+        let busyStarted = DispatchSemaphore(value: 0)
+        let releaseBusy = DispatchSemaphore(value: 0)
+        let allDone = DispatchSemaphore(value: 0)
+        #expect(busy.submit { _ in
+            busyStarted.signal()
+            releaseBusy.wait()
+        })
+        await wait(busyStarted)
+        // Queued behind the busy worker's running job, not yet taken by it.
+        #expect(busy.submit(nestable: true) { _ in
+            notes.withLock { $0.append("queued call ran on \(Thread.current.name ?? "?")") }
+        })
+        #expect(busy.activity.calls == 2)
+        #expect(waiting.submit { _ in
+            BlockingThread.offerWaitingTime()
+            notes.withLock { $0.append("wait over") }
+            allDone.signal()
+        })
+        await wait(allDone)
+        #expect(notes.value == ["queued call ran on portcullis-js-7", "wait over"])
+        #expect(busy.activity.calls == 1, "the taken call no longer counts on the worker it was queued on")
+        releaseBusy.signal()
+        for _ in 0..<500 where waiting.activity.calls + busy.activity.calls > 0 {
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        #expect(waiting.activity.calls == 0 && busy.activity.calls == 0)
+        waiting.stop()
+        busy.stop()
+        roster.set([])
+    }
+
+    @Test("Without nested calls (the default) a waiting call holds its worker: the next call runs after it")
+    func offByDefault() async throws {
+        let engine = try await Fixtures.engine(["mw.js": Fixtures.middleware("""
+            TykSetKeyData("key-" + request.Headers["Who"][0], "{}");
+            return mw.ReturnData(request, {});
+            """)], workers: 1)
+        let first = LateReplyHost(name: "first", offers: true)
+        let second = LateReplyHost(name: "second", offers: false, journal: first)
+        async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["first"]]),
+                                                      spec: Fixtures.spec, host: first)
+        await wait(first.entered)
+        async let secondOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["second"]]),
+                                                       spec: Fixtures.spec, host: second)
+        try await waitUntilHeld(engine, 2)
+        first.proceed.signal()
+        _ = try await (firstOutcome, secondOutcome)
+        #expect(first.notes == ["first waits", "first has its reply", "second wrote"])
         engine.shutdown()
     }
 }

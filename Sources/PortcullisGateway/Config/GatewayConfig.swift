@@ -48,6 +48,10 @@ public struct GatewayConfig: Sendable, Equatable {
     /// How long a worker started past ``jsvmWorkers`` may take no call
     /// before it is stopped (`jsvm_worker_idle_seconds`, an extension).
     public var jsvmWorkerIdleSeconds: Double = 60
+    /// Run the next queued plugin call while one waits for the store
+    /// (`jsvm_nested_calls`, an extension; see
+    /// `JSEngineConfiguration.nestedCalls`). Off by default.
+    public var jsvmNestedCalls: Bool = false
     /// Defer the gateway's own session bookkeeping writes (`optimisations_use_async_session_write`).
     /// Plugin writes are always acknowledged before the plugin call returns.
     public var asyncSessionWrite: Bool = false

@@ -107,6 +107,7 @@ extension GatewayConfig {
             }
             config.jsvmWorkerIdleSeconds = idle
         }
+        config.jsvmNestedCalls = try root.bool("jsvm_nested_calls") ?? false
         config.asyncSessionWrite = try root.bool("optimisations_use_async_session_write") ?? false
         config.allowMasterKeys = try root.bool("allow_master_keys") ?? false
         config.proxySSLInsecureSkipVerify = try root.bool("proxy_ssl_insecure_skip_verify") ?? false

@@ -26,7 +26,8 @@ public final class Gateway: Sendable {
         let engine = JSEngine(configuration: JSEngineConfiguration(workerCount: workers, maxWorkerCount: config.jsvmMaxWorkers > 0 ? config.jsvmMaxWorkers : nil,
                                                                    addedWorkerIdleSeconds: config.jsvmWorkerIdleSeconds,
                                                                    timeoutSeconds: config.jsvmTimeout, clock: clock,
-                                                                   logger: logger.component("jsvm")))
+                                                                   logger: logger.component("jsvm"),
+                                                                   nestedCalls: config.jsvmNestedCalls))
         let tracing = try GatewayTracing.start(config.openTelemetry, logger: logger.component("tracing"))
         let apis = Locked<[String: APISessionSettings]>([:])
         let policies = PolicyRegistry()
