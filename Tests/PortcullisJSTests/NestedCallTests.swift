@@ -70,6 +70,23 @@ private func waitUntilHeld(_ engine: JSEngine, _ calls: Int) async throws {
     #expect(engine.statistics.queuedOrRunning == calls)
 }
 
+/// Runs call "first", whose write waits for a late reply, and queues call
+/// "second" behind it on the same worker before the reply comes; returns
+/// both outcomes and what the hosts noted, in order.
+private func firstWaitsWhileSecondIsQueued(_ engine: JSEngine) async throws -> (MiddlewareOutcome, MiddlewareOutcome, [String]) {
+    let first = LateReplyHost(name: "first", offers: true)
+    let second = LateReplyHost(name: "second", offers: false, journal: first)
+    async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["first"]]),
+                                                  spec: Fixtures.spec, host: first)
+    await wait(first.entered)
+    async let secondOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["second"]]),
+                                                   spec: Fixtures.spec, host: second)
+    try await waitUntilHeld(engine, 2)
+    first.proceed.signal()
+    let (one, two) = try await (firstOutcome, secondOutcome)
+    return (one, two, first.notes)
+}
+
 @Suite("Calls run inside a call that waits on the store")
 struct NestedCallTests {
     @Test("While a call waits for its store reply, its worker runs the next queued call, on realms of its own")
@@ -84,17 +101,8 @@ struct NestedCallTests {
                 return mw.ReturnData(request, {});
             });
             """], workers: 1, nestedCalls: true)
-        let first = LateReplyHost(name: "first", offers: true)
-        let second = LateReplyHost(name: "second", offers: false, journal: first)
-        async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["first"]]),
-                                                      spec: Fixtures.spec, host: first)
-        await wait(first.entered)
-        async let secondOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["second"]]),
-                                                       spec: Fixtures.spec, host: second)
-        try await waitUntilHeld(engine, 2)
-        first.proceed.signal()
-        let (one, two) = try await (firstOutcome, secondOutcome)
-        #expect(first.notes == ["first waits", "second wrote", "first has its reply"],
+        let (one, two, notes) = try await firstWaitsWhileSecondIsQueued(engine)
+        #expect(notes == ["first waits", "second wrote", "first has its reply"],
                 "the second call ran while the first waited, not after it")
         // Each level has its own global object: neither call saw the other's count.
         #expect(one.request.setHeaders["Calls-Seen"] == "1")
@@ -210,17 +218,8 @@ struct NestedCallTests {
             TykSetKeyData("key-" + request.Headers["Who"][0], "{}");
             return mw.ReturnData(request, {});
             """)], workers: 1)
-        let first = LateReplyHost(name: "first", offers: true)
-        let second = LateReplyHost(name: "second", offers: false, journal: first)
-        async let firstOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["first"]]),
-                                                      spec: Fixtures.spec, host: first)
-        await wait(first.entered)
-        async let secondOutcome = engine.runMiddleware(realm: "test-api", handler: "mw", request: MiniRequest(headers: ["Who": ["second"]]),
-                                                       spec: Fixtures.spec, host: second)
-        try await waitUntilHeld(engine, 2)
-        first.proceed.signal()
-        _ = try await (firstOutcome, secondOutcome)
-        #expect(first.notes == ["first waits", "first has its reply", "second wrote"])
+        let (_, _, notes) = try await firstWaitsWhileSecondIsQueued(engine)
+        #expect(notes == ["first waits", "first has its reply", "second wrote"])
         engine.shutdown()
     }
 }
