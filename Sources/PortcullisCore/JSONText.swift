@@ -437,7 +437,6 @@ extension JSONValue {
             out.object(fields) { out, value in value.write(into: &out) }
         }
     }
-
 }
 
 /// Strings ordered by their UTF-8 bytes, as Go sorts map keys: a total

@@ -181,11 +181,7 @@ final class JSWorker: @unchecked Sendable {
             while nextPending < pending.count {
                 let job = pending[nextPending]
                 nextPending += 1
-                activity.callStarted(now: now)
-                job.run(own)
-                own.restoreLimit()
-                now = DispatchTime.now().uptimeNanoseconds
-                activity.callFinished(now: now)
+                now = run(job, on: own, startedAt: now)
             }
             pending.removeAll(keepingCapacity: true)
         }
@@ -240,13 +236,21 @@ final class JSWorker: @unchecked Sendable {
         defer { depth -= 1 }
         let outerSince = activity.suspendRunning()
         let started = DispatchTime.now().uptimeNanoseconds
-        activity.callStarted(now: started)
-        job.run(state)
-        state.restoreLimit()
-        let finished = DispatchTime.now().uptimeNanoseconds
-        activity.callFinished(now: finished)
+        let finished = run(job, on: state, startedAt: started)
         activity.resumeRunning(since: outerSince)
         outer.timeout.excuse(Double(finished &- started) / 1e9)
+    }
+
+    /// Runs one job on `state`'s level, counted as a call that began at
+    /// `started`; returns the uptime it ended at.
+    private func run(_ job: Job, on state: WorkerState, startedAt started: UInt64) -> UInt64 {
+        activity.callStarted(now: started)
+        job.run(state)
+        // Only a nesting worker gives time back, lowering a limit.
+        if levelCount > 1 { state.restoreLimit() }
+        let finished = DispatchTime.now().uptimeNanoseconds
+        activity.callFinished(now: finished)
+        return finished
     }
 
     /// The state of nesting level `index`, holding the realms the worker's
