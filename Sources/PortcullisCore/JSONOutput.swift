@@ -141,14 +141,28 @@ public struct JSONOutput: ~Copyable {
     }
 
     /// `map` as a JSON object, members in byte order of their names (as Go
-    /// writes a map), each value written by `value`.
+    /// writes a map), each value written by `value`. Inlinable, so each
+    /// value type gets its own copy: called generically across modules it
+    /// cost more than the text it wrote (a one-entry map, 15k instructions).
+    @inlinable
     public mutating func object<Value>(_ map: [String: Value], _ value: (inout JSONOutput, Value) -> Void) {
         byte(UInt8(ascii: "{"))
-        for (offset, member) in ByteOrder.sorted(map).enumerated() {
-            if offset > 0 { byte(UInt8(ascii: ",")) }
-            string(member.key)
-            byte(UInt8(ascii: ":"))
-            value(&self, member.value)
+        if map.count < 2 {
+            // None or one member (most nested session objects): no sort.
+            if let member = map.first {
+                string(member.key)
+                byte(UInt8(ascii: ":"))
+                value(&self, member.value)
+            }
+        } else {
+            var first = true
+            for member in map.sorted(by: { ByteOrder.precedes($0.key, $1.key) }) {
+                if !first { byte(UInt8(ascii: ",")) }
+                first = false
+                string(member.key)
+                byte(UInt8(ascii: ":"))
+                value(&self, member.value)
+            }
         }
         byte(UInt8(ascii: "}"))
     }

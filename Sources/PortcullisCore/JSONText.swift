@@ -443,13 +443,6 @@ extension JSONValue {
 /// order that does not depend on Unicode normalisation, compared with
 /// `memcmp` on the strings' storage.
 public enum ByteOrder {
-    /// The entries of `map` in byte order of their keys, as Go writes a
-    /// map; a map of none or one entry (most nested session objects) needs
-    /// no sort.
-    public static func sorted<Value>(_ map: [String: Value]) -> [(key: String, value: Value)] {
-        map.count < 2 ? Array(map) : map.sorted { precedes($0.key, $1.key) }
-    }
-
     public static func precedes(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { left in
             b.utf8.withContiguousStorageIfAvailable { right -> Bool in

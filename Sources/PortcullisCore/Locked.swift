@@ -17,9 +17,13 @@ import Darwin
 /// only burns the core its holder needs. A waiter here sleeps at once.
 /// The mutex is allocated with the `Locked`, beside it: per-request state
 /// (a request's session overlay, its binding faults) pays two allocations.
+///
+/// Its methods are inlinable so that each caller's use is specialized for
+/// its value type: a generic call across modules copies the value and the
+/// result through their type's witnesses, which cost more than the lock.
 public final class Locked<Value>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var stored: Value
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline var stored: Value
 
     /// Wraps `value`.
     public init(_ value: Value) {
@@ -35,21 +39,15 @@ public final class Locked<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
+    @inlinable
     public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return try body(&stored)
     }
 
-    private func lock() {
-        pthread_mutex_lock(mutex)
-    }
-
-    private func unlock() {
-        pthread_mutex_unlock(mutex)
-    }
-
     /// The whole value, read or replaced at once.
+    @inlinable
     public var value: Value {
         get { withLock { $0 } }
         set { withLock { $0 = newValue } }
