@@ -30,6 +30,33 @@ struct JSONOutputTests {
         #expect(out.text() == #""\b\f\n\r\t\u0001\u001f\"\\""#)
     }
 
+    @Test("A byte that needs escaping is found at every position of a string, beside ASCII and multi-byte text")
+    func escapingAtEveryPosition() throws {
+        let specials: [Character] = ["\"", "\\", "\u{0}", "\u{1f}", "\n"]
+        let fillers: [Character] = ["a", "~", "é", " ", "!", "]"]
+        for length in 1...24 {
+            for position in 0..<length {
+                for special in specials {
+                    let filler = fillers[(length + position) % fillers.count]
+                    var sample = String(repeating: filler, count: length)
+                    let index = sample.index(sample.startIndex, offsetBy: position)
+                    sample.replaceSubrange(index...index, with: String(special))
+                    var out = JSONOutput(capacity: 4)
+                    out.string(sample)
+                    let text = out.text()
+                    let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? String
+                    #expect(parsed == sample, "\(text)")
+                }
+            }
+            // Bytes just above the escaped ones, and every byte at or past
+            // 0x80, are copied as they are.
+            let plain = String(repeating: "\u{20}#]\u{7f}ÿ€", count: length)
+            var out = JSONOutput()
+            out.string(plain)
+            #expect(out.text() == "\"" + plain + "\"")
+        }
+    }
+
     @Test("Text written well past the first capacity keeps every byte in order")
     func growth() {
         var out = JSONOutput(capacity: 16)

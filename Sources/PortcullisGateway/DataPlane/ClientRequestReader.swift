@@ -158,12 +158,16 @@ private struct RequestHead {
         guard let line = lines.next() else { throw HTTPFramingError.malformed("the request line is missing") }
         let minor = try readRequestLine(line)
         var fields = MessageFraming()
-        headers.reserveCapacity(8)
+        // Names are checked to be tokens as they are read, so the fields go
+        // into the header list at once, without `add`'s check of each name.
+        var read: [(String, String)] = []
+        read.reserveCapacity(8)
         try HTTPHeadBytes.readFields(&lines) { name, value in
             fieldBytes += name.count + value.count + 4
-            headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value))
+            read.append((HTTPHeadBytes.text(name), HTTPHeadBytes.text(value)))
             _ = try fields.read(name, value)
         }
+        headers = HTTPHeaders(read)
         keepAlive = fields.keepAlive(minorVersion: minor)
         if fields.transferEncoded {
             guard fields.contentLength == nil else { throw HTTPFramingError.malformed("a body framed by both Content-Length and Transfer-Encoding") }

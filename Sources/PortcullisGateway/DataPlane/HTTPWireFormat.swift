@@ -46,24 +46,37 @@ enum HTTPWireFormat {
         buffer.writeStaticString(" HTTP/1.1\r\n")
     }
 
-    /// `Name: value\r\n`, or nothing when `name` is not a token.
+    /// `Name: value\r\n`, or nothing when `name` is not a token. The field
+    /// is copied in one write: four writes a field (name, colon, value,
+    /// line end) each checked the buffer's room and uniqueness again.
     static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
         guard HeaderList.isToken(name) else { return }
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        // Values nearly always need nothing replaced: check the stored bytes
-        // and copy them in one go.
-        let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0x00 { return false }
-            buffer.writeBytes(UnsafeRawBufferPointer(bytes))
-            return true
-        }
-        if copied != true {
-            for byte in value.utf8 {
-                buffer.writeInteger(byte == 0x0D || byte == 0x0A || byte == 0x00 ? UInt8(ascii: " ") : byte)
+        var name = name
+        var value = value
+        name.withUTF8 { nameBytes in
+            value.withUTF8 { valueBytes in
+                let size = nameBytes.count + valueBytes.count + 4
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+                    guard let base = out.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+                    var at = 0
+                    if let start = nameBytes.baseAddress {
+                        (base + at).update(from: start, count: nameBytes.count)
+                        at += nameBytes.count
+                    }
+                    base[at] = UInt8(ascii: ":")
+                    base[at + 1] = UInt8(ascii: " ")
+                    at += 2
+                    // A CR, LF or NUL in a value becomes a space.
+                    for byte in valueBytes {
+                        base[at] = byte == 0x0D || byte == 0x0A || byte == 0x00 ? UInt8(ascii: " ") : byte
+                        at += 1
+                    }
+                    base[at] = UInt8(ascii: "\r")
+                    base[at + 1] = UInt8(ascii: "\n")
+                    return size
+                }
             }
         }
-        buffer.writeStaticString("\r\n")
     }
 
     /// `Content-Length: n\r\n`.

@@ -130,17 +130,22 @@ private struct ResponseHead {
             throw HTTPFramingError.malformed("the status code is not three digits")
         }
         guard status >= 100 else { throw HTTPFramingError.malformed("the status code \(status) is below 100") }
+        // Names are checked to be tokens as they are read, so the fields go
+        // into the header list at once, without `add`'s check of each name.
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(8)
         try HTTPHeadBytes.readFields(&lines) { name, value in
             if let field = try fields.read(name, value) {
                 // The gateway frames the client's answer itself; only an
                 // answer to HEAD keeps the length a GET would get.
                 if field == .contentLength && keepingLength {
-                    headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value))
+                    kept.append((HTTPHeadBytes.text(name), HTTPHeadBytes.text(value)))
                 }
             } else if !Self.describesConnection(name) {
-                headers.add(name: HTTPHeadBytes.text(name), value: HTTPHeadBytes.text(value))
+                kept.append((HTTPHeadBytes.text(name), HTTPHeadBytes.text(value)))
             }
         }
+        headers = HTTPHeaders(kept)
         keepAlive = fields.keepAlive(minorVersion: minor)
     }
 
