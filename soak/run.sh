@@ -11,7 +11,8 @@
 # Knobs (environment): SOAK_SECONDS (300), CONNECTIONS (64, split over the two
 # nodes), WRK_THREADS (2 per wrk process), KEY_COUNT (200), RSS_BOUND_MB (64),
 # RSS_WARMUP_SECONDS (30), PORTCULLIS_BIN (skip the build), KEEP_TMP=1 (keep
-# the temporary folder with logs even when the soak passes).
+# the temporary folder with logs even when the soak passes), JSVM_NESTED_CALLS
+# (true or false: the nodes' jsvm_nested_calls; unset, the gateway's default).
 # Writes soak/last-results.md and soak/last-rss.csv. See soak/README.md.
 
 set -euo pipefail
@@ -23,6 +24,7 @@ KEY_COUNT=${KEY_COUNT:-200}
 RSS_BOUND_MB=${RSS_BOUND_MB:-64}
 RSS_WARMUP_SECONDS=${RSS_WARMUP_SECONDS:-30}
 KEEP_TMP=${KEEP_TMP:-0}
+JSVM_NESTED_CALLS=${JSVM_NESTED_CALLS:-}
 SAMPLE_INTERVAL=10      # seconds between RSS samples while the load runs
 SETTLE_SECONDS=5        # wait after the load before the last RSS sample
 MARGIN_SECONDS=150      # startup, key creation, settling and shutdown
@@ -43,6 +45,8 @@ for knob in SOAK_SECONDS CONNECTIONS WRK_THREADS KEY_COUNT RSS_BOUND_MB RSS_WARM
     [[ ${!knob} =~ ^[0-9]+$ ]] || die "$knob must be a whole number, got '${!knob}'"
 done
 (( SOAK_SECONDS >= 1 )) || die "SOAK_SECONDS must be at least 1"
+[[ -z $JSVM_NESTED_CALLS || $JSVM_NESTED_CALLS == true || $JSVM_NESTED_CALLS == false ]] ||
+    die "JSVM_NESTED_CALLS must be true or false, got '$JSVM_NESTED_CALLS'"
 (( KEY_COUNT >= 1 )) || die "KEY_COUNT must be at least 1"
 PER_NODE_CONNECTIONS=$(( CONNECTIONS / 2 ))
 (( WRK_THREADS >= 1 && PER_NODE_CONNECTIONS >= WRK_THREADS )) ||
@@ -177,7 +181,8 @@ cat >"$WORK/tyk.conf" <<EOF
   "app_path": "$WORK/apps",
   "storage": {"type": "redis", "host": "127.0.0.1", "port": $REDIS_PORT, "database": 0},
   "enable_jsvm": true,
-  "jsvm_timeout": 5,
+  "jsvm_timeout": 5,${JSVM_NESTED_CALLS:+
+  "jsvm_nested_calls": $JSVM_NESTED_CALLS,}
   "local_session_cache": {"disable_cached_session_state": false},
   "hash_keys": false
 }
@@ -411,7 +416,7 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with local chan
     echo "$(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $COMMIT, $(nproc) CPUs, binary \`$BIN\`."
     echo "Two nodes on one redis-server, ${SOAK_SECONDS}s of load, $CONNECTIONS connections" \
          "($PER_NODE_CONNECTIONS per node, $WRK_THREADS wrk threads each), $KEY_COUNT keys," \
-         "session_expires_seconds 1 (every key renewed by the pre hook every second)."
+         "session_expires_seconds 1 (every key renewed by the pre hook every second)${JSVM_NESTED_CALLS:+, jsvm_nested_calls $JSVM_NESTED_CALLS}."
     echo
     echo "| | node 1 | node 2 | total |"
     echo "|---|---|---|---|"

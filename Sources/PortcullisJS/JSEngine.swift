@@ -53,8 +53,7 @@ public final class JSEngine: Sendable {
         self.configuration = configuration
         let roster = WorkerRoster()
         workers = (0..<configuration.workerCount).map {
-            JSWorker(index: $0, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
-                     logger: configuration.logger, nesting: configuration.nestedCalls, roster: roster)
+            JSWorker(index: $0, configuration: configuration, roster: roster)
         }
         roster.set(workers)
         self.roster = roster
@@ -87,7 +86,8 @@ public final class JSEngine: Sendable {
                                   queuedOrRunning: all.reduce(0) { $0 + $1.activity.calls },
                                   callsStarted: all.reduce(0) { $0 + $1.activity.callsStarted },
                                   timeouts: all.reduce(0) { $0 + $1.activity.callsTimedOut },
-                                  waitingOnIO: all.reduce(0) { $0 + ($1.activity.isWaiting ? 1 : 0) })
+                                  waitingOnIO: all.reduce(0) { $0 + ($1.activity.isWaiting ? 1 : 0) },
+                                  heapCollections: all.reduce(0) { $0 + $1.activity.heapCollections })
     }
 
     // MARK: Realms
@@ -175,8 +175,7 @@ public final class JSEngine: Sendable {
         guard let index else { return }
         Task.detached { [self] in
             await realmGate.run {
-                let worker = JSWorker(index: index, limitSeconds: configuration.timeoutSeconds, clock: configuration.clock,
-                                      logger: configuration.logger, nesting: configuration.nestedCalls)
+                let worker = JSWorker(index: index, configuration: configuration)
                 let loaded = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                     let recipes = self.recipes.withLock { $0 }
                     let accepted = worker.submit { state in

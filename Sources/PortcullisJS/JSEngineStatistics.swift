@@ -14,13 +14,18 @@ public struct JSEngineStatistics: Sendable, Equatable {
     /// a thread; `jsvm_max_workers` lets the pool grow when they wait on
     /// outbound HTTP calls, never on the store.
     public var waitingOnIO: Int
+    /// Full collections of the workers' JS heaps since the engine started
+    /// (``JSEngineConfiguration/heapCollectionSeconds``).
+    public var heapCollections: Int
 
     /// A reading with these values.
-    public init(workers: Int, queuedOrRunning: Int, callsStarted: Int, timeouts: Int, waitingOnIO: Int = 0) {
+    public init(workers: Int, queuedOrRunning: Int, callsStarted: Int, timeouts: Int, waitingOnIO: Int = 0,
+                heapCollections: Int = 0) {
         self.workers = workers
         self.queuedOrRunning = queuedOrRunning
         self.callsStarted = callsStarted
         self.timeouts = timeouts
         self.waitingOnIO = waitingOnIO
+        self.heapCollections = heapCollections
     }
 }

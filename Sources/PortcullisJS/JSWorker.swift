@@ -20,6 +20,10 @@ final class WorkerState {
     var recipes: [String: JSEngine.RealmRecipe] = [:]
     /// Counts changes to ``realms``.
     private(set) var realmsChanged = 0
+    /// Calls run on this level since its heap was last collected in full.
+    var callsSinceCollection = 0
+    /// Uptime in nanoseconds of that collection, or of the level's start.
+    private var collectedAt = DispatchTime.now().uptimeNanoseconds
 
     init(limitSeconds: Double, clock: any GatewayClock, logger: Logger, activity: WorkerActivity) {
         group = JSContextGroupCreate()
@@ -52,6 +56,18 @@ final class WorkerState {
             return false
         }
         commit(loaded, from: recipe)
+        return true
+    }
+
+    /// Collects the group's heap in full when `interval` nanoseconds have
+    /// passed since the last time and calls ran since; true when it did.
+    /// Only between calls: nothing of this level may be running.
+    func collectIfDue(now: UInt64, interval: UInt64) -> Bool {
+        guard callsSinceCollection > 0, now &- collectedAt >= interval,
+              let context = realms.values.first?.context ?? staged.values.first?.context else { return false }
+        JSSynchronousGarbageCollectForDebugging(context)
+        callsSinceCollection = 0
+        collectedAt = DispatchTime.now().uptimeNanoseconds
         return true
     }
 
@@ -112,6 +128,8 @@ final class JSWorker: @unchecked Sendable {
 
     /// Levels this worker runs calls on: 1 without nesting.
     private let levelCount: Int
+    /// How often each level's heap is collected in full, in nanoseconds; 0: never.
+    private let collectionInterval: UInt64
 
     /// One nesting level: its state, built from the first level's realms
     /// when those had changed `builtAt` times; nil when they did not load.
@@ -133,11 +151,12 @@ final class JSWorker: @unchecked Sendable {
     private var levels: [Level] = []
     private var depth = 0
 
-    init(index: Int, limitSeconds: Double, clock: any GatewayClock, logger: Logger, nesting: Bool = false,
-         roster: WorkerRoster? = nil) {
+    init(index: Int, configuration: JSEngineConfiguration, roster: WorkerRoster? = nil) {
         let activity = self.activity
         self.roster = roster
-        levelCount = nesting ? Self.nestingLevels : 1
+        levelCount = configuration.nestedCalls ? Self.nestingLevels : 1
+        collectionInterval = UInt64(configuration.heapCollectionSeconds * 1e9)
+        let (limitSeconds, clock, logger) = (configuration.timeoutSeconds, configuration.clock, configuration.logger)
         makeState = { WorkerState(limitSeconds: limitSeconds, clock: clock, logger: logger, activity: activity) }
         let name = "portcullis-js-\(index)"
         let thread = Thread { [self] in
@@ -184,12 +203,20 @@ final class JSWorker: @unchecked Sendable {
                 now = run(job, on: own, startedAt: now)
             }
             pending.removeAll(keepingCapacity: true)
+            if collectionInterval > 0 { collectHeaps(now: now) }
         }
         for level in levels {
             level.state?.realms.removeAll()
             level.state?.staged.removeAll()
         }
         levels = []
+    }
+
+    /// Collects each level's heap that is due (``WorkerState/collectIfDue(now:interval:)``).
+    private func collectHeaps(now: UInt64) {
+        for level in levels where level.state?.collectIfDue(now: now, interval: collectionInterval) == true {
+            activity.heapCollected()
+        }
     }
 
     /// Hands the first call queued here to another worker, if the first
@@ -245,6 +272,7 @@ final class JSWorker: @unchecked Sendable {
     /// `started`; returns the uptime it ended at.
     private func run(_ job: Job, on state: WorkerState, startedAt started: UInt64) -> UInt64 {
         activity.callStarted(now: started)
+        state.callsSinceCollection += 1
         job.run(state)
         // Only a nesting worker gives time back, lowering a limit.
         if levelCount > 1 { state.restoreLimit() }

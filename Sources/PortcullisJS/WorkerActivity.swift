@@ -30,6 +30,7 @@ final class WorkerActivity: Sendable {
     private let waitingSince = Atomic<UInt64>(0)
     private let started = Atomic<Int>(0)
     private let timeouts = Atomic<Int>(0)
+    private let collections = Atomic<Int>(0)
     /// Moving average of this worker's recent call times (about the last
     /// eight calls), in nanoseconds; written only by the worker's thread.
     private let averageCall = Atomic<UInt64>(0)
@@ -73,6 +74,14 @@ final class WorkerActivity: Sendable {
 
     /// The moving average of the worker's recent call times, in nanoseconds.
     var averageCallNanoseconds: UInt64 { averageCall.load(ordering: .relaxed) }
+
+    /// Full collections of the worker's heaps so far.
+    var heapCollections: Int { collections.load(ordering: .relaxed) }
+
+    /// Counts a full collection of one of the worker's heaps.
+    func heapCollected() {
+        collections.add(1, ordering: .relaxed)
+    }
 
     /// Calls queued or running on the worker.
     var calls: Int { held.load(ordering: .relaxed) }

@@ -177,8 +177,9 @@ struct NestedCallTests {
     func callsQueuedElsewhereAreTaken() async throws {
         let roster = WorkerRoster()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let waiting = JSWorker(index: 7, limitSeconds: 5, clock: SystemClock(), logger: logger, nesting: true, roster: roster)
-        let busy = JSWorker(index: 8, limitSeconds: 5, clock: SystemClock(), logger: logger, nesting: true, roster: roster)
+        let configuration = JSEngineConfiguration(timeoutSeconds: 5, logger: logger, nestedCalls: true)
+        let waiting = JSWorker(index: 7, configuration: configuration, roster: roster)
+        let busy = JSWorker(index: 8, configuration: configuration, roster: roster)
         roster.set([waiting, busy])
         let notes = Locked<[String]>([])
         let busyStarted = DispatchSemaphore(value: 0)
