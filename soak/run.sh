@@ -173,6 +173,8 @@ wait_until 10 "$UPSTREAM_PID" upstream "$WORK/upstream.log" port_open "$UPSTREAM
 # ----------------------------------------------------------------- configs
 SECRET=soak-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 mkdir -p "$WORK/apps"
+NESTED_LINE=""
+[[ -z $JSVM_NESTED_CALLS ]] || NESTED_LINE=$'\n'"  \"jsvm_nested_calls\": $JSVM_NESTED_CALLS,"
 cat >"$WORK/tyk.conf" <<EOF
 {
   "listen_address": "127.0.0.1",
@@ -181,8 +183,7 @@ cat >"$WORK/tyk.conf" <<EOF
   "app_path": "$WORK/apps",
   "storage": {"type": "redis", "host": "127.0.0.1", "port": $REDIS_PORT, "database": 0},
   "enable_jsvm": true,
-  "jsvm_timeout": 5,${JSVM_NESTED_CALLS:+
-  "jsvm_nested_calls": $JSVM_NESTED_CALLS,}
+  "jsvm_timeout": 5,$NESTED_LINE
   "local_session_cache": {"disable_cached_session_state": false},
   "hash_keys": false
 }

@@ -353,13 +353,25 @@ public struct JSONReader {
 
     private mutating func number() throws(JSONParseError) -> JSONValue {
         let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         guard index < bytes.count, Self.isDigit(bytes[index]) else { throw failure("a number needs digits") }
+        let digitsStart = index
+        // The integer part's value, exact while it has at most 18 digits.
+        var magnitude: Int64 = 0
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
             if index < bytes.count, Self.isDigit(bytes[index]) { throw failure("a number may not have leading zeros") }
         } else {
-            while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+            while index < bytes.count, Self.isDigit(bytes[index]) {
+                magnitude = magnitude &* 10 &+ Int64(bytes[index] &- UInt8(ascii: "0"))
+                index += 1
+            }
+        }
+        // A plain integer that surely fits (nearly every number in a
+        // session) is read without a string or a general parser.
+        if index - digitsStart <= 18, index == bytes.count || !Self.continuesNumber(bytes[index]) {
+            return .int(negative ? -magnitude : magnitude)
         }
         var integral = true
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -383,6 +395,12 @@ public struct JSONReader {
         }
         if number == number.rounded(), abs(number) < 9.2e18 { return .int(Int64(number)) }
         return .double(number)
+    }
+
+    /// Whether `byte` after an integer part makes the number a fraction or
+    /// gives it an exponent.
+    private static func continuesNumber(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool {

@@ -39,6 +39,26 @@ struct CoreTests {
         #expect(value.objectValue?["b"] == .object(["c": .int(3)]))
     }
 
+    @Test("Numbers read as Go's decoder into an interface keeps them: integers exact to Int64's ends, the rest as doubles")
+    func numbers() throws {
+        let cases: [(String, JSONValue)] = [
+            ("0", .int(0)), ("-0", .int(0)), ("7", .int(7)), ("-7", .int(-7)),
+            ("999999999999999999", .int(999_999_999_999_999_999)),
+            ("-999999999999999999", .int(-999_999_999_999_999_999)),
+            ("1234567890123456789", .int(1_234_567_890_123_456_789)),
+            ("9223372036854775807", .int(.max)), ("-9223372036854775808", .int(.min)),
+            ("1.5", .double(1.5)), ("-2.25", .double(-2.25)), ("10.0", .int(10)), ("1e3", .int(1000)),
+            ("2E-2", .double(0.02)), ("12345678901234567890", .double(12_345_678_901_234_567_890)),
+        ]
+        for (text, expected) in cases {
+            #expect(try JSONReader.parse(text) == expected, "\(text)")
+            #expect(try JSONReader.parse("[\(text),\(text)]") == .array([expected, expected]), "\(text)")
+        }
+        for text in ["01", "-", "1.", "1e", "-a", "00"] {
+            #expect(throws: JSONParseError.self, "\(text)") { try JSONReader.parse(text) }
+        }
+    }
+
     @Test("A broken object or array is refused naming the container and what was expected")
     func containerErrors() {
         for (text, reason) in [("[1 2]", "expected ',' or ']' in an array"), ("[1", "the text ends inside an array"),
