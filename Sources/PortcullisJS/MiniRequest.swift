@@ -112,12 +112,13 @@ public struct MiniRequest: Sendable, Equatable {
         body: String = "", url: String = "/", params: [String: [String]] = [:], addParams: [String: String] = [:],
         extendedParams: [String: [String]] = [:], deleteParams: [String] = [],
         returnOverrides: ReturnOverrides = ReturnOverrides(), ignoreBody: Bool = false,
-        method: String = "GET", requestURI: String? = nil, scheme: String = "http"
+        method: String = "GET", requestURI: String? = nil, scheme: String = "http",
+        attributes: RequestAttributes = RequestAttributes()
     ) {
         storage = CopyOnWrite(Fields(
             headers: headers, setHeaders: setHeaders, deleteHeaders: deleteHeaders, body: body, url: url, params: params,
             addParams: addParams, extendedParams: extendedParams, deleteParams: deleteParams, returnOverrides: returnOverrides,
-            ignoreBody: ignoreBody, method: method, requestURI: requestURI ?? url, scheme: scheme))
+            ignoreBody: ignoreBody, method: method, requestURI: requestURI ?? url, scheme: scheme, attributes: attributes))
     }
 
     /// Equal when every field is equal, whether or not the two share storage.

@@ -174,10 +174,11 @@ public struct GatewayRequest: Sendable {
         fields.reserveCapacity(headers.storage.count + 1)
         for (name, value) in headers.storage { fields.append((HeaderList.canonical(name), value)) }
         if !fields.contains(where: { $0.name == "Host" }), let host = headers.first("host") { fields.append(("Host", host)) }
-        var request = MiniRequest(
-            body: text, url: pathAndQuery, params: RequestFixture.queryParameters(of: pathAndQuery), method: method,
-            requestURI: pathAndQuery, scheme: scheme)
-        request.attributes = attributes
+        let target = pathAndQuery
+        // Made whole at once: setting a field afterwards copied the fields' box.
+        let request = MiniRequest(
+            body: text, url: target, params: RequestFixture.queryParameters(of: target), method: method,
+            requestURI: target, scheme: scheme, attributes: attributes)
         return (request, encoding, request.jsonText(headerFields: fields))
     }
 
@@ -185,11 +186,10 @@ public struct GatewayRequest: Sendable {
         let (text, encoding) = ByteText.decode(body)
         var headerMap = headers.grouped()
         if headerMap["Host"] == nil, let host = headers.first("host") { headerMap["Host"] = [host] }
-        var request = MiniRequest(
-            headers: headerMap, body: text, url: pathAndQuery,
-            params: RequestFixture.queryParameters(of: pathAndQuery), method: method, requestURI: pathAndQuery,
-            scheme: scheme)
-        request.attributes = attributes
+        let target = pathAndQuery
+        let request = MiniRequest(
+            headers: headerMap, body: text, url: target, params: RequestFixture.queryParameters(of: target),
+            method: method, requestURI: target, scheme: scheme, attributes: attributes)
         return (request, encoding)
     }
 
