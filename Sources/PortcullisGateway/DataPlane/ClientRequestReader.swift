@@ -180,12 +180,12 @@ private struct RequestHead {
 
     /// `METHOD target HTTP/1.x`; returns x.
     private mutating func readRequestLine(_ line: UnsafeRawBufferPointer) throws -> Int {
-        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")), firstSpace > 0,
+        guard let firstSpace = HTTPHeadBytes.index(of: UInt8(ascii: " "), in: line, from: 0), firstSpace > 0,
               line[0..<firstSpace].allSatisfy(HeaderList.isTokenByte) else {
             throw HTTPFramingError.malformed("the request line does not start with a method")
         }
         let rest = UnsafeRawBufferPointer(rebasing: line[(firstSpace + 1)...])
-        guard let secondSpace = rest.firstIndex(of: UInt8(ascii: " ")), secondSpace > 0,
+        guard let secondSpace = HTTPHeadBytes.index(of: UInt8(ascii: " "), in: rest, from: 0), secondSpace > 0,
               rest[0..<secondSpace].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
             throw HTTPFramingError.malformed("the request target is missing or holds a control character")
         }

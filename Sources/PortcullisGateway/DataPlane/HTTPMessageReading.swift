@@ -137,7 +137,7 @@ struct MessageFraming {
         case 10 where HTTPHeadBytes.equalsLowercase(name, "connection"):
             var start = 0
             while start <= value.count {
-                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
+                let end = HTTPHeadBytes.index(of: UInt8(ascii: ","), in: value, from: start) ?? value.count
                 let option = HTTPHeadBytes.trimmed(UnsafeRawBufferPointer(rebasing: value[start..<end]))
                 if HTTPHeadBytes.equalsLowercase(option, "close") { closes = true }
                 if HTTPHeadBytes.equalsLowercase(option, "keep-alive") { keepsAlive = true }
